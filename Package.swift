@@ -1,0 +1,75 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "GridSync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gridsync", targets: ["gridsync"]),
+        .executable(name: "gridsync-bench", targets: ["gridsync-bench"]),
+        .library(name: "GridSyncCore", targets: ["GridSyncCore"]),
+        .library(name: "GridSyncStore", targets: ["GridSyncStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+    ],
+    targets: [
+        // CRDT model, HLC, version vectors, change codec, signing. No I/O.
+        .target(
+            name: "GridSyncCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // SQLite persistence: apply and emit changes, queries, bundles.
+        .target(
+            name: "GridSyncStore",
+            dependencies: [
+                "GridSyncCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "gridsync",
+            dependencies: [
+                "GridSyncCore", "GridSyncStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "gridsync-bench",
+            dependencies: [
+                "GridSyncCore", "GridSyncStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/gridsync-bench",
+            swiftSettings: strict),
+        .testTarget(
+            name: "GridSyncCoreTests",
+            dependencies: [
+                "GridSyncCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "GridSyncStoreTests",
+            dependencies: [
+                "GridSyncCore", "GridSyncStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "GridSyncCLITests",
+            dependencies: ["gridsync"],
+            swiftSettings: strict),
+    ]
+)

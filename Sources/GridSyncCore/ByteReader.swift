@@ -1,0 +1,95 @@
+/// Reads the primitive encodings of the change and bundle formats from a byte buffer,
+/// refusing anything truncated, overlong or non-minimal.
+public struct ByteReader {
+    private let base: UnsafeRawBufferPointer
+    public private(set) var offset: Int
+    private let what: String
+
+    /// - Parameters:
+    ///   - buffer: the bytes; must outlive the reader.
+    ///   - what: names the thing being decoded in error messages ("change", "bundle").
+    public init(_ buffer: UnsafeRawBufferPointer, what: String) {
+        self.base = buffer
+        self.offset = 0
+        self.what = what
+    }
+
+    public var remaining: Int { base.count - offset }
+    public var isAtEnd: Bool { offset == base.count }
+
+    private func truncated() -> GridSyncError {
+        GridSyncError(.malformed, "\(what) is truncated at byte \(offset); the file or frame is incomplete — copy or export it again")
+    }
+
+    public mutating func readByte() throws(GridSyncError) -> UInt8 {
+        guard offset < base.count else { throw truncated() }
+        let b = base[offset]
+        offset += 1
+        return b
+    }
+
+    public mutating func readBytes(_ count: Int) throws(GridSyncError) -> UnsafeRawBufferPointer {
+        guard count >= 0, count <= remaining else { throw truncated() }
+        let slice = UnsafeRawBufferPointer(rebasing: base[offset..<offset + count])
+        offset += count
+        return slice
+    }
+
+    public mutating func readArray(_ count: Int) throws(GridSyncError) -> [UInt8] {
+        Array(try readBytes(count))
+    }
+
+    /// Unsigned LEB128; at most 10 bytes, minimal encoding only.
+    public mutating func readVarint() throws(GridSyncError) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        for index in 0..<10 {
+            let byte = try readByte()
+            if index == 9 && byte > 1 {
+                throw GridSyncError(.malformed, "\(what) has a varint that overflows 64 bits at byte \(offset - 1)")
+            }
+            result |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 {
+                if byte == 0 && index > 0 {
+                    throw GridSyncError(.malformed, "\(what) has a non-minimal varint at byte \(offset - 1)")
+                }
+                return result
+            }
+            shift += 7
+        }
+        throw GridSyncError(.malformed, "\(what) has a varint longer than 10 bytes at byte \(offset)")
+    }
+
+    /// A varint that must not exceed `limit`; `name` appears in the error.
+    public mutating func readCount(max limit: Int, _ name: String) throws(GridSyncError) -> Int {
+        let v = try readVarint()
+        guard v <= UInt64(limit) else {
+            throw GridSyncError(.tooLarge, "\(what) declares \(v) \(name), more than the limit of \(limit)")
+        }
+        return Int(v)
+    }
+
+    public mutating func readUInt64BE() throws(GridSyncError) -> UInt64 {
+        let raw = try readBytes(8)
+        var v: UInt64 = 0
+        for b in raw { v = v << 8 | UInt64(b) }
+        return v
+    }
+
+    public mutating func readUInt32BE() throws(GridSyncError) -> UInt32 {
+        let raw = try readBytes(4)
+        var v: UInt32 = 0
+        for b in raw { v = v << 8 | UInt32(b) }
+        return v
+    }
+
+    /// A varint length (≤ `maxBytes`) and that many bytes of valid UTF-8.
+    public mutating func readString(maxBytes: Int, _ name: String) throws(GridSyncError) -> String {
+        let count = try readCount(max: maxBytes, "bytes in a \(name)")
+        let raw = try readBytes(count)
+        guard let s = String(validating: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
+            throw GridSyncError(.malformed, "\(what) has a \(name) that is not valid UTF-8")
+        }
+        return s
+    }
+}

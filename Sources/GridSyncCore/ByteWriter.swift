@@ -1,0 +1,48 @@
+/// Appends the primitive encodings used by the change and bundle formats.
+public struct ByteWriter: Sendable {
+    public private(set) var bytes: [UInt8]
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func write(_ byte: UInt8) { bytes.append(byte) }
+
+    public mutating func write<C: Collection>(contentsOf other: C) where C.Element == UInt8 {
+        bytes.append(contentsOf: other)
+    }
+
+    /// Unsigned LEB128, minimal length.
+    public mutating func writeVarint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    public mutating func writeVarint(_ value: Int) { writeVarint(UInt64(value)) }
+
+    public mutating func writeUInt64BE(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
+    }
+
+    public mutating func writeUInt32BE(_ value: UInt32) {
+        for shift in stride(from: 24, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+        }
+    }
+
+    /// Varint length followed by the UTF-8 bytes.
+    public mutating func writeString(_ s: String) {
+        var copy = s
+        copy.withUTF8 { utf8 in
+            writeVarint(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+}

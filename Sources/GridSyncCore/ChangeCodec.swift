@@ -1,0 +1,190 @@
+/// The binary encoding of a change body (format version 1). `docs/ARCHITECTURE.md` gives the
+/// layout; every count and length is checked against ``Limits`` before anything is allocated.
+///
+/// ```
+/// u8 version (1) | origin[32] | varint seq | u64be hlc | prevHash[32]
+/// varint nStrings | (varint len | utf8)*          strings: collections, record IDs, field names
+/// varint nOrigins | origin[32]*                   origins named by preds
+/// varint nOps | op*
+/// op = varint collection | varint record | varint field | value | varint nPred | (varint origin | varint seq)*
+/// value = 0x00 | 0x01 zigzag-varint | 0x02 varint len utf8
+/// ```
+public enum ChangeCodec {
+    public static let formatVersion: UInt8 = 1
+
+    /// Encodes a change body. Strings and origins are interned in first-use order, so the same
+    /// change always encodes to the same bytes.
+    public static func encode(_ change: Change) -> [UInt8] {
+        var strings: [String] = []
+        var stringIndex: [String: Int] = [:]
+        var origins: [NodeID] = []
+        var originIndex: [NodeID: Int] = [:]
+        func intern(_ s: String) -> Int {
+            if let i = stringIndex[s] { return i }
+            stringIndex[s] = strings.count
+            strings.append(s)
+            return strings.count - 1
+        }
+        func intern(_ n: NodeID) -> Int {
+            if let i = originIndex[n] { return i }
+            originIndex[n] = origins.count
+            origins.append(n)
+            return origins.count - 1
+        }
+        var opIndices: [(Int, Int, Int, [(Int, UInt64)])] = []
+        opIndices.reserveCapacity(change.ops.count)
+        for op in change.ops {
+            let c = intern(op.collection)
+            let r = intern(op.record)
+            let f = intern(op.field)
+            let preds = op.pred.map { (intern($0.origin), $0.seq) }
+            opIndices.append((c, r, f, preds))
+        }
+        var w = ByteWriter(capacity: 128 + change.ops.count * 48)
+        w.write(formatVersion)
+        w.write(contentsOf: change.origin.bytes)
+        w.writeVarint(change.seq)
+        w.writeUInt64BE(change.hlc.raw)
+        w.write(contentsOf: change.prevHash)
+        w.writeVarint(strings.count)
+        for s in strings { w.writeString(s) }
+        w.writeVarint(origins.count)
+        for o in origins { w.write(contentsOf: o.bytes) }
+        w.writeVarint(change.ops.count)
+        for (i, op) in change.ops.enumerated() {
+            let (c, r, f, preds) = opIndices[i]
+            w.writeVarint(c)
+            w.writeVarint(r)
+            w.writeVarint(f)
+            switch op.value {
+            case .null:
+                w.write(0)
+            case .int(let v):
+                w.write(1)
+                w.writeVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+            case .text(let s):
+                w.write(2)
+                w.writeString(s)
+            }
+            w.writeVarint(preds.count)
+            for (o, s) in preds {
+                w.writeVarint(o)
+                w.writeVarint(s)
+            }
+        }
+        return w.bytes
+    }
+
+    /// Decodes and validates a change body. Throws ``GridSyncError`` with code `.malformed` or
+    /// `.tooLarge` for anything that does not follow the format exactly.
+    public static func decode(_ body: [UInt8]) throws(GridSyncError) -> Change {
+        guard body.count <= Limits.maxChangeBytes else {
+            throw GridSyncError(.tooLarge, "change is \(body.count) bytes, more than the limit of \(Limits.maxChangeBytes)")
+        }
+        let result = body.withUnsafeBytes { raw in
+            Result { () throws(GridSyncError) -> Change in try decode(raw) }
+        }
+        return try result.get()
+    }
+
+    static func decode(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> Change {
+        var r = ByteReader(raw, what: "change")
+        let version = try r.readByte()
+        guard version == formatVersion else {
+            throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
+        }
+        guard let origin = NodeID(bytes: try r.readBytes(32)) else { throw GridSyncError(.malformed, "change origin") }
+        let seq = try r.readVarint()
+        guard seq >= 1 else { throw GridSyncError(.malformed, "change has seq 0; sequence numbers start at 1") }
+        let hlc = HLC(raw: try r.readUInt64BE())
+        let prevHash = try r.readArray(32)
+        if seq == 1 && prevHash != Change.zeroHash {
+            throw GridSyncError(.malformed, "change seq 1 must have an all-zero previous hash")
+        }
+        // Each table entry takes at least one byte, so a count above `remaining` is a lie.
+        let nStrings = try r.readCount(max: min(Limits.maxStringsPerChange, r.remaining), "strings")
+        var strings: [String] = []
+        strings.reserveCapacity(nStrings)
+        for _ in 0..<nStrings {
+            let s = try r.readString(maxBytes: Limits.maxNameBytes, "name")
+            guard Names.isValid(s) else {
+                throw GridSyncError(.malformed, "change has an invalid name in its string table (allowed: 1–64 of A–Z a–z 0–9 _ -)")
+            }
+            strings.append(s)
+        }
+        let nOrigins = try r.readCount(max: min(Limits.maxOriginsPerChange, r.remaining / 32), "origins")
+        var origins: [NodeID] = []
+        origins.reserveCapacity(nOrigins)
+        for _ in 0..<nOrigins {
+            origins.append(NodeID(bytes: try r.readBytes(32))!)
+        }
+        let nOps = try r.readCount(max: min(Limits.maxOpsPerChange, r.remaining / 5), "ops")
+        guard nOps >= 1 else { throw GridSyncError(.malformed, "change has no ops; an empty change is not allowed") }
+        var ops: [Op] = []
+        ops.reserveCapacity(nOps)
+        var seen = Set<FieldKey>()
+        for _ in 0..<nOps {
+            let c = try r.readCount(max: nStrings - 1, "as a string index")
+            let rec = try r.readCount(max: nStrings - 1, "as a string index")
+            let f = try r.readCount(max: nStrings - 1, "as a string index")
+            let value: FieldValue
+            switch try r.readByte() {
+            case 0: value = .null
+            case 1:
+                let z = try r.readVarint()
+                value = .int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+            case 2: value = .text(try r.readString(maxBytes: Limits.maxTextValueBytes, "text value"))
+            case let tag:
+                throw GridSyncError(.malformed, "change has unknown value tag \(tag)")
+            }
+            let nPred = try r.readCount(max: min(Limits.maxPredPerOp, r.remaining / 2), "preds")
+            var pred: [OpRef] = []
+            pred.reserveCapacity(nPred)
+            for _ in 0..<nPred {
+                let o = try r.readCount(max: nOrigins - 1, "as an origin index")
+                let s = try r.readVarint()
+                guard s >= 1 else { throw GridSyncError(.malformed, "change has a pred with seq 0") }
+                if origins[o] == origin && s >= seq {
+                    throw GridSyncError(.malformed, "change \(seq) names its own or a later change of its origin as a predecessor")
+                }
+                pred.append(OpRef(origin: origins[o], seq: s))
+            }
+            let op = Op(collection: strings[c], record: strings[rec], field: strings[f], value: value, pred: pred)
+            guard seen.insert(FieldKey(record: op.record, field: op.field)).inserted else {
+                throw GridSyncError(.malformed, "change \(seq) sets field '\(op.field)' of record \(op.record) twice")
+            }
+            ops.append(op)
+        }
+        guard r.isAtEnd else {
+            throw GridSyncError(.malformed, "change has \(r.remaining) unexpected bytes after its last op")
+        }
+        return Change(origin: origin, seq: seq, hlc: hlc, prevHash: prevHash, ops: ops)
+    }
+}
+
+/// Identifies one field of one record.
+public struct FieldKey: Hashable, Sendable, Comparable {
+    public var record: String
+    public var field: String
+
+    public init(record: String, field: String) {
+        self.record = record
+        self.field = field
+    }
+
+    public static func < (a: FieldKey, b: FieldKey) -> Bool {
+        a.record != b.record ? a.record < b.record : a.field < b.field
+    }
+}
+
+/// Rules for collection names, record IDs and field names.
+public enum Names {
+    /// 1–64 ASCII letters, digits, `_` or `-`.
+    public static func isValid(_ s: String) -> Bool {
+        let u = s.utf8
+        guard !u.isEmpty, u.count <= Limits.maxNameBytes else { return false }
+        return u.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
+        }
+    }
+}

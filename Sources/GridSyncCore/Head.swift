@@ -1,0 +1,66 @@
+/// One current value of a field: an op that no other known op overwrites.
+public struct Head: Hashable, Sendable {
+    public var origin: NodeID
+    public var seq: UInt64
+    public var hlc: HLC
+    public var value: FieldValue
+
+    public init(origin: NodeID, seq: UInt64, hlc: HLC, value: FieldValue) {
+        self.origin = origin
+        self.seq = seq
+        self.hlc = hlc
+        self.value = value
+    }
+
+    public var ref: OpRef { OpRef(origin: origin, seq: seq) }
+}
+
+/// How the winner among a field's heads is chosen. Every node applies the same policy, so every
+/// node shows the same winner.
+public enum MergePolicy: Sendable {
+    /// Highest HLC wins; ties go to the higher origin ID, then the higher seq.
+    case lastWriterWins
+    /// The later request lifecycle stage wins (see ``RequestStatus/rank``); ties as last-writer-wins.
+    case lifecycle
+
+    /// Whether `a` ranks below `b`.
+    public func ranks(_ a: Head, below b: Head) -> Bool {
+        if case .lifecycle = self {
+            let ra = RequestStatus.rank(of: a.value)
+            let rb = RequestStatus.rank(of: b.value)
+            if ra != rb { return ra < rb }
+        }
+        if a.hlc != b.hlc { return a.hlc < b.hlc }
+        if a.origin != b.origin { return a.origin < b.origin }
+        return a.seq < b.seq
+    }
+
+    /// Orders heads best first: the winner, then the others in the order they would win.
+    public func sorted(_ heads: [Head]) -> [Head] {
+        heads.sorted { ranks($1, below: $0) }
+    }
+
+    /// The winning head, or nil when there are none.
+    public func winner(_ heads: [Head]) -> Head? {
+        heads.max { ranks($0, below: $1) }
+    }
+}
+
+/// Field-level merge: the heads of a field after an op arrives.
+public enum FieldMerge {
+    /// Applies an op (delivered in causal order) to a field's heads: every head the op names in
+    /// `pred` is overwritten, and the op itself becomes a head.
+    public static func apply(_ new: Head, pred: [OpRef], to heads: inout [Head]) {
+        if !pred.isEmpty {
+            heads.removeAll { h in pred.contains { $0.origin == h.origin && $0.seq == h.seq } }
+        }
+        heads.append(new)
+    }
+
+    /// Several heads holding different values: a conflict for a person to settle. Concurrent
+    /// writes of the same value are not a conflict.
+    public static func isConflict(_ heads: [Head]) -> Bool {
+        guard let first = heads.first else { return false }
+        return heads.dropFirst().contains { $0.value != first.value }
+    }
+}

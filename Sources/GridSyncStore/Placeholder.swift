@@ -1,0 +1,2 @@
+import GridSyncCore
+public enum GridSyncStorePlaceholder {}
