@@ -1,0 +1,225 @@
+import Crypto
+import Foundation
+import GRDB
+import GridSyncCore
+
+/// Change bundle files: sneakernet sync.
+///
+/// ```
+/// "GRIDSYNC" (8 bytes) | u16be version (1) | u16be flags (0)
+/// ( u32be length (1 … 1 MiB + 64) | change: body ‖ signature )*
+/// u32be 0 | u64be change count | SHA-256 of every byte before it (32 bytes)
+/// ```
+/// Changes appear in the exporter's log order, which is causal order, so the importer can
+/// apply them front to back.
+public enum ChangeBundle {
+    static let magic = Array("GRIDSYNC".utf8)
+    static let version: UInt16 = 1
+    static let headerBytes = 12
+    static let trailerBytes = 4 + 8 + 32
+    static let maxEntryBytes = Limits.maxChangeBytes + SignedChange.signatureBytes
+
+    /// Writes a bundle file atomically: `produce` calls `emit` with each encoded change in
+    /// order; the file appears at `path` only if everything succeeded.
+    public static func write(to path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws -> Int {
+        let tmp = path + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: tmp, contents: nil),
+            let handle = FileHandle(forWritingAtPath: tmp)
+        else {
+            throw GridSyncError(.io, "cannot create \(path); check that the directory exists and is writable")
+        }
+        var ok = false
+        defer {
+            try? handle.close()
+            if !ok { try? FileManager.default.removeItem(atPath: tmp) }
+        }
+        var hasher = SHA256()
+        var buffer = ByteWriter(capacity: 1 << 20)
+        func flush() throws {
+            hasher.update(data: buffer.bytes)
+            try handle.write(contentsOf: buffer.bytes)
+            buffer = ByteWriter(capacity: 1 << 20)
+        }
+        buffer.write(contentsOf: magic)
+        buffer.write(UInt8(version >> 8))
+        buffer.write(UInt8(version & 0xff))
+        buffer.write(0)
+        buffer.write(0)
+        var count: UInt64 = 0
+        try produce { encoded in
+            precondition(encoded.count <= maxEntryBytes)
+            buffer.writeUInt32BE(UInt32(encoded.count))
+            buffer.write(contentsOf: encoded)
+            count += 1
+            if buffer.bytes.count >= 1 << 20 { try flush() }
+        }
+        buffer.writeUInt32BE(0)
+        buffer.writeUInt64BE(count)
+        try flush()
+        do {
+            try handle.write(contentsOf: Array(hasher.finalize()))
+            try handle.synchronize()
+        } catch {
+            throw GridSyncError(.io, "cannot write \(path) (is the disk full?); nothing was exported")
+        }
+        guard rename(tmp, path) == 0 else {
+            throw GridSyncError(.io, "cannot move the finished bundle to \(path); check permissions")
+        }
+        ok = true
+        return Int(count)
+    }
+
+    /// A bundle file, mapped and checked: magic, version, checksum and framing are verified
+    /// before any change is decoded.
+    public struct Reader: Sendable {
+        let data: Data
+        /// Number of changes in the bundle.
+        public let count: Int
+        let entries: [Range<Int>]
+
+        public init(path: String) throws {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
+                throw GridSyncError(.io, "cannot read bundle \(path); check the path")
+            }
+            guard size <= Limits.maxBundleBytes else {
+                throw GridSyncError(.tooLarge, "bundle \(path) is \(size) bytes, over the limit of \(Limits.maxBundleBytes); export it in parts with --since")
+            }
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            } catch {
+                throw GridSyncError(.io, "cannot read bundle \(path); check the path and permissions")
+            }
+            try self.init(data: data)
+        }
+
+        public init(data: Data) throws {
+            self.data = data
+            let size = data.count
+            guard size >= headerBytes + trailerBytes, Array(data.prefix(8)) == magic else {
+                throw GridSyncError(.malformed, "this file is not a GridSync bundle (wrong header); pass a file made by `gridsync bundle export`")
+            }
+            let bytes = [UInt8](data.prefix(headerBytes))
+            let version = UInt16(bytes[8]) << 8 | UInt16(bytes[9])
+            guard version == ChangeBundle.version else {
+                throw GridSyncError(.malformed, "bundle format version \(version) is not supported (this gridsync reads version \(ChangeBundle.version)); upgrade gridsync")
+            }
+            guard bytes[10] == 0 && bytes[11] == 0 else {
+                throw GridSyncError(.malformed, "bundle uses flags this gridsync does not know; upgrade gridsync")
+            }
+            let digest = Array(SHA256.hash(data: data.prefix(size - 32)))
+            guard digest == Array(data.suffix(32)) else {
+                throw GridSyncError(.malformed, "bundle is damaged or incomplete (checksum mismatch); copy or export it again")
+            }
+            var entries: [Range<Int>] = []
+            var offset = headerBytes
+            let end = size - 32
+            func u32(_ at: Int) -> Int {
+                let b = [UInt8](data[at..<at + 4])
+                return Int(b[0]) << 24 | Int(b[1]) << 16 | Int(b[2]) << 8 | Int(b[3])
+            }
+            while true {
+                guard offset + 4 <= end else {
+                    throw GridSyncError(.malformed, "bundle ends without its end marker; copy or export it again")
+                }
+                let length = u32(offset)
+                offset += 4
+                if length == 0 { break }
+                guard length <= maxEntryBytes else {
+                    throw GridSyncError(.tooLarge, "bundle entry \(entries.count + 1) declares \(length) bytes, over the limit of \(maxEntryBytes)")
+                }
+                guard offset + length <= end - 8 else {
+                    throw GridSyncError(.malformed, "bundle entry \(entries.count + 1) runs past the end of the file")
+                }
+                entries.append(offset..<offset + length)
+                offset += length
+            }
+            guard offset + 8 == end else {
+                throw GridSyncError(.malformed, "bundle has unexpected bytes after its end marker")
+            }
+            let countBytes = [UInt8](data[offset..<offset + 8])
+            var declared: UInt64 = 0
+            for b in countBytes { declared = declared << 8 | UInt64(b) }
+            guard declared == UInt64(entries.count) else {
+                throw GridSyncError(.malformed, "bundle says it holds \(declared) changes but holds \(entries.count)")
+            }
+            self.entries = entries
+            self.count = entries.count
+        }
+
+        /// Decodes the changes in `range` (indices into the bundle).
+        public func changes(_ range: Range<Int>) throws -> [SignedChange] {
+            var out: [SignedChange] = []
+            out.reserveCapacity(range.count)
+            for i in range {
+                do {
+                    out.append(try SignedChange(encoded: [UInt8](data[entries[i]])))
+                } catch {
+                    throw GridSyncError(error.code, "bundle entry \(i + 1): \(error.message)")
+                }
+            }
+            return out
+        }
+    }
+}
+
+/// What importing a bundle did.
+public struct ImportReport: Sendable {
+    public var changesInBundle: Int
+    public var apply: ApplyReport
+}
+
+extension Store {
+    /// Changes per apply step while importing: bounds memory; all steps share one transaction.
+    static let importBatch = 2_000
+
+    /// Imports a bundle in one transaction: either every change in it applies, or none does.
+    public func importBundle(at path: String) throws -> ImportReport {
+        let reader = try ChangeBundle.Reader(path: path)
+        let report = try applyInOneTransaction { apply in
+            var start = 0
+            while start < reader.count {
+                let end = min(start + Store.importBatch, reader.count)
+                try apply(try reader.changes(start..<end))
+                start = end
+            }
+        }
+        return ImportReport(changesInBundle: reader.count, apply: report)
+    }
+
+    /// Writes the changes `since` lacks to a bundle file, in log order. Returns how many.
+    @discardableResult
+    public func exportBundle(to path: String, since: VersionVector = VersionVector()) throws -> Int {
+        try read { db in
+            let positions = try changePositions(missingFrom: since, db)
+            let stmt = try db.cachedStatement(sql: "SELECT body, signature FROM changes WHERE pos = ?")
+            return try ChangeBundle.write(to: path) { emit in
+                for pos in positions {
+                    guard let row = try Row.fetchOne(stmt, arguments: [pos]) else {
+                        throw StoreError.corrupt("changes.pos \(pos)")
+                    }
+                    let body: Data = row[0]
+                    let signature: Data = row[1]
+                    try emit([UInt8](body) + [UInt8](signature))
+                }
+            }
+        }
+    }
+}
+
+extension Store {
+    /// Log positions of the changes `vector` lacks, ascending (causal order). Costs one index
+    /// range scan per origin: proportional to the delta, not the history.
+    func changePositions(missingFrom vector: VersionVector, _ db: Database) throws -> [Int64] {
+        let origins = try OriginTable.load(db)
+        var positions: [Int64] = []
+        let stmt = try db.cachedStatement(sql: "SELECT pos FROM changes WHERE origin = ? AND seq > ?")
+        for (idx, state) in origins.states where state.maxSeq > vector[state.id] {
+            positions += try Int64.fetchAll(stmt, arguments: [idx, Int64(vector[state.id])])
+        }
+        positions.sort()
+        return positions
+    }
+}
+

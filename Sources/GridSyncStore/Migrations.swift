@@ -1,0 +1,145 @@
+import GRDB
+
+/// The store's schema, as named migrations. A migration that has landed is never edited: change
+/// the schema by appending a new one. Migrations use raw SQL, never app types.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-replication-and-registers") { db in
+            try db.execute(sql: """
+                -- This node. One row.
+                CREATE TABLE local_node (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    node_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('centre', 'grid', 'building')),
+                    grid TEXT,
+                    building TEXT,
+                    last_hlc INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL
+                );
+
+                -- Every origin whose changes this store holds; idx is local only.
+                CREATE TABLE origins (
+                    idx INTEGER PRIMARY KEY,
+                    node_id TEXT NOT NULL UNIQUE,
+                    public_key BLOB NOT NULL UNIQUE,
+                    max_seq INTEGER NOT NULL DEFAULT 0,
+                    last_hash BLOB NOT NULL
+                );
+
+                -- The change log, in the order this node applied it (pos), which is causal order.
+                CREATE TABLE changes (
+                    pos INTEGER PRIMARY KEY,
+                    origin INTEGER NOT NULL REFERENCES origins(idx),
+                    seq INTEGER NOT NULL,
+                    hlc INTEGER NOT NULL,
+                    hash BLOB NOT NULL,
+                    body BLOB NOT NULL,
+                    signature BLOB NOT NULL,
+                    UNIQUE (origin, seq)
+                );
+
+                -- Which changes touched which record: the history behind `request show`.
+                CREATE TABLE change_records (
+                    record TEXT NOT NULL,
+                    pos INTEGER NOT NULL,
+                    PRIMARY KEY (record, pos)
+                ) WITHOUT ROWID;
+
+                -- Every record and its collection.
+                CREATE TABLE records (
+                    id TEXT PRIMARY KEY,
+                    collection TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                -- The current heads of every field: ops no other known op overwrites.
+                -- One row per field normally; several rows mean concurrent writes.
+                CREATE TABLE heads (
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    origin INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    hlc INTEGER NOT NULL,
+                    value,
+                    PRIMARY KEY (record, field, origin, seq)
+                ) WITHOUT ROWID;
+
+                -- Fields whose heads hold different values. id is the same on every node.
+                CREATE TABLE open_conflicts (
+                    id TEXT PRIMARY KEY,
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    UNIQUE (record, field)
+                );
+
+                -- 需求清单: current (winning) values of every request.
+                CREATE TABLE requests (
+                    id TEXT PRIMARY KEY,
+                    grid TEXT, building TEXT, unit TEXT, room TEXT,
+                    resident TEXT, phone TEXT,
+                    category TEXT, title TEXT, detail TEXT,
+                    due TEXT, urgent INTEGER,
+                    status TEXT,
+                    assigned_service TEXT, assigned_person TEXT,
+                    satisfaction TEXT, rating_comment TEXT,
+                    created_at TEXT, accepted_at TEXT, assigned_at TEXT, started_at TEXT,
+                    resolved_at TEXT, rated_at TEXT, closed_at TEXT,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX requests_by_status ON requests(status);
+                CREATE INDEX requests_by_place ON requests(grid, building);
+
+                -- 服务清单.
+                CREATE TABLE services (
+                    id TEXT PRIMARY KEY,
+                    name TEXT, provider TEXT, provider_kind TEXT, category TEXT, grid TEXT,
+                    contact TEXT, description TEXT, status TEXT, created_at TEXT,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                );
+
+                -- 跟进记录: append-only follow-up notes.
+                CREATE TABLE request_notes (
+                    id TEXT PRIMARY KEY,
+                    request TEXT, text TEXT, author TEXT, created_at TEXT,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX request_notes_by_request ON request_notes(request);
+
+                -- Categories added by the centre (defaults are built in).
+                CREATE TABLE categories (
+                    id TEXT PRIMARY KEY,
+                    name TEXT, created_at TEXT,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                );
+
+                -- Node profiles as each node publishes them.
+                CREATE TABLE nodes (
+                    id TEXT PRIMARY KEY,
+                    name TEXT, role TEXT, grid TEXT, building TEXT,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                );
+
+                -- Every competing value of every open conflict, readable with sqlite3.
+                CREATE VIEW conflicts AS
+                SELECT c.id AS conflict, c.record, r.collection, c.field, h.value,
+                       o.node_id AS origin, h.seq,
+                       strftime('%Y-%m-%dT%H:%M:%fZ', (h.hlc >> 16) / 1000.0, 'unixepoch') AS time
+                FROM open_conflicts c
+                JOIN heads h ON h.record = c.record AND h.field = c.field
+                JOIN records r ON r.id = c.record
+                JOIN origins o ON o.idx = h.origin;
+
+                -- The change log with readable origins and times.
+                CREATE VIEW change_log AS
+                SELECT c.pos, o.node_id AS origin, n.name AS origin_name, c.seq,
+                       strftime('%Y-%m-%dT%H:%M:%fZ', (c.hlc >> 16) / 1000.0, 'unixepoch') AS time,
+                       hex(c.hash) AS hash
+                FROM changes c
+                JOIN origins o ON o.idx = c.origin
+                LEFT JOIN nodes n ON n.id = o.node_id;
+                """)
+        }
+        return m
+    }
+}

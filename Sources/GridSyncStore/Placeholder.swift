@@ -1,2 +1,0 @@
-import GridSyncCore
-public enum GridSyncStorePlaceholder {}

@@ -1,0 +1,211 @@
+import GridSyncCore
+
+/// A request (需求) as its current values stand.
+public struct RequestRecord: Sendable, Codable, Equatable {
+    public var id: String
+    public var status: RequestStatus
+    public var grid: String
+    public var building: String
+    public var unit: String?
+    public var room: String?
+    public var resident: String?
+    public var phone: String?
+    public var category: String
+    public var title: String
+    public var detail: String?
+    public var due: String?
+    public var urgent: Bool
+    public var assignedService: String?
+    public var assignedPerson: String?
+    public var satisfaction: String?
+    public var ratingComment: String?
+    public var createdAt: String?
+    public var acceptedAt: String?
+    public var assignedAt: String?
+    public var startedAt: String?
+    public var resolvedAt: String?
+    public var ratedAt: String?
+    public var closedAt: String?
+    /// Due date passed and not closed.
+    public var overdue: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, grid, building, unit, room, resident, phone, category, title, detail, due, urgent
+        case assignedService = "assigned_service", assignedPerson = "assigned_person"
+        case satisfaction, ratingComment = "rating_comment"
+        case createdAt = "created_at", acceptedAt = "accepted_at", assignedAt = "assigned_at"
+        case startedAt = "started_at", resolvedAt = "resolved_at", ratedAt = "rated_at", closedAt = "closed_at"
+        case overdue
+    }
+}
+
+/// The fields of a new request.
+public struct NewRequest: Sendable {
+    public var grid: String?
+    public var building: String?
+    public var unit: String?
+    public var room: String?
+    public var resident: String
+    public var phone: String?
+    public var category: String
+    public var title: String
+    public var detail: String?
+    public var due: String?
+    public var urgent: Bool
+
+    public init(
+        grid: String?, building: String?, unit: String? = nil, room: String? = nil, resident: String,
+        phone: String? = nil, category: String, title: String, detail: String? = nil, due: String? = nil,
+        urgent: Bool = false
+    ) {
+        self.grid = grid
+        self.building = building
+        self.unit = unit
+        self.room = room
+        self.resident = resident
+        self.phone = phone
+        self.category = category
+        self.title = title
+        self.detail = detail
+        self.due = due
+        self.urgent = urgent
+    }
+}
+
+/// Edits to a request; nil leaves a field as it is, an empty string clears an optional one.
+public struct RequestEdit: Sendable {
+    public var title: String?
+    public var detail: String?
+    public var phone: String?
+    public var resident: String?
+    public var category: String?
+    public var due: String?
+    public var unit: String?
+    public var room: String?
+    public var urgent: Bool?
+
+    public init() {}
+
+    var isEmpty: Bool {
+        title == nil && detail == nil && phone == nil && resident == nil && category == nil && due == nil
+            && unit == nil && room == nil && urgent == nil
+    }
+}
+
+/// Filters for ``Store/requests(_:)``.
+public struct RequestFilter: Sendable {
+    public var status: RequestStatus?
+    public var grid: String?
+    public var building: String?
+    public var category: String?
+    public var overdueOnly = false
+
+    public init() {}
+}
+
+/// A service (服务) on the 服务清单.
+public struct ServiceRecord: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var provider: String?
+    public var providerKind: String?
+    public var category: String?
+    public var grid: String?
+    public var contact: String?
+    public var description: String?
+    public var status: String
+    public var createdAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, provider, providerKind = "provider_kind", category, grid, contact, description, status
+        case createdAt = "created_at"
+    }
+}
+
+/// A follow-up note (跟进记录).
+public struct NoteRecord: Sendable, Codable, Equatable {
+    public var id: String
+    public var request: String
+    public var text: String
+    public var author: String?
+    public var authorName: String?
+    public var createdAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, request, text, author, authorName = "author_name", createdAt = "created_at"
+    }
+}
+
+/// One op in a record's history: who set which field to what, when.
+public struct HistoryEntry: Sendable, Codable, Equatable {
+    public var time: String
+    public var origin: String
+    public var originName: String?
+    public var seq: UInt64
+    public var field: String
+    public var value: JSONValue
+
+    enum CodingKeys: String, CodingKey {
+        case time, origin, originName = "origin_name", seq, field, value
+    }
+}
+
+/// A field value for JSON output: string, integer or null.
+public enum JSONValue: Sendable, Codable, Equatable, CustomStringConvertible {
+    case null
+    case int(Int64)
+    case text(String)
+
+    public init(_ v: FieldValue) {
+        switch v {
+        case .null: self = .null
+        case .int(let i): self = .int(i)
+        case .text(let s): self = .text(s)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .int(let i): try c.encode(i)
+        case .text(let s): try c.encode(s)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null } else if let i = try? c.decode(Int64.self) { self = .int(i) } else { self = .text(try c.decode(String.self)) }
+    }
+
+    public var description: String {
+        switch self {
+        case .null: "—"
+        case .int(let i): String(i)
+        case .text(let s): s
+        }
+    }
+}
+
+/// One competing value of a conflict.
+public struct ConflictValue: Sendable, Codable, Equatable {
+    public var value: JSONValue
+    public var origin: String
+    public var originName: String?
+    public var time: String
+    public var seq: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case value, origin, originName = "origin_name", time, seq
+    }
+}
+
+/// A field with concurrent writes holding different values. `values` is ordered winner first.
+public struct ConflictRecord: Sendable, Codable, Equatable {
+    public var id: String
+    public var record: String
+    public var collection: String
+    public var field: String
+    public var winner: JSONValue
+    public var values: [ConflictValue]
+}

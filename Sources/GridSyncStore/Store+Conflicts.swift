@@ -1,0 +1,180 @@
+import Crypto
+import Foundation
+import GRDB
+import GridSyncCore
+
+extension Store {
+    /// Every open conflict, ordered by record and field; each lists its values winner first.
+    public func conflicts() throws -> [ConflictRecord] {
+        try read { db in
+            let keys = try Row.fetchAll(db, sql: "SELECT id, record, field FROM open_conflicts ORDER BY record, field")
+            return try keys.map { try conflict(id: $0[0], record: $0[1], field: $0[2], db) }
+        }
+    }
+
+    /// One conflict by ID or unique prefix.
+    public func conflict(_ idPrefix: String) throws -> ConflictRecord {
+        try read { db in
+            let id = try resolveID(idPrefix, table: "open_conflicts", kind: "conflict", db)
+            let row = try Row.fetchOne(db, sql: "SELECT record, field FROM open_conflicts WHERE id = ?", arguments: [id])!
+            return try conflict(id: id, record: row[0], field: row[1], db)
+        }
+    }
+
+    func conflict(id: String, record: String, field: String, _ db: Database) throws -> ConflictRecord {
+        let collection = try String.fetchOne(db, sql: "SELECT collection FROM records WHERE id = ?", arguments: [record]) ?? ""
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT o.public_key, h.seq, h.hlc, h.value, n.name
+            FROM heads h JOIN origins o ON o.idx = h.origin LEFT JOIN nodes n ON n.id = o.node_id
+            WHERE h.record = ? AND h.field = ?
+            """, arguments: [record, field])
+        var names: [NodeID: String] = [:]
+        let heads = try rows.map { row -> Head in
+            guard let origin = NodeID(bytes: [UInt8](row[0] as Data)) else { throw StoreError.corrupt("origins.public_key") }
+            names[origin] = row[4]
+            return Head(origin: origin, seq: UInt64(row[1] as Int64), hlc: HLC(raw: UInt64(bitPattern: row[2])), value: try FieldValue(row[3] as DatabaseValue))
+        }
+        let policy = Schema.collection(named: collection)?.policy(for: field) ?? .lastWriterWins
+        let ordered = policy.sorted(heads)
+        let values = ordered.map { h in
+            ConflictValue(value: JSONValue(h.value), origin: h.origin.text, originName: names[h.origin], time: Timestamp.iso(h.hlc.milliseconds), seq: h.seq)
+        }
+        return ConflictRecord(id: id, record: record, collection: collection, field: field, winner: values.first?.value ?? .null, values: values)
+    }
+
+    /// Settles a conflict: writes `value` (or the `pick`-th listed value, counting from 1) with
+    /// `pred` naming every head, so the field has one head again on every node that syncs.
+    public func resolveConflict(_ idPrefix: String, pick: Int?, value: String?) throws -> ConflictRecord {
+        guard (pick == nil) != (value == nil) else {
+            throw GridSyncError(.invalidInput, "give exactly one of --pick N or --value V")
+        }
+        let (resolved, _) = try localWrite { db, change -> ConflictRecord in
+            let id = try resolveID(idPrefix, table: "open_conflicts", kind: "conflict", db)
+            let row = try Row.fetchOne(db, sql: "SELECT record, field FROM open_conflicts WHERE id = ?", arguments: [id])!
+            let c = try conflict(id: id, record: row[0], field: row[1], db)
+            guard let schema = Schema.collection(named: c.collection) else {
+                throw GridSyncError(.invalidInput, "conflict \(id) is in collection '\(c.collection)', which this gridsync version cannot edit; upgrade gridsync")
+            }
+            if schema.name == Schema.requests.name {
+                let current = try Row.fetchOne(db, sql: "SELECT grid, building FROM requests WHERE id = ?", arguments: [c.record])
+                try checkScope(grid: current?["grid"], building: current?["building"], record: c.record)
+            }
+            let chosen: FieldValue
+            if let pick {
+                guard pick >= 1 && pick <= c.values.count else {
+                    throw GridSyncError(.invalidInput, "--pick must be between 1 and \(c.values.count) for conflict \(id); see `gridsync conflicts show \(id)`")
+                }
+                chosen = c.values[pick - 1].value.fieldValue
+            } else {
+                chosen = try parseValue(value!, field: c.field, collection: schema)
+            }
+            change.set(schema, c.record, c.field, chosen)
+            return c
+        }
+        return resolved
+    }
+
+    private func parseValue(_ input: String, field: String, collection: CollectionSchema) throws -> FieldValue {
+        if field == Schema.deletedField {
+            switch input {
+            case "0", "keep", "保留": return .int(0)
+            case "1", "delete", "删除": return .int(1)
+            default: throw GridSyncError(.invalidInput, "for _deleted give 0/keep/保留 or 1/delete/删除")
+            }
+        }
+        if collection.name == Schema.requests.name && field == "status" {
+            guard let s = RequestStatus(input: input) else {
+                throw GridSyncError(.invalidInput, "not a status; use one of: " + RequestStatus.allCases.map { "\($0.rawValue) \($0.label)" }.joined(separator: ", "))
+            }
+            return .text(s.rawValue)
+        }
+        if field == "urgent" { return .int(input == "1" || input == "yes" || input == "是" ? 1 : 0) }
+        if field == "due" { return .orNull(try Validate.date(input, "--value") ?? "") }
+        if field == "phone" { return .orNull(try Validate.phone(input) ?? "") }
+        return .orNull(try Validate.text(input, "--value") ?? "")
+    }
+
+    // MARK: History and digest
+
+    /// Every op that touched a record, oldest first: who set which field to what, when.
+    public func history(ofRecord id: String) throws -> [HistoryEntry] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.body, n.name FROM change_records r JOIN changes c ON c.pos = r.pos
+                JOIN origins o ON o.idx = c.origin LEFT JOIN nodes n ON n.id = o.node_id
+                WHERE r.record = ? ORDER BY c.hlc, r.pos
+                """, arguments: [id])
+            var out: [HistoryEntry] = []
+            for row in rows {
+                let change = try ChangeCodec.decode([UInt8](row[0] as Data))
+                for op in change.ops where op.record == id {
+                    out.append(HistoryEntry(
+                        time: Timestamp.iso(change.hlc.milliseconds), origin: change.origin.text, originName: row[1],
+                        seq: change.seq, field: op.field, value: JSONValue(op.value)))
+                }
+            }
+            return out
+        }
+    }
+
+    /// A SHA-256 digest of the replicated content: every record's collection and every field's
+    /// heads (origin, seq, HLC, value). Stores holding the same changes have the same digest,
+    /// whatever order the changes arrived in.
+    public func digest() throws -> String {
+        try read { db in
+            var hasher = SHA256()
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT r.collection, h.record, h.field, o.public_key, h.seq, h.hlc, h.value
+                FROM heads h JOIN records r ON r.id = h.record JOIN origins o ON o.idx = h.origin
+                ORDER BY h.record, h.field, o.public_key, h.seq
+                """)
+            var w = ByteWriter(capacity: 1 << 16)
+            while let row = try rows.next() {
+                w.writeString(row[0])
+                w.writeString(row[1])
+                w.writeString(row[2])
+                w.write(contentsOf: [UInt8](row[3] as Data))
+                w.writeVarint(UInt64(row[4] as Int64))
+                w.writeUInt64BE(UInt64(bitPattern: row[5]))
+                switch try FieldValue(row[6] as DatabaseValue) {
+                case .null: w.write(0)
+                case .int(let v): w.write(1); w.writeUInt64BE(UInt64(bitPattern: v))
+                case .text(let s): w.write(2); w.writeString(s)
+                }
+                if w.bytes.count > 60_000 {
+                    hasher.update(data: w.bytes)
+                    w = ByteWriter(capacity: 1 << 16)
+                }
+            }
+            hasher.update(data: w.bytes)
+            return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        }
+    }
+
+    /// Display names of the nodes this store knows, by node ID text.
+    public func nodeNames() throws -> [String: String] {
+        try read { db in
+            Dictionary(try Row.fetchAll(db, sql: "SELECT id, name FROM nodes WHERE name IS NOT NULL").map { ($0[0], $0[1]) }) { a, _ in a }
+        }
+    }
+
+    /// Counts for `gridsync status`.
+    public func counts() throws -> (changes: Int, requests: Int, services: Int, conflicts: Int) {
+        try read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM requests WHERE deleted = 0") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM services WHERE deleted = 0") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM open_conflicts") ?? 0)
+        }
+    }
+}
+
+extension JSONValue {
+    var fieldValue: FieldValue {
+        switch self {
+        case .null: .null
+        case .int(let i): .int(i)
+        case .text(let s): .text(s)
+        }
+    }
+}

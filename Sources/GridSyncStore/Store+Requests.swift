@@ -1,0 +1,327 @@
+import Foundation
+import GRDB
+import GridSyncCore
+
+extension Store {
+    // MARK: Scope
+
+    /// Refuses writes outside this node's scope: a building node writes its own building's
+    /// requests, a grid node its grid's, the centre anything.
+    func checkScope(grid: String?, building: String?, record: String? = nil) throws {
+        let what = record.map { "request \($0)" } ?? "a request"
+        switch node.role {
+        case .centre:
+            return
+        case .grid:
+            guard grid == node.grid else {
+                throw GridSyncError(.notPermitted, "this grid node (grid \(node.grid ?? "?")) may not write \(what) of grid \(grid ?? "?"); ask that grid or the centre")
+            }
+        case .building:
+            guard grid == node.grid, building == node.building else {
+                throw GridSyncError(.notPermitted, "this building node (grid \(node.grid ?? "?"), building \(node.building ?? "?")) may not write \(what) of grid \(grid ?? "?"), building \(building ?? "?"); ask that building's lead, the grid or the centre")
+            }
+        }
+    }
+
+    // MARK: Writes
+
+    /// Adds a request (需求) with status 待受理 and returns its ID. On a building node the grid
+    /// and building default to the node's own.
+    public func addRequest(_ new: NewRequest) throws -> String {
+        let grid = try Validate.place(new.grid ?? node.grid, "--grid").flatMap { $0.isEmpty ? nil : $0 }
+        let building = try Validate.place(new.building ?? (node.role == .building ? node.building : nil), "--building").flatMap { $0.isEmpty ? nil : $0 }
+        guard let grid else { throw GridSyncError(.invalidInput, "--grid is required: which grid is the request from?") }
+        guard let building else { throw GridSyncError(.invalidInput, "--building is required: which building is the request from?") }
+        let resident = try Validate.required(new.resident, "--resident")
+        let title = try Validate.required(new.title, "--title")
+        let category = try Validate.required(new.category, "--category")
+        let phone = try Validate.phone(new.phone)
+        let detail = try Validate.text(new.detail, "--detail")
+        let due = try Validate.date(new.due, "--due")
+        let unit = try Validate.place(new.unit, "--unit")
+        let room = try Validate.place(new.room, "--room")
+        try checkScope(grid: grid, building: building)
+        let id = RecordID.make()
+        let now = Timestamp.iso(wallClock())
+        _ = try localWrite { db, change in
+            try requireCategory(category, db)
+            let r = Schema.requests
+            change.set(r, id, "grid", .text(grid))
+            change.set(r, id, "building", .text(building))
+            if let unit, !unit.isEmpty { change.set(r, id, "unit", .text(unit)) }
+            if let room, !room.isEmpty { change.set(r, id, "room", .text(room)) }
+            change.set(r, id, "resident", .text(resident))
+            if let phone, !phone.isEmpty { change.set(r, id, "phone", .text(phone)) }
+            change.set(r, id, "category", .text(category))
+            change.set(r, id, "title", .text(title))
+            if let detail, !detail.isEmpty { change.set(r, id, "detail", .text(detail)) }
+            if let due, !due.isEmpty { change.set(r, id, "due", .text(due)) }
+            change.set(r, id, "urgent", .int(new.urgent ? 1 : 0))
+            change.set(r, id, "status", .text(RequestStatus.submitted.rawValue))
+            change.set(r, id, "created_at", .text(now))
+        }
+        return id
+    }
+
+    /// Edits a request's descriptive fields. Fields equal to their current value are not written.
+    public func editRequest(_ idPrefix: String, _ edit: RequestEdit) throws -> String {
+        guard !edit.isEmpty else {
+            throw GridSyncError(.invalidInput, "nothing to change; give at least one of --title --detail --phone --resident --category --due --unit --room --urgent/--not-urgent")
+        }
+        let values: [(String, FieldValue?)] = [
+            ("title", try edit.title.map { .text(try Validate.required($0, "--title")) }),
+            ("detail", try Validate.text(edit.detail, "--detail").map(FieldValue.orNull)),
+            ("phone", try Validate.phone(edit.phone).map(FieldValue.orNull)),
+            ("resident", try edit.resident.map { .text(try Validate.required($0, "--resident")) }),
+            ("category", try edit.category.map { .text(try Validate.required($0, "--category")) }),
+            ("due", try Validate.date(edit.due, "--due").map(FieldValue.orNull)),
+            ("unit", try Validate.place(edit.unit, "--unit").map(FieldValue.orNull)),
+            ("room", try Validate.place(edit.room, "--room").map(FieldValue.orNull)),
+            ("urgent", edit.urgent.map { .int($0 ? 1 : 0) }),
+        ]
+        let (id, _) = try localWrite { db, change -> String in
+            let current = try requireRequest(idPrefix, db)
+            try checkScope(grid: current.grid, building: current.building, record: current.id)
+            if let category = edit.category { try requireCategory(category.trimmingCharacters(in: .whitespaces), db) }
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [current.id])!
+            for (field, value) in values {
+                guard let value else { continue }
+                if try FieldValue(row[field] as DatabaseValue) != value {
+                    change.set(Schema.requests, current.id, field, value)
+                }
+            }
+            return current.id
+        }
+        return id
+    }
+
+    /// Takes a lifecycle step (accept, start, resolve, reopen, reject, withdraw), with an
+    /// optional follow-up note written in the same change.
+    public func transition(_ idPrefix: String, _ step: LifecycleStep, note: String? = nil) throws -> RequestStatus {
+        precondition(step != .assign && step != .rate, "assign and rate have their own methods")
+        let noteText = try Validate.text(note, "--note")
+        return try lifecycle(idPrefix, step, note: noteText) { _, _, _ in }
+    }
+
+    /// Assigns a request to a service on the 服务清单 or to a named person.
+    public func assign(_ idPrefix: String, service: String?, person: String?) throws -> RequestStatus {
+        guard (service == nil) != (person == nil) else {
+            throw GridSyncError(.invalidInput, "give exactly one of --service SERVICE_ID or --person NAME")
+        }
+        let personName = try person.map { try Validate.required($0, "--person") }
+        return try lifecycle(idPrefix, .assign, note: nil) { db, id, change in
+            if let service {
+                let serviceID = try resolveID(service, table: "services", kind: "service", db)
+                let status = try String.fetchOne(db, sql: "SELECT status FROM services WHERE id = ?", arguments: [serviceID])
+                guard status != "retired" else {
+                    throw GridSyncError(.invalidInput, "service \(serviceID) is retired; pick an active one from `gridsync service list`")
+                }
+                change.set(Schema.requests, id, "assigned_service", .text(serviceID))
+                change.set(Schema.requests, id, "assigned_person", .null)
+            } else if let personName {
+                change.set(Schema.requests, id, "assigned_person", .text(personName))
+                change.set(Schema.requests, id, "assigned_service", .null)
+            }
+        }
+    }
+
+    /// Records the resident's rating (群众评议) of a resolved request.
+    public func rate(_ idPrefix: String, satisfaction: Satisfaction, comment: String?) throws -> RequestStatus {
+        let comment = try Validate.text(comment, "--comment")
+        return try lifecycle(idPrefix, .rate, note: nil) { _, id, change in
+            change.set(Schema.requests, id, "satisfaction", .text(satisfaction.rawValue))
+            change.set(Schema.requests, id, "rating_comment", comment.map(FieldValue.orNull) ?? .null)
+        }
+    }
+
+    private func lifecycle(
+        _ idPrefix: String, _ step: LifecycleStep, note: String?,
+        extra: (Database, String, inout PendingChange) throws -> Void
+    ) throws -> RequestStatus {
+        let (status, _) = try localWrite { db, change -> RequestStatus in
+            let current = try requireRequest(idPrefix, db)
+            try checkScope(grid: current.grid, building: current.building, record: current.id)
+            try step.check(from: current.status, record: current.id)
+            let id = current.id
+            let now = FieldValue.text(Timestamp.iso(wallClock()))
+            change.set(Schema.requests, id, "status", .text(step.target.rawValue))
+            switch step {
+            case .accept: change.set(Schema.requests, id, "accepted_at", now)
+            case .assign: change.set(Schema.requests, id, "assigned_at", now)
+            case .start: change.set(Schema.requests, id, "started_at", now)
+            case .resolve:
+                change.set(Schema.requests, id, "resolved_at", now)
+                change.set(Schema.requests, id, "closed_at", now)
+            case .rate: change.set(Schema.requests, id, "rated_at", now)
+            case .reopen:
+                change.set(Schema.requests, id, "started_at", now)
+                change.set(Schema.requests, id, "closed_at", .null)
+            case .reject, .withdraw: change.set(Schema.requests, id, "closed_at", now)
+            }
+            try extra(db, id, &change)
+            if let note, !note.isEmpty { addNote(to: id, text: note, &change) }
+            return step.target
+        }
+        return status
+    }
+
+    /// Appends a follow-up note (跟进记录) to a request. Notes are never edited, so they never
+    /// conflict. Returns the note's ID.
+    public func note(_ idPrefix: String, text: String) throws -> String {
+        let text = try Validate.required(text, "TEXT")
+        let (id, _) = try localWrite { db, change -> String in
+            let current = try requireRequest(idPrefix, db)
+            try checkScope(grid: current.grid, building: current.building, record: current.id)
+            return addNote(to: current.id, text: text, &change)
+        }
+        return id
+    }
+
+    @discardableResult
+    private func addNote(to request: String, text: String, _ change: inout PendingChange) -> String {
+        let id = RecordID.make()
+        change.set(Schema.notes, id, "request", .text(request))
+        change.set(Schema.notes, id, "text", .text(text))
+        change.set(Schema.notes, id, "author", .text(node.id.text))
+        change.set(Schema.notes, id, "created_at", .text(Timestamp.iso(wallClock())))
+        return id
+    }
+
+    /// Marks a request deleted (for entries made by mistake). Replicates as the `_deleted`
+    /// field, so an edit made elsewhere meanwhile shows up as a conflict, not a silent loss.
+    public func deleteRequest(_ idPrefix: String) throws -> String {
+        let (id, _) = try localWrite { db, change -> String in
+            let current = try requireRequest(idPrefix, db)
+            try checkScope(grid: current.grid, building: current.building, record: current.id)
+            change.set(Schema.requests, current.id, Schema.deletedField, .int(1))
+            return current.id
+        }
+        return id
+    }
+
+    // MARK: Reads
+
+    /// Requests matching `filter`, newest first; deleted ones are left out.
+    public func requests(_ filter: RequestFilter = RequestFilter()) throws -> [RequestRecord] {
+        let today = LocalDate.today(wallClock())
+        return try read { db in
+            var sql = "SELECT * FROM requests WHERE deleted = 0"
+            var args: [any DatabaseValueConvertible] = []
+            if let s = filter.status { sql += " AND status = ?"; args.append(s.rawValue) }
+            if let g = filter.grid { sql += " AND grid = ?"; args.append(g) }
+            if let b = filter.building { sql += " AND building = ?"; args.append(b) }
+            if let c = filter.category { sql += " AND category = ?"; args.append(c) }
+            if filter.overdueOnly {
+                sql += " AND due IS NOT NULL AND due < ? AND status NOT IN ('resolved', 'rated', 'rejected', 'withdrawn')"
+                args.append(today)
+            }
+            sql += " ORDER BY created_at DESC, id"
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.request(from: $0, today: today) }
+        }
+    }
+
+    /// One request by ID or unique ID prefix.
+    public func request(_ idPrefix: String) throws -> RequestRecord {
+        try read { db in try requireRequest(idPrefix, db) }
+    }
+
+    /// Follow-up notes of a request, oldest first.
+    public func notes(ofRequest id: String) throws -> [NoteRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT n.id, n.request, n.text, n.author, p.name, n.created_at
+                FROM request_notes n LEFT JOIN nodes p ON p.id = n.author
+                WHERE n.request = ? AND n.deleted = 0 ORDER BY n.created_at, n.id
+                """, arguments: [id]).map { row in
+                NoteRecord(id: row[0], request: row[1], text: row[2] ?? "", author: row[3], authorName: row[4], createdAt: row[5])
+            }
+        }
+    }
+
+    func requireRequest(_ idPrefix: String, _ db: Database) throws -> RequestRecord {
+        let id = try resolveID(idPrefix, table: "requests", kind: "request", db)
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]) else {
+            throw GridSyncError(.notFound, "no request \(idPrefix)")
+        }
+        if (row["deleted"] as Int64?) == 1 {
+            throw GridSyncError(.notFound, "request \(id) was deleted; see `gridsync conflicts list` if that was a mistake")
+        }
+        return try Self.request(from: row, today: LocalDate.today(wallClock()))
+    }
+
+    static func request(from row: Row, today: String) throws -> RequestRecord {
+        let statusText: String = row["status"] ?? ""
+        guard let status = RequestStatus(rawValue: statusText) else {
+            throw StoreError.corrupt("requests.status of \(row["id"] as String? ?? "?")")
+        }
+        let due: String? = row["due"]
+        return RequestRecord(
+            id: row["id"], status: status, grid: row["grid"] ?? "", building: row["building"] ?? "",
+            unit: row["unit"], room: row["room"], resident: row["resident"], phone: row["phone"],
+            category: row["category"] ?? "", title: row["title"] ?? "", detail: row["detail"], due: due,
+            urgent: (row["urgent"] as Int64? ?? 0) != 0,
+            assignedService: row["assigned_service"], assignedPerson: row["assigned_person"],
+            satisfaction: row["satisfaction"], ratingComment: row["rating_comment"],
+            createdAt: row["created_at"], acceptedAt: row["accepted_at"], assignedAt: row["assigned_at"],
+            startedAt: row["started_at"], resolvedAt: row["resolved_at"], ratedAt: row["rated_at"],
+            closedAt: row["closed_at"],
+            overdue: due.map { $0 < today && !status.isClosed } ?? false)
+    }
+
+    /// Resolves a full ID or unique prefix in `table`.
+    func resolveID(_ prefix: String, table: String, kind: String, _ db: Database) throws -> String {
+        let p = prefix.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !p.isEmpty, Names.isValid(p) else {
+            throw GridSyncError(.invalidInput, "'\(prefix)' is not a \(kind) ID; IDs are hex digits, see `gridsync \(kind) list`")
+        }
+        let ids = try String.fetchAll(
+            db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", arguments: [p, p + "~"])
+        switch ids.count {
+        case 0: throw GridSyncError(.notFound, "no \(kind) with ID \(p); see `gridsync \(kind) list`")
+        case 1: return ids[0]
+        default: throw GridSyncError(.ambiguous, "\(kind) ID prefix \(p) matches several \(kind)s; type more characters")
+        }
+    }
+
+    // MARK: Categories
+
+    /// All request categories: the built-in defaults, then those the centre added.
+    public func categories() throws -> [String] {
+        try read { db in try Self.categories(db) }
+    }
+
+    static func categories(_ db: Database) throws -> [String] {
+        let added = try String.fetchAll(db, sql: "SELECT name FROM categories WHERE deleted = 0 AND name IS NOT NULL ORDER BY created_at, name")
+        return Schema.defaultCategories + added.filter { !Schema.defaultCategories.contains($0) }
+    }
+
+    func requireCategory(_ category: String, _ db: Database) throws {
+        let all = try Self.categories(db)
+        guard all.contains(category) else {
+            throw GridSyncError(.invalidInput, "unknown category '\(category)'; use one of: \(all.joined(separator: " ")) (the centre can add more with `gridsync category add`)")
+        }
+    }
+
+    /// Adds a request category (centre only). Adding the same name on two nodes converges to
+    /// one category, since its ID derives from the name.
+    public func addCategory(_ name: String) throws {
+        let name = try Validate.required(name, "NAME")
+        guard name.count <= 32 else { throw GridSyncError(.invalidInput, "category names are at most 32 characters") }
+        guard node.role == .centre else {
+            throw GridSyncError(.notPermitted, "only the centre adds categories; ask the community centre")
+        }
+        _ = try localWrite { db, change in
+            guard try !Self.categories(db).contains(name) else {
+                throw GridSyncError(.invalidInput, "category '\(name)' already exists")
+            }
+            let id = "cat-" + ConflictID.make(record: "category", field: name)
+            change.set(Schema.categories, id, "name", .text(name))
+            change.set(Schema.categories, id, "created_at", .text(Timestamp.iso(wallClock())))
+        }
+    }
+}
+
+extension FieldValue {
+    /// Empty text becomes null (the flag cleared the field).
+    static func orNull(_ s: String) -> FieldValue { s.isEmpty ? .null : .text(s) }
+}

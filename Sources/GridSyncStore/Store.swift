@@ -1,0 +1,296 @@
+import Foundation
+import GRDB
+import GridSyncCore
+
+/// One node's replica: a SQLite file (WAL) holding the change log, field heads and plain
+/// tables of current values (`requests`, `services`, `request_notes`, the `conflicts` view).
+///
+/// Every local write becomes one signed change applied through the same path as changes from
+/// peers, so local and remote data obey the same rules. The CLI and the daemon may use the same
+/// file at once.
+public final class Store: Sendable {
+    /// The store file, or `:memory:`.
+    public let path: String
+    /// This node.
+    public let node: LocalNode
+    let writer: any DatabaseWriter
+    let key: NodeKey
+    let wallClock: @Sendable () -> UInt64
+
+    /// Milliseconds since the Unix epoch.
+    public static let systemClock: @Sendable () -> UInt64 = {
+        UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+    }
+
+    private init(path: String, writer: any DatabaseWriter, key: NodeKey, node: LocalNode, wallClock: @escaping @Sendable () -> UInt64) {
+        self.path = path
+        self.writer = writer
+        self.key = key
+        self.node = node
+        self.wallClock = wallClock
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+        }
+        return config
+    }
+
+    /// Creates a new store and node key. Fails if a store already exists at `path`.
+    public static func create(
+        path: String, name: String, role: NodeRole, grid: String?, building: String?,
+        wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
+    ) throws -> Store {
+        let keyPath = KeyFile.path(forStore: path)
+        if FileManager.default.fileExists(atPath: path) || FileManager.default.fileExists(atPath: keyPath) {
+            throw GridSyncError(.alreadyInitialized, "a store already exists at \(path); use it, or pass --db with a new path")
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        let key = NodeKey()
+        try KeyFile.write(key, to: keyPath)
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration())
+            return try initialize(writer: pool, path: path, key: key, name: name, role: role, grid: grid, building: building, wallClock: wallClock)
+        } catch {
+            try? FileManager.default.removeItem(atPath: keyPath)
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            throw Store.wrap(error, path: path)
+        }
+    }
+
+    /// A store in memory, for tests.
+    public static func inMemory(
+        name: String, role: NodeRole, grid: String? = nil, building: String? = nil, key: NodeKey = NodeKey(),
+        wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
+    ) throws -> Store {
+        let queue = try DatabaseQueue(configuration: configuration())
+        return try initialize(writer: queue, path: ":memory:", key: key, name: name, role: role, grid: grid, building: building, wallClock: wallClock)
+    }
+
+    private static func initialize(
+        writer: any DatabaseWriter, path: String, key: NodeKey, name: String, role: NodeRole,
+        grid: String?, building: String?, wallClock: @escaping @Sendable () -> UInt64
+    ) throws -> Store {
+        try Migrations.migrator.migrate(writer)
+        let node = LocalNode(id: key.nodeID, name: name, role: role, grid: grid, building: building)
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO local_node (id, node_id, name, role, grid, building, created_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+                arguments: [node.id.text, name, role.rawValue, grid, building, Timestamp.iso(wallClock())])
+        }
+        let store = Store(path: path, writer: writer, key: key, node: node, wallClock: wallClock)
+        try store.publishProfile()
+        return store
+    }
+
+    /// Opens an existing store and its key file.
+    public static func open(path: String, wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock) throws -> Store {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw GridSyncError(.notInitialized, "no store at \(path); create one with `gridsync init --name NAME --role centre|grid|building`, or pass --db / set GRIDSYNC_DB")
+        }
+        do {
+            let key = try KeyFile.read(from: KeyFile.path(forStore: path))
+            let pool = try DatabasePool(path: path, configuration: configuration())
+            try Migrations.migrator.migrate(pool)
+            let node = try pool.read { db -> LocalNode in
+                guard let row = try Row.fetchOne(db, sql: "SELECT node_id, name, role, grid, building FROM local_node") else {
+                    throw GridSyncError(.notInitialized, "the store at \(path) was never initialised; delete it and run `gridsync init`")
+                }
+                guard let role = NodeRole(rawValue: row[2]) else { throw StoreError.corrupt("local_node.role") }
+                return LocalNode(id: try NodeID(text: row[0]), name: row[1], role: role, grid: row[3], building: row[4])
+            }
+            guard node.id == key.nodeID else {
+                throw GridSyncError(.malformed, "the key file \(KeyFile.path(forStore: path)) belongs to another node than the store; put the right key file beside the store")
+            }
+            return Store(path: path, writer: pool, key: key, node: node, wallClock: wallClock)
+        } catch {
+            throw wrap(error, path: path)
+        }
+    }
+
+    /// Turns SQLite errors into actionable messages (statement arguments are never included).
+    static func wrap(_ error: any Error, path: String) -> any Error {
+        if error is GridSyncError { return error }
+        if let e = error as? DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return GridSyncError(.malformed, "\(path) is not a GridSync store or is damaged; check the --db path")
+            case .SQLITE_FULL:
+                return GridSyncError(.io, "the disk holding \(path) is full; free some space and try again (nothing was changed)")
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return GridSyncError(.io, "the store \(path) is busy (another process holds a long write); try again")
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+                return GridSyncError(.io, "cannot open \(path) for writing; check the path and its permissions")
+            default:
+                return GridSyncError(.io, "SQLite error \(e.resultCode.rawValue) on \(path); nothing was changed")
+            }
+        }
+        return error
+    }
+
+    // MARK: Local writes
+
+    /// Runs `body` in one write transaction; the fields it sets become one signed change,
+    /// applied before the transaction commits. Returns the body's result and the change (nil if
+    /// nothing was set).
+    func localWrite<T>(_ body: (Database, inout PendingChange) throws -> T) throws -> (T, SignedChange?) {
+        do {
+            return try writer.writeWithoutTransaction { db in
+                var output: (T, SignedChange?)?
+                try db.inTransaction(.immediate) {
+                    var pending = PendingChange()
+                    let result = try body(db, &pending)
+                    guard !pending.sets.isEmpty else {
+                        output = (result, nil)
+                        return .commit
+                    }
+                    let signed = try commitLocal(pending, db)
+                    output = (result, signed)
+                    return .commit
+                }
+                return output!
+            }
+        } catch {
+            throw Store.wrap(error, path: path)
+        }
+    }
+
+    private func commitLocal(_ pending: PendingChange, _ db: Database) throws -> SignedChange {
+        let wall = wallClock()
+        var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wall)
+        let headStmt = try db.cachedStatement(sql: "SELECT origin, seq FROM heads WHERE record = ? AND field = ?")
+        func heads(_ record: String, _ field: String) throws -> [OpRef] {
+            try Row.fetchAll(headStmt, arguments: [record, field]).map { row in
+                OpRef(origin: applier.origins.nodeID(row[0]), seq: UInt64(row[1] as Int64))
+            }
+        }
+        var ops: [Op] = []
+        var touched: [(String, String)] = []
+        var setDeleted = Set<String>()
+        for set in pending.sets {
+            if let i = ops.firstIndex(where: { $0.record == set.record && $0.field == set.field }) {
+                ops[i].value = set.value
+                continue
+            }
+            ops.append(Op(collection: set.collection, record: set.record, field: set.field, value: set.value, pred: try heads(set.record, set.field)))
+            if set.field == Schema.deletedField { setDeleted.insert(set.record) }
+            if !touched.contains(where: { $0.0 == set.record }) { touched.append((set.record, set.collection)) }
+        }
+        // Keep-alive: an edit of an existing record re-asserts `_deleted = 0` over the heads it
+        // saw, so an edit concurrent with a delete shows up as a conflict on `_deleted`.
+        for (record, collection) in touched where !setDeleted.contains(record) {
+            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM records WHERE id = ?", arguments: [record]) ?? false
+            if exists {
+                ops.append(Op(collection: collection, record: record, field: Schema.deletedField, value: .int(0), pred: try heads(record, Schema.deletedField)))
+            }
+        }
+        let own = applier.origins.state(node.id)
+        let hlc = applier.clock.tick(wallMs: wall)
+        let change = Change(
+            origin: node.id, seq: (own?.maxSeq ?? 0) + 1, hlc: hlc,
+            prevHash: own?.lastHash ?? Change.zeroHash, ops: ops)
+        let signed = key.sign(change)
+        _ = try applier.apply([signed], db)
+        try saveClock(applier.clock, db)
+        return signed
+    }
+
+    func loadClock(_ db: Database) throws -> HybridClock {
+        let last = try Int64.fetchOne(db, sql: "SELECT last_hlc FROM local_node") ?? 0
+        return HybridClock(last: HLC(raw: UInt64(bitPattern: last)))
+    }
+
+    func saveClock(_ clock: HybridClock, _ db: Database) throws {
+        try db.execute(sql: "UPDATE local_node SET last_hlc = ?", arguments: [Int64(bitPattern: clock.last.raw)])
+    }
+
+    /// Publishes this node's name, role and scope as a replicated `nodes` record.
+    func publishProfile() throws {
+        _ = try localWrite { _, change in
+            let id = node.id.text
+            change.set(Schema.nodes, id, "name", .text(node.name))
+            change.set(Schema.nodes, id, "role", .text(node.role.rawValue))
+            change.set(Schema.nodes, id, "grid", node.grid.map(FieldValue.text) ?? .null)
+            change.set(Schema.nodes, id, "building", node.building.map(FieldValue.text) ?? .null)
+        }
+    }
+
+    // MARK: Remote changes
+
+    /// Applies changes from a peer or a bundle in one transaction: all or nothing.
+    public func apply(_ changes: [SignedChange]) throws -> ApplyReport {
+        try applyInOneTransaction { apply in try apply(changes) }
+    }
+
+    /// Runs `feed`, which may hand any number of batches to the apply function it gets, all in
+    /// one transaction: if anything throws, nothing is kept.
+    func applyInOneTransaction(_ feed: (_ apply: ([SignedChange]) throws -> Void) throws -> Void) throws -> ApplyReport {
+        do {
+            return try writer.writeWithoutTransaction { db in
+                var report = ApplyReport()
+                try db.inTransaction(.immediate) {
+                    var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wallClock())
+                    try feed { batch in report.merge(try applier.apply(batch, db)) }
+                    try saveClock(applier.clock, db)
+                    return .commit
+                }
+                return report
+            }
+        } catch {
+            throw Store.wrap(error, path: path)
+        }
+    }
+
+    /// This store's version vector.
+    public func vector() throws -> VersionVector {
+        try writer.read { db in try OriginTable.load(db).vector }
+    }
+
+    /// Reads with a consistent snapshot.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.read(body)
+        } catch {
+            throw Store.wrap(error, path: path)
+        }
+    }
+}
+
+/// The fields one local write sets; becomes one change.
+struct PendingChange {
+    struct Set {
+        var collection: String
+        var record: String
+        var field: String
+        var value: FieldValue
+    }
+
+    private(set) var sets: [Set] = []
+
+    mutating func set(_ schema: CollectionSchema, _ record: String, _ field: String, _ value: FieldValue) {
+        sets.append(Set(collection: schema.name, record: record, field: field, value: value))
+    }
+}
+
+/// Timestamps stored in the plain tables: ISO 8601, UTC, millisecond precision.
+public enum Timestamp {
+    public static func iso(_ ms: UInt64) -> String {
+        let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+        return formatter.string(from: date)
+    }
+
+    public static func parse(_ s: String) -> Date? { formatter.date(from: s) }
+
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f
+    }()
+}

@@ -1,0 +1,14 @@
+import GridSyncCore
+
+enum StoreError {
+    static func corrupt(_ what: String) -> GridSyncError {
+        GridSyncError(.malformed, "the store file is damaged (\(what)); restore it from a backup or re-sync from a peer")
+    }
+}
+
+import Foundation
+
+extension Array where Element == UInt8 {
+    /// For binding as a SQLite blob.
+    var blob: Data { Data(self) }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import GridSyncCore
+
+/// Input checks for local writes. Messages name the flag and the rule, never the value, since
+/// values may be residents' personal data.
+enum Validate {
+    static func required(_ value: String?, _ flag: String) throws -> String {
+        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        guard !trimmed.isEmpty else {
+            throw GridSyncError(.invalidInput, "\(flag) is required and must not be empty")
+        }
+        return try text(trimmed, flag)!
+    }
+
+    /// Optional text: nil stays nil; otherwise trimmed and size-checked.
+    static func text(_ value: String?, _ flag: String, maxCharacters: Int = 4000) throws -> String? {
+        guard let value else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count <= maxCharacters, trimmed.utf8.count <= Limits.maxTextValueBytes else {
+            throw GridSyncError(.tooLarge, "\(flag) is longer than \(maxCharacters) characters; shorten it")
+        }
+        return trimmed
+    }
+
+    static func phone(_ value: String?) throws -> String? {
+        guard let value = try text(value, "--phone", maxCharacters: 32) else { return nil }
+        let allowed = Set("0123456789+-() ")
+        guard value.isEmpty || (value.count >= 3 && value.allSatisfy { allowed.contains($0) }) else {
+            throw GridSyncError(.invalidInput, "--phone must be 3–32 digits (spaces, +, -, parentheses allowed)")
+        }
+        return value
+    }
+
+    /// A calendar date written YYYY-MM-DD.
+    static func date(_ value: String?, _ flag: String) throws -> String? {
+        guard let value, !value.isEmpty else { return value }
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+            (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y)
+        else {
+            throw GridSyncError(.invalidInput, "\(flag) '\(value)' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31")
+        }
+        return value
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// A short place or code name: grid, building, unit, room.
+    static func place(_ value: String?, _ flag: String) throws -> String? {
+        try text(value, flag, maxCharacters: 64)
+    }
+}
+
+/// Today's date (YYYY-MM-DD) in the machine's time zone.
+public enum LocalDate {
+    public static func today(_ ms: UInt64) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .current
+        let c = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+}
+
+/// New record IDs: 128 random bits as 32 lowercase hex digits.
+enum RecordID {
+    static func make() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &rng), radix: 16).leftPadded(to: 2) }.joined()
+    }
+}
