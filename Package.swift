@@ -35,12 +35,17 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
-        .executableTarget(
-            name: "gridsync",
+        // The command line: every command, output formatting. A library so tests can reach it.
+        .target(
+            name: "GridSyncCLI",
             dependencies: [
                 "GridSyncCore", "GridSyncStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "gridsync",
+            dependencies: ["GridSyncCLI"],
             swiftSettings: strict),
         .executableTarget(
             name: "gridsync-bench",
@@ -69,7 +74,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "GridSyncCLITests",
-            dependencies: ["gridsync"],
+            dependencies: ["GridSyncCLI", "gridsync"],
             swiftSettings: strict),
     ]
 )

@@ -223,3 +223,16 @@ extension Store {
     }
 }
 
+
+extension Store {
+    /// The changes `vector` lacks, in log (causal) order: what a peer holding `vector` needs.
+    public func changes(missingFrom vector: VersionVector) throws -> [SignedChange] {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: "SELECT body, signature FROM changes WHERE pos = ?")
+            return try changePositions(missingFrom: vector, db).map { pos in
+                guard let row = try Row.fetchOne(stmt, arguments: [pos]) else { throw StoreError.corrupt("changes.pos \(pos)") }
+                return try SignedChange(body: [UInt8](row[0] as Data), signature: [UInt8](row[1] as Data))
+            }
+        }
+    }
+}

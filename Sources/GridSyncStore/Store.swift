@@ -278,19 +278,34 @@ struct PendingChange {
     }
 }
 
-/// Timestamps stored in the plain tables: ISO 8601, UTC, millisecond precision.
+/// Timestamps stored in the plain tables: ISO 8601, UTC, millisecond precision
+/// (`2026-11-23T02:15:00.123Z`), so they sort as text and read the same on every node.
 public enum Timestamp {
     public static func iso(_ ms: UInt64) -> String {
-        let date = Date(timeIntervalSince1970: Double(ms) / 1000)
-        return formatter.string(from: date)
+        var seconds = time_t(ms / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(ms % 1000))
     }
 
-    public static func parse(_ s: String) -> Date? { formatter.date(from: s) }
-
-    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f
-    }()
+    /// Parses what ``iso(_:)`` writes.
+    public static func parse(_ s: String) -> Date? {
+        let u = Array(s.utf8)
+        guard u.count == 24, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A, u[19] == 0x2E, u[23] == 0x5A else { return nil }
+        func num(_ r: Range<Int>) -> Int? { Int(String(decoding: u[r], as: UTF8.self)) }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16),
+            let se = num(17..<19), let ms = num(20..<23)
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(y - 1900)
+        parts.tm_mon = Int32(mo - 1)
+        parts.tm_mday = Int32(d)
+        parts.tm_hour = Int32(h)
+        parts.tm_min = Int32(mi)
+        parts.tm_sec = Int32(se)
+        let t = timegm(&parts)
+        return Date(timeIntervalSince1970: Double(t) + Double(ms) / 1000)
+    }
 }

@@ -1,0 +1,86 @@
+/// Terminal display width: CJK and other East Asian wide characters take two columns,
+/// combining marks and zero-width characters none. Tables align by this, not by `count`.
+public enum DisplayWidth {
+    public static func of(_ s: String) -> Int {
+        s.unicodeScalars.reduce(0) { $0 + of($1) }
+    }
+
+    public static func of(_ u: Unicode.Scalar) -> Int {
+        let v = u.value
+        if v == 0 { return 0 }
+        if v < 0x20 || (v >= 0x7F && v < 0xA0) { return 0 }
+        if isZeroWidth(v) { return 0 }
+        return isWide(v) ? 2 : 1
+    }
+
+    static func isZeroWidth(_ v: UInt32) -> Bool {
+        (0x0300...0x036F).contains(v) || (0x200B...0x200F).contains(v) || (0x2028...0x202E).contains(v)
+            || (0x2060...0x2064).contains(v) || (0xFE00...0xFE0F).contains(v) || (0xFE20...0xFE2F).contains(v)
+            || v == 0xFEFF || (0x1AB0...0x1AFF).contains(v) || (0x1DC0...0x1DFF).contains(v)
+            || (0x20D0...0x20FF).contains(v) || (0xE0100...0xE01EF).contains(v)
+    }
+
+    static func isWide(_ v: UInt32) -> Bool {
+        (0x1100...0x115F).contains(v) || (0x2E80...0x303E).contains(v) || (0x3041...0x33FF).contains(v)
+            || (0x3400...0x4DBF).contains(v) || (0x4E00...0x9FFF).contains(v) || (0xA000...0xA4CF).contains(v)
+            || (0xAC00...0xD7A3).contains(v) || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v)
+            || (0xFF00...0xFF60).contains(v) || (0xFFE0...0xFFE6).contains(v) || (0x1F300...0x1F64F).contains(v)
+            || (0x1F900...0x1F9FF).contains(v) || (0x20000...0x2FFFD).contains(v) || (0x30000...0x3FFFD).contains(v)
+    }
+
+    /// Cuts `s` to at most `width` columns, ending in `…` when cut.
+    public static func truncate(_ s: String, to width: Int) -> String {
+        guard of(s) > width else { return s }
+        var out = ""
+        var used = 0
+        for ch in s {
+            let w = of(String(ch))
+            if used + w > width - 1 { break }
+            out.append(ch)
+            used += w
+        }
+        return out + "…"
+    }
+
+    /// Pads `s` with spaces to `width` columns.
+    public static func pad(_ s: String, to width: Int) -> String {
+        let w = of(s)
+        return w >= width ? s : s + String(repeating: " ", count: width - w)
+    }
+}
+
+/// A plain-text table aligned by display width.
+public struct TextTable {
+    public var headers: [String]
+    public var rows: [[String]] = []
+    /// Per-column maximum width; longer cells are cut with `…`.
+    public var maxWidths: [Int?]
+
+    public init(_ headers: [String], maxWidths: [Int?]? = nil) {
+        self.headers = headers
+        self.maxWidths = maxWidths ?? Array(repeating: nil, count: headers.count)
+    }
+
+    public mutating func add(_ row: [String]) {
+        rows.append(row.enumerated().map { i, cell in
+            let clean = cell.replacingOccurrences(of: "\n", with: " ")
+            if let m = maxWidths[i] { return DisplayWidth.truncate(clean, to: m) }
+            return clean
+        })
+    }
+
+    public func render() -> String {
+        var widths = headers.map(DisplayWidth.of)
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], DisplayWidth.of(cell)) }
+        }
+        func line(_ cells: [String]) -> String {
+            var parts: [String] = []
+            for (i, cell) in cells.enumerated() {
+                parts.append(i == cells.count - 1 ? cell : DisplayWidth.pad(cell, to: widths[i]))
+            }
+            return parts.joined(separator: "  ")
+        }
+        return ([line(headers)] + rows.map(line)).joined(separator: "\n")
+    }
+}

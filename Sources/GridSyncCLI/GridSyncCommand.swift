@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import GridSyncCore
+import GridSyncStore
+
+/// `gridsync`: the root command.
+public struct GridSyncCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gridsync",
+        abstract: "Offline-first registers of residents' requests (需求清单) and services (服务清单) that merge between nodes.",
+        discussion: """
+            Every node keeps its own store and works offline. Stores merge through change bundles
+            (`gridsync bundle`) without losing or silently overwriting anything; concurrent edits of
+            the same field show up in `gridsync conflicts`.
+
+            The store is --db PATH, or $GRIDSYNC_DB, or ~/.local/share/gridsync/gridsync.db.
+            """,
+        subcommands: [
+            InitCommand.self, IDCommand.self, RequestCommand.self, ServiceCommand.self, ConflictsCommand.self,
+            BundleCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self,
+        ])
+
+    public init() {}
+
+    /// Parses the command line, runs the command, and exits with a documented code.
+    public static func runMain(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch let error as GridSyncError {
+            FileHandle.standardError.write(Data("gridsync: error: \(error.message)\n".utf8))
+            Foundation.exit(ExitCodes.code(for: error))
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Exit codes, documented in the README.
+public enum ExitCodes {
+    public static let failure: Int32 = 1
+    public static let notFound: Int32 = 2
+    public static let refused: Int32 = 3
+    public static let badData: Int32 = 4
+    public static let noStore: Int32 = 5
+    public static let usage: Int32 = 64
+
+    public static func code(for error: GridSyncError) -> Int32 {
+        switch error.code {
+        case .notFound, .ambiguous: notFound
+        case .invalidTransition, .notPermitted: refused
+        case .malformed, .tooLarge, .badSignature, .brokenChain, .seqGap, .causalGap, .fork: badData
+        case .notInitialized, .alreadyInitialized: noStore
+        case .invalidInput: usage
+        default: failure
+        }
+    }
+}
+
+/// `--db`: which store file.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Store file (default: $GRIDSYNC_DB or ~/.local/share/gridsync/gridsync.db).", valueName: "PATH"))
+    var db: String?
+
+    var path: String {
+        if let db, !db.isEmpty { return db }
+        let env = ProcessInfo.processInfo.environment
+        if let p = env["GRIDSYNC_DB"], !p.isEmpty { return p }
+        let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
+        return (dataHome as NSString).appendingPathComponent("gridsync/gridsync.db")
+    }
+
+    func open() throws -> Store { try Store.open(path: path) }
+}
+
+/// `--json`: machine-readable output.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+}

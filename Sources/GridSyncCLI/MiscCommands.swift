@@ -1,0 +1,90 @@
+import ArgumentParser
+import GridSyncCore
+import GridSyncStore
+
+struct DigestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest", abstract: "Print a digest of the replicated data: equal on nodes holding the same data.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let d = try store.open().digest()
+        if output.json { try Output.json(["digest": d]) } else { Output.line(d) }
+    }
+}
+
+struct VectorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vector", abstract: "Print this store's version vector, for `bundle export --since` on another node.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let v = try store.open().vector()
+        if output.json {
+            try Output.json(Dictionary(uniqueKeysWithValues: v.entries.map { ($0.key.text, $0.value) }))
+        } else {
+            Output.line(v.text)
+        }
+    }
+}
+
+struct CategoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "category", abstract: "Request categories: built-in defaults plus those the centre adds.",
+        subcommands: [CategoryList.self, CategoryAdd.self])
+}
+
+struct CategoryList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List request categories.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let list = try store.open().categories()
+        if output.json { try Output.json(list) } else { list.forEach { Output.line($0) } }
+    }
+}
+
+struct CategoryAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a request category (centre only).")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Category name, e.g. 垃圾分类.") var name: String
+
+    func run() throws {
+        try store.open().addCategory(name)
+        Output.line("Added category \(name).")
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Summarise this node's store.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    struct Summary: Encodable {
+        var node_id: String
+        var name: String
+        var role: String
+        var store: String
+        var changes: Int
+        var requests: Int
+        var services: Int
+        var open_conflicts: Int
+        var origins: Int
+    }
+
+    func run() throws {
+        let s = try store.open()
+        let c = try s.counts()
+        let v = try s.vector()
+        let summary = Summary(
+            node_id: s.node.id.text, name: s.node.name, role: s.node.role.rawValue, store: s.path, changes: c.changes,
+            requests: c.requests, services: c.services, open_conflicts: c.conflicts, origins: v.entries.count)
+        if output.json { return try Output.json(summary) }
+        Output.line("节点 \(s.node.name) (\(s.node.role.label)) \(s.node.id.text)")
+        Output.line("存储 \(s.path)")
+        Output.line("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 变更 \(c.changes) from \(v.entries.count) nodes")
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import GridSyncCore
+import GridSyncStore
+
+enum Output {
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    static func line(_ s: String = "") { print(s) }
+
+    static func warn(_ s: String) { FileHandle.standardError.write(Data("gridsync: \(s)\n".utf8)) }
+
+    /// A stored UTC timestamp shown in local time, to the minute.
+    static func time(_ iso: String?) -> String {
+        guard let iso, let date = Timestamp.parse(iso) else { return iso ?? "—" }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = .current
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        return f.string(from: date)
+    }
+
+    /// First 8 characters of a record ID: enough to type as a prefix.
+    static func shortID(_ id: String) -> String { String(id.prefix(8)) }
+
+    static func or(_ s: String?) -> String { (s?.isEmpty ?? true) ? "—" : s! }
+
+    /// Node ID with its name: `ABCDEFG (三号楼)`.
+    static func node(_ text: String, _ name: String?) -> String {
+        let short = String(text.prefix(7))
+        return name.map { "\(short) (\($0))" } ?? short
+    }
+
+    /// A value as users read it: status and rating labels, `—` for null.
+    static func value(_ v: JSONValue, field: String) -> String {
+        switch v {
+        case .null: return "—"
+        case .int(let i):
+            if field == Schema.deletedField { return i == 0 ? "保留 (kept)" : "删除 (deleted)" }
+            if field == "urgent" { return i == 0 ? "否" : "紧急" }
+            return String(i)
+        case .text(let s):
+            if field == "status", let st = RequestStatus(rawValue: s) { return "\(st.label) (\(s))" }
+            if field == "satisfaction", let sat = Satisfaction(rawValue: s) { return sat.label }
+            if field == "provider_kind", let k = ProviderKind(rawValue: s) { return k.label }
+            return s
+        }
+    }
+}

@@ -1,0 +1,291 @@
+import ArgumentParser
+import GridSyncCore
+import GridSyncStore
+
+struct RequestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request", abstract: "Residents' requests (需求清单): add, list, show, edit, and move through their lifecycle.",
+        subcommands: [
+            RequestAdd.self, RequestList.self, RequestShow.self, RequestEditCommand.self,
+            RequestAccept.self, RequestAssign.self, RequestStart.self, RequestResolve.self, RequestRate.self,
+            RequestReopen.self, RequestReject.self, RequestWithdraw.self, RequestNote.self, RequestDelete.self,
+        ])
+}
+
+struct RequestAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Record a new request (status 待受理); prints its ID.")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Grid (default on grid and building nodes: their own).") var grid: String?
+    @Option(help: "Building (default on building nodes: their own).") var building: String?
+    @Option(help: "Unit (单元).") var unit: String?
+    @Option(help: "Room (房号).") var room: String?
+    @Option(help: "Resident's name.") var resident: String
+    @Option(help: "Resident's phone.") var phone: String?
+    @Option(help: "Category, e.g. 居家养老 (see `gridsync category list`).") var category: String
+    @Option(help: "Short title.") var title: String
+    @Option(help: "Details.") var detail: String?
+    @Option(help: "Due date, YYYY-MM-DD.") var due: String?
+    @Flag(help: "Mark as urgent.") var urgent = false
+
+    func run() throws {
+        let s = try store.open()
+        let id = try s.addRequest(NewRequest(
+            grid: grid, building: building, unit: unit, room: room, resident: resident, phone: phone,
+            category: category, title: title, detail: detail, due: due, urgent: urgent))
+        Output.line(id)
+    }
+}
+
+struct RequestList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List requests, newest first.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Option(help: "Only this status: submitted accepted assigned in_progress resolved rated rejected withdrawn (or the Chinese label).") var status: String?
+    @Option(help: "Only this grid.") var grid: String?
+    @Option(help: "Only this building.") var building: String?
+    @Option(help: "Only this category.") var category: String?
+    @Flag(help: "Only requests past their due date and not closed.") var overdue = false
+
+    func run() throws {
+        var filter = RequestFilter()
+        if let status {
+            guard let st = RequestStatus(input: status) else {
+                throw ValidationError("--status must be one of: " + RequestStatus.allCases.map { "\($0.rawValue) (\($0.label))" }.joined(separator: ", "))
+            }
+            filter.status = st
+        }
+        filter.grid = grid
+        filter.building = building
+        filter.category = category
+        filter.overdueOnly = overdue
+        let list = try store.open().requests(filter)
+        if output.json { return try Output.json(list) }
+        if list.isEmpty { return Output.line("没有需求 (no requests match).") }
+        var table = TextTable(["ID", "状态", "网格", "楼栋", "类别", "标题", "期限", "紧急"], maxWidths: [nil, nil, 12, 12, 14, 30, nil, nil])
+        for r in list {
+            table.add([
+                Output.shortID(r.id), r.status.label, r.grid, r.building, r.category, r.title,
+                (r.due ?? "—") + (r.overdue ? " 逾期" : ""), r.urgent ? "紧急" : "",
+            ])
+        }
+        Output.line(table.render())
+        Output.line("\(list.count) 条需求")
+    }
+}
+
+struct RequestShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a request with its notes and full history.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+
+    struct Detail: Encodable {
+        var request: RequestRecord
+        var notes: [NoteRecord]
+        var history: [HistoryEntry]
+        var conflicts: [ConflictRecord]
+    }
+
+    func run() throws {
+        let s = try store.open()
+        let r = try s.request(id)
+        let detail = Detail(
+            request: r, notes: try s.notes(ofRequest: r.id), history: try s.history(ofRecord: r.id),
+            conflicts: try s.conflicts().filter { $0.record == r.id })
+        if output.json { return try Output.json(detail) }
+        var service: String? = nil
+        if let sid = r.assignedService { service = (try? s.service(sid)).map { "\($0.name) (\(Output.shortID(sid)))" } ?? sid }
+        let rows: [(String, String)] = [
+            ("编号 ID", r.id),
+            ("状态 status", "\(r.status.label) (\(r.status.rawValue))"),
+            ("标题 title", r.title),
+            ("类别 category", r.category),
+            ("位置 place", "网格 \(r.grid) · 楼栋 \(r.building)" + (r.unit.map { " · 单元 \($0)" } ?? "") + (r.room.map { " · \($0)室" } ?? "")),
+            ("居民 resident", Output.or(r.resident)),
+            ("电话 phone", Output.or(r.phone)),
+            ("详情 detail", Output.or(r.detail)),
+            ("期限 due", Output.or(r.due) + (r.overdue ? "（已逾期 overdue）" : "")),
+            ("紧急 urgent", r.urgent ? "是" : "否"),
+            ("派单 assigned", service ?? r.assignedPerson ?? "—"),
+            ("评价 rating", r.satisfaction.flatMap { Satisfaction(rawValue: $0)?.label }.map { $0 + (r.ratingComment.map { "：\($0)" } ?? "") } ?? "—"),
+            ("登记 created", Output.time(r.createdAt)),
+            ("受理 accepted", Output.time(r.acceptedAt)),
+            ("办结 resolved", Output.time(r.resolvedAt)),
+        ]
+        let width = rows.map { DisplayWidth.of($0.0) }.max()!
+        for (k, v) in rows { Output.line("\(DisplayWidth.pad(k, to: width))  \(v)") }
+        if !detail.conflicts.isEmpty {
+            Output.line()
+            Output.line("冲突 Conflicts (settle with `gridsync conflicts resolve ID`):")
+            for c in detail.conflicts {
+                Output.line("  \(c.id)  \(c.field): " + c.values.map { Output.value($0.value, field: c.field) }.joined(separator: " | "))
+            }
+        }
+        Output.line()
+        Output.line("跟进记录 Notes:")
+        if detail.notes.isEmpty { Output.line("  —") }
+        for n in detail.notes {
+            Output.line("  \(Output.time(n.createdAt))  \(Output.node(n.author ?? "?", n.authorName))  \(n.text)")
+        }
+        Output.line()
+        Output.line("历史 History:")
+        var table = TextTable(["时间", "节点", "字段", "值"], maxWidths: [nil, 24, nil, 40])
+        for h in detail.history where !(h.field == Schema.deletedField && h.value == .int(0)) {
+            table.add([Output.time(h.time), Output.node(h.origin, h.originName), h.field, Output.value(h.value, field: h.field)])
+        }
+        Output.line(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+}
+
+struct RequestEditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a request's details. An empty value clears an optional field.")
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option var title: String?
+    @Option var detail: String?
+    @Option var phone: String?
+    @Option var resident: String?
+    @Option var category: String?
+    @Option(help: "Due date, YYYY-MM-DD (empty to clear).") var due: String?
+    @Option var unit: String?
+    @Option var room: String?
+    @Flag(inversion: .prefixedNo, help: "Mark or unmark as urgent.") var urgent: Bool?
+
+    func run() throws {
+        var e = RequestEdit()
+        e.title = title
+        e.detail = detail
+        e.phone = phone
+        e.resident = resident
+        e.category = category
+        e.due = due
+        e.unit = unit
+        e.room = room
+        e.urgent = urgent
+        let rid = try store.open().editRequest(id, e)
+        Output.line("Updated request \(rid).")
+    }
+}
+
+/// The lifecycle verbs that take only an ID and an optional note.
+protocol LifecycleCommand: ParsableCommand {
+    static var step: LifecycleStep { get }
+    var store: StoreOptions { get }
+    var id: String { get }
+    var note: String? { get }
+}
+
+extension LifecycleCommand {
+    func run() throws {
+        let status = try store.open().transition(id, Self.step, note: note)
+        Output.line("Request \(id) is now \(status.label) (\(status.rawValue)).")
+    }
+}
+
+struct RequestAccept: LifecycleCommand {
+    static let configuration = CommandConfiguration(commandName: "accept", abstract: "受理: accept a submitted request.")
+    static let step = LifecycleStep.accept
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "Add a follow-up note.") var note: String?
+}
+
+struct RequestStart: LifecycleCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "办理: start work on an accepted or assigned request.")
+    static let step = LifecycleStep.start
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "Add a follow-up note.") var note: String?
+}
+
+struct RequestResolve: LifecycleCommand {
+    static let configuration = CommandConfiguration(commandName: "resolve", abstract: "办结: mark a request resolved.")
+    static let step = LifecycleStep.resolve
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "Add a follow-up note.") var note: String?
+}
+
+struct RequestReopen: LifecycleCommand {
+    static let configuration = CommandConfiguration(commandName: "reopen", abstract: "重办: reopen a resolved or rated request (back to 办理中).")
+    static let step = LifecycleStep.reopen
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "Add a follow-up note.") var note: String?
+}
+
+struct RequestReject: LifecycleCommand {
+    static let configuration = CommandConfiguration(commandName: "reject", abstract: "不予受理: reject a request.")
+    static let step = LifecycleStep.reject
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "Add a follow-up note (the reason).") var note: String?
+}
+
+struct RequestWithdraw: LifecycleCommand {
+    static let configuration = CommandConfiguration(commandName: "withdraw", abstract: "撤回: the resident withdrew the request.")
+    static let step = LifecycleStep.withdraw
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "Add a follow-up note.") var note: String?
+}
+
+struct RequestAssign: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "assign", abstract: "派单: assign a request to a service or a person.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "Service ID or unique prefix (see `gridsync service list`).") var service: String?
+    @Option(help: "Name of the person handling it.") var person: String?
+
+    func validate() throws {
+        guard (service == nil) != (person == nil) else { throw ValidationError("give exactly one of --service or --person") }
+    }
+
+    func run() throws {
+        let status = try store.open().assign(id, service: service, person: person)
+        Output.line("Request \(id) is now \(status.label) (\(status.rawValue)).")
+    }
+}
+
+struct RequestRate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rate", abstract: "评价: record the resident's rating of a resolved request.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "满意, 基本满意 or 不满意 (or satisfied, basically_satisfied, dissatisfied).") var satisfaction: String
+    @Option(help: "The resident's comment.") var comment: String?
+
+    func run() throws {
+        guard let sat = Satisfaction(input: satisfaction) else {
+            throw ValidationError("--satisfaction must be 满意, 基本满意 or 不满意")
+        }
+        let status = try store.open().rate(id, satisfaction: sat, comment: comment)
+        Output.line("Request \(id) is now \(status.label) (\(status.rawValue)): \(sat.label).")
+    }
+}
+
+struct RequestNote: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "note", abstract: "跟进: append a follow-up note.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Argument(help: "The note.") var text: String
+
+    func run() throws {
+        _ = try store.open().note(id, text: text)
+        Output.line("Note added to request \(id).")
+    }
+}
+
+struct RequestDelete: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a request entered by mistake (use withdraw/reject for real ones).")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+
+    func run() throws {
+        let rid = try store.open().deleteRequest(id)
+        Output.line("Deleted request \(rid).")
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import GridSyncCore
+import GridSyncStore
+
+struct ServiceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service", abstract: "Services on offer (服务清单): add, list, show, edit, retire.",
+        subcommands: [ServiceAdd.self, ServiceList.self, ServiceShow.self, ServiceEdit.self, ServiceRetire.self])
+}
+
+struct ServiceFields: ParsableArguments {
+    @Option(help: "Who provides it (organisation or person).") var provider: String?
+    @Option(help: "centre, unit, volunteer or organisation (社区中心 驻区单位 党员志愿者 社会组织).") var kind: String?
+    @Option(help: "The request category it serves.") var category: String?
+    @Option(help: "Grid it serves (default: this node's grid; empty for the whole community).") var grid: String?
+    @Option(help: "How to reach the provider.") var contact: String?
+    @Option(help: "What the service offers.") var description: String?
+
+    func input(name: String?) throws -> ServiceInput {
+        var i = ServiceInput()
+        i.name = name
+        i.provider = provider
+        if let kind {
+            guard let k = ProviderKind(input: kind) else {
+                throw ValidationError("--kind must be centre, unit, volunteer or organisation")
+            }
+            i.providerKind = k
+        }
+        i.category = category
+        i.grid = grid
+        i.contact = contact
+        i.description = description
+        return i
+    }
+}
+
+struct ServiceAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a service; prints its ID.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Service name.") var name: String
+    @OptionGroup var fields: ServiceFields
+
+    func run() throws {
+        Output.line(try store.open().addService(try fields.input(name: name)))
+    }
+}
+
+struct ServiceEdit: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "edit", abstract: "Edit a service.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Service ID or unique prefix.") var id: String
+    @Option(help: "Service name.") var name: String?
+    @OptionGroup var fields: ServiceFields
+
+    func run() throws {
+        let sid = try store.open().editService(id, try fields.input(name: name))
+        Output.line("Updated service \(sid).")
+    }
+}
+
+struct ServiceRetire: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retire", abstract: "Retire a service (kept on record, no longer assignable).")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Service ID or unique prefix.") var id: String
+
+    func run() throws {
+        let sid = try store.open().retireService(id)
+        Output.line("Retired service \(sid).")
+    }
+}
+
+struct ServiceList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List services, active first.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Flag(help: "Leave out retired services.") var activeOnly = false
+
+    func run() throws {
+        let list = try store.open().services(includeRetired: !activeOnly)
+        if output.json { return try Output.json(list) }
+        if list.isEmpty { return Output.line("没有服务 (no services yet; add one with `gridsync service add`).") }
+        var table = TextTable(["ID", "名称", "提供方", "类型", "类别", "网格", "状态"], maxWidths: [nil, 24, 20, nil, 14, 10, nil])
+        for s in list {
+            table.add([
+                Output.shortID(s.id), s.name, Output.or(s.provider),
+                s.providerKind.flatMap { ProviderKind(rawValue: $0)?.label } ?? "—", Output.or(s.category),
+                Output.or(s.grid), s.status == "retired" ? "已停用" : "在用",
+            ])
+        }
+        Output.line(table.render())
+    }
+}
+
+struct ServiceShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a service and its history.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Service ID or unique prefix.") var id: String
+
+    struct Detail: Encodable {
+        var service: ServiceRecord
+        var history: [HistoryEntry]
+    }
+
+    func run() throws {
+        let s = try store.open()
+        let svc = try s.service(id)
+        let history = try s.history(ofRecord: svc.id)
+        if output.json { return try Output.json(Detail(service: svc, history: history)) }
+        let rows: [(String, String)] = [
+            ("编号 ID", svc.id), ("名称 name", svc.name), ("提供方 provider", Output.or(svc.provider)),
+            ("类型 kind", svc.providerKind.flatMap { ProviderKind(rawValue: $0)?.label } ?? "—"),
+            ("类别 category", Output.or(svc.category)), ("网格 grid", Output.or(svc.grid)),
+            ("联系 contact", Output.or(svc.contact)), ("说明 description", Output.or(svc.description)),
+            ("状态 status", svc.status == "retired" ? "已停用 (retired)" : "在用 (active)"),
+            ("登记 created", Output.time(svc.createdAt)),
+        ]
+        let width = rows.map { DisplayWidth.of($0.0) }.max()!
+        for (k, v) in rows { Output.line("\(DisplayWidth.pad(k, to: width))  \(v)") }
+        Output.line()
+        Output.line("历史 History:")
+        var table = TextTable(["时间", "节点", "字段", "值"], maxWidths: [nil, 24, nil, 40])
+        for h in history where !(h.field == Schema.deletedField && h.value == .int(0)) {
+            table.add([Output.time(h.time), Output.node(h.origin, h.originName), h.field, Output.value(h.value, field: h.field)])
+        }
+        Output.line(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+}
