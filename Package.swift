@@ -68,6 +68,7 @@ let package = Package(
             dependencies: [
                 "GridSyncCore", "GridSyncStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],

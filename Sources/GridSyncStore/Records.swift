@@ -151,7 +151,7 @@ public struct HistoryEntry: Sendable, Codable, Equatable {
 }
 
 /// A field value for JSON output: string, integer or null.
-public enum JSONValue: Sendable, Codable, Equatable, CustomStringConvertible {
+public enum JSONValue: Sendable, Codable, Hashable, CustomStringConvertible {
     case null
     case int(Int64)
     case text(String)
