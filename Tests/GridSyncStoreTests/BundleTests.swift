@@ -1,0 +1,153 @@
+import Foundation
+import GridSyncCore
+import Testing
+
+@testable import GridSyncStore
+
+/// Bad bundles: each is refused with a clear error and leaves the receiving store exactly as
+/// it was.
+@Suite struct BundleTests {
+    let dir = TempDir()
+    let source: Store
+    let target: Store
+    let key = NodeKey()
+
+    init() throws {
+        source = try Store.create(path: dir.file("src.db"), name: "中心", role: .centre, grid: nil, building: nil)
+        target = try Store.create(path: dir.file("dst.db"), name: "三号楼", role: .building, grid: "1", building: "3")
+        for i in 0..<5 {
+            let id = try source.addRequest(Fixture.sampleRequest(title: "需求\(i)"))
+            _ = try source.transition(id, .accept)
+        }
+    }
+
+    func encoded() throws -> [[UInt8]] {
+        try source.changes(missingFrom: VersionVector()).map(\.encoded)
+    }
+
+    /// Imports `entries` as a well-formed bundle and expects `code`, with the store unchanged.
+    func expectRefused(_ entries: [[UInt8]], _ code: GridSyncError.Code, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let path = dir.file("bad-\(UUID().uuidString).bundle")
+        try Fixture.writeBundle(entries, to: path)
+        let before = try Snapshot(target)
+        let e = #expect(throws: GridSyncError.self, sourceLocation: sourceLocation) { try target.importBundle(at: path) }
+        #expect(e?.code == code, "\(e?.message ?? "")", sourceLocation: sourceLocation)
+        #expect(e?.message.contains("张三") == false, sourceLocation: sourceLocation)
+        #expect(try Snapshot(target) == before, sourceLocation: sourceLocation)
+    }
+
+    @Test func exportImportRoundTripAndReimportChangesNothing() throws {
+        let path = dir.file("all.bundle")
+        let n = try source.exportBundle(to: path)
+        #expect(n == 11)
+        let first = try target.importBundle(at: path)
+        #expect(first.apply.applied == 11 && first.changesInBundle == 11)
+        let snapshot = try Snapshot(target)
+        let second = try target.importBundle(at: path)
+        #expect(second.apply.applied == 0 && second.apply.duplicates == 11)
+        #expect(try Snapshot(target) == snapshot)
+        #expect(try target.requests() == source.requests())
+    }
+
+    @Test func exportSinceAVectorSendsOnlyTheDelta() throws {
+        let path = dir.file("all.bundle")
+        try source.exportBundle(to: path)
+        _ = try target.importBundle(at: path)
+        _ = try source.addRequest(Fixture.sampleRequest(title: "新的"))
+        let delta = dir.file("delta.bundle")
+        #expect(try source.exportBundle(to: delta, since: try target.vector()) == 1)
+        #expect(try target.importBundle(at: delta).apply.applied == 1)
+    }
+
+    @Test func alteredMiddleChangeBreaksTheChain() throws {
+        var entries = try encoded()
+        let i = 3
+        var body = Array(entries[i].dropLast(64))
+        body[40] ^= 1  // inside the HLC: still decodes
+        entries[i] = body + entries[i].suffix(64)
+        try expectRefused(entries, .brokenChain)
+    }
+
+    @Test func alteredLastChangeFailsItsSignature() throws {
+        var entries = try encoded()
+        var last = entries.removeLast()
+        last[40] ^= 1
+        entries.append(last)
+        try expectRefused(entries, .badSignature)
+    }
+
+    @Test func forgedChangeWithValidChainButWrongKeyIsRefused() throws {
+        // A relay re-signs a change it made up in the centre's name with its own key.
+        var entries = try encoded()
+        let prior = try SignedChange(encoded: entries[entries.count - 2])
+        var forged = try SignedChange(encoded: entries.last!).change
+        forged.ops[0].value = .text("伪造")
+        let body = ChangeCodec.encode(forged)
+        let impostor = key.sign(Change(origin: key.nodeID, seq: 1, hlc: forged.hlc, prevHash: Change.zeroHash, ops: forged.ops))
+        entries[entries.count - 1] = body + impostor.signature
+        #expect(forged.prevHash == prior.hash)
+        try expectRefused(entries, .badSignature)
+    }
+
+    @Test func gapInSeqIsRefused() throws {
+        var entries = try encoded()
+        entries.remove(at: 2)
+        try expectRefused(entries, .seqGap)
+    }
+
+    @Test func missingPredecessorIsRefused() throws {
+        // A grid node edits one of the centre's requests; its change names the centre's change
+        // as pred. Sent without the centre's changes, it cannot be applied.
+        let grid = try Store.inMemory(name: "网格一", role: .grid, grid: "1")
+        try Fixture.sync(source, grid)
+        var e = RequestEdit()
+        e.title = "网格改"
+        _ = try grid.editRequest(try source.requests()[0].id, e)
+        let own = try grid.changes(missingFrom: VersionVector()).filter { $0.change.origin == grid.node.id }
+        try expectRefused(own.map(\.encoded), .causalGap)
+    }
+
+    @Test func forkIsRefused() throws {
+        // The same origin and seq with different content, both correctly signed: equivocation.
+        let forker = NodeKey()
+        var c = try SignedChange(encoded: try encoded()[0]).change
+        c.origin = forker.nodeID
+        let honest = forker.sign(c)
+        c.ops[0].value = .text("另一个")
+        let other = forker.sign(c)
+        let path = dir.file("honest.bundle")
+        try Fixture.writeBundle([honest.encoded], to: path)
+        #expect(try target.importBundle(at: path).apply.applied == 1)
+        try expectRefused([other.encoded], .fork)
+    }
+
+    @Test func truncatedDamagedAndForeignFilesAreRefused() throws {
+        let path = dir.file("all.bundle")
+        try source.exportBundle(to: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let before = try Snapshot(target)
+        for cut in [0, 5, 12, 100, bytes.count / 2, bytes.count - 1] {
+            let p = dir.file("cut\(cut).bundle")
+            try bytes.prefix(cut).write(to: URL(fileURLWithPath: p))
+            let e = #expect(throws: GridSyncError.self) { try target.importBundle(at: p) }
+            #expect(e?.code == .malformed)
+        }
+        var flipped = bytes
+        flipped[200] ^= 0x10
+        try flipped.write(to: URL(fileURLWithPath: dir.file("flip.bundle")))
+        let e = #expect(throws: GridSyncError.self) { try target.importBundle(at: dir.file("flip.bundle")) }
+        #expect(e?.message.contains("checksum") == true)
+        #expect(try Snapshot(target) == before)
+    }
+
+    @Test func oversizedEntryLengthIsRefusedBeforeAllocating() throws {
+        var w = ByteWriter()
+        w.write(contentsOf: Array("GRIDSYNC".utf8))
+        w.write(contentsOf: [0, 1, 0, 0])
+        w.writeUInt32BE(0xFFFF_FFF0)
+        w.writeUInt32BE(0)
+        w.writeUInt64BE(1)
+        let reader = try? ChangeBundle.Reader(data: Data(w.bytes + Array(repeating: 0, count: 32)))
+        #expect(reader == nil)
+    }
+}
