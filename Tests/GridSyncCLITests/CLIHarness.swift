@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// Runs the built `gridsync` binary as a user would.
+struct CLI {
+    struct Result {
+        var status: Int32
+        var out: String
+        var err: String
+    }
+
+    static let binary: String = {
+        if let env = ProcessInfo.processInfo.environment["GRIDSYNC_BIN"] { return env }
+        // The test bundle sits in the build products directory, beside the executable.
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("gridsync").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        for candidate in [".build/debug/gridsync", ".build/release/gridsync"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        fatalError("gridsync binary not found; build it first or set GRIDSYNC_BIN")
+    }()
+
+    let dir: String
+
+    init() {
+        dir = NSTemporaryDirectory() + "gridsync-cli-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { dir + "/" + name }
+
+    @discardableResult
+    func run(_ args: [String], env: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = dir
+        environment["XDG_DATA_HOME"] = dir + "/xdg"
+        environment.removeValue(forKey: "GRIDSYNC_DB")
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs and expects success; returns trimmed stdout.
+    @discardableResult
+    func ok(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let r = try run(args)
+        #expect(r.status == 0, "gridsync \(args.joined(separator: " ")) failed: \(r.err)", sourceLocation: sourceLocation)
+        return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: dir) }
+}
