@@ -188,3 +188,22 @@ public enum Names {
         }
     }
 }
+
+extension ChangeCodec {
+    /// Reads only the origin and seq of a change body, for the duplicate fast path: a change
+    /// the receiver already holds needs no full decode, only a hash comparison.
+    public static func peekHeader(_ body: [UInt8]) throws(GridSyncError) -> (origin: NodeID, seq: UInt64) {
+        let result = body.withUnsafeBytes { raw in
+            Result { () throws(GridSyncError) -> (NodeID, UInt64) in
+                var r = ByteReader(raw, what: "change")
+                let version = try r.readByte()
+                guard version == formatVersion else {
+                    throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
+                }
+                let origin = NodeID(bytes: try r.readBytes(32))!
+                return (origin, try r.readVarint())
+            }
+        }
+        return try result.get()
+    }
+}

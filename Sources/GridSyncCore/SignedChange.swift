@@ -93,3 +93,12 @@ public struct NodeKey: Sendable {
         return SignedChange(change: change, body: body, signature: Array(signature))
     }
 }
+
+extension SignedChange {
+    /// The chain hash of an encoded change (`body ‖ signature`) without decoding it.
+    public static func hash(ofEncoded encoded: [UInt8]) -> [UInt8] {
+        let split = encoded.count - signatureBytes
+        let digest = encoded.withUnsafeBytes { raw in Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: raw[..<split]))) }
+        return chainHash(bodyDigest: digest, signature: Array(encoded[split...]))
+    }
+}

@@ -148,6 +148,11 @@ public enum ChangeBundle {
             self.count = entries.count
         }
 
+        /// The encoded changes (`body ‖ signature`) in `range`, undecoded.
+        public func entries(_ range: Range<Int>) -> [[UInt8]] {
+            range.map { [UInt8](data[entries[$0]]) }
+        }
+
         /// Decodes the changes in `range` (indices into the bundle).
         public func changes(_ range: Range<Int>) throws -> [SignedChange] {
             var out: [SignedChange] = []
@@ -181,7 +186,7 @@ extension Store {
             var start = 0
             while start < reader.count {
                 let end = min(start + Store.importBatch, reader.count)
-                try apply(try reader.changes(start..<end))
+                try apply(try reader.entries(start..<end).map { .encoded($0) })
                 start = end
             }
         }

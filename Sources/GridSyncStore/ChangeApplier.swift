@@ -8,12 +8,20 @@ import GridSyncCore
 /// Checks come first, for the whole batch: seq continuity, hash-chain links, causal
 /// completeness of every `pred`, and the signature of the last change of each origin's run
 /// (which commits to the whole chain before it). Only then are rows written, record by record
-/// in key order, so B-tree inserts stay local. Any error throws before the caller commits, so
-/// the transaction rolls back and the store is exactly as it was.
+/// in key order, one `record_state` row and one current-values row per record, so the cost is
+/// a few B-tree writes per change rather than per field. Any error throws before the caller
+/// commits, so the transaction rolls back and the store is exactly as it was.
 struct ChangeApplier {
     var origins: OriginTable
     var clock: HybridClock
     let wallMs: UInt64
+
+    /// A change as it arrives: still encoded (from a bundle or the wire, so duplicates can skip
+    /// decoding) or already decoded.
+    enum Input {
+        case encoded([UInt8])
+        case decoded(SignedChange)
+    }
 
     init(_ db: Database, clock: HybridClock, wallMs: UInt64) throws {
         self.origins = try OriginTable.load(db)
@@ -21,29 +29,18 @@ struct ChangeApplier {
         self.wallMs = wallMs
     }
 
-    private struct HeadRow: Hashable {
+    private typealias Entry = RecordHeads.Entry
+
+    private struct PendingOp {
+        var op: Op
         var origin: Int64
         var seq: Int64
         var hlc: UInt64
-        var value: FieldValue
     }
 
-    private struct HeadKey: Hashable {
-        var field: String
-        var origin: Int64
-        var seq: Int64
-    }
-
-    private struct RecordState {
-        var collection: String
-        var fields: [String: [HeadRow]] = [:]
-        var original: Set<HeadKey> = []
-        var conflictedBefore: Set<String> = []
-        var dirty: Set<String> = []
-    }
-
-    /// Applies `batch` in order. The caller owns the transaction.
-    mutating func apply(_ batch: [SignedChange], _ db: Database) throws -> ApplyReport {
+    /// Applies `batch` in order. The caller owns the transaction. `trusted` skips signature
+    /// verification for a change this node has just signed itself.
+    mutating func apply(_ batch: [Input], _ db: Database, trusted: Bool = false) throws -> ApplyReport {
         var report = ApplyReport()
         report.received = batch.count
         var accepted: [(SignedChange, Int64)] = []
@@ -52,15 +49,31 @@ struct ChangeApplier {
         var batchHashes: [OpRef: [UInt8]] = [:]
 
         // 1. Continuity, chain and causality, before writing anything but new origin rows.
-        for sc in batch {
+        for (index, input) in batch.enumerated() {
+            let sc: SignedChange
+            do {
+                switch input {
+                case .decoded(let d):
+                    sc = d
+                case .encoded(let bytes):
+                    guard bytes.count > SignedChange.signatureBytes else {
+                        throw GridSyncError(.malformed, "change of \(bytes.count) bytes is too short to hold a signature")
+                    }
+                    let (origin, seq) = try ChangeCodec.peekHeader(Array(bytes.prefix(64)))
+                    if seq >= 1 && seq <= origins.maxSeq(origin) {
+                        try checkDuplicate(origin, seq, SignedChange.hash(ofEncoded: bytes), batchHashes, db)
+                        report.duplicates += 1
+                        continue
+                    }
+                    sc = try SignedChange(encoded: bytes)
+                }
+            } catch let error as GridSyncError {
+                throw GridSyncError(error.code, "change \(index + 1) of the batch: \(error.message)")
+            }
             let ch = sc.change
             let known = origins.maxSeq(ch.origin)
             if ch.seq <= known {
-                let ref = OpRef(origin: ch.origin, seq: ch.seq)
-                let stored = try batchHashes[ref] ?? storedHash(ch.origin, ch.seq, db)
-                guard stored == sc.hash else {
-                    throw GridSyncError(.fork, "node \(ch.origin.short) has two different changes with seq \(ch.seq); one of them was altered — do not import this data, and report node \(ch.origin.short) to the centre")
-                }
+                try checkDuplicate(ch.origin, ch.seq, sc.hash, batchHashes, db)
                 report.duplicates += 1
                 continue
             }
@@ -81,10 +94,12 @@ struct ChangeApplier {
             lastOfRun[idx] = accepted.count
             accepted.append((sc, idx))
         }
-        for (_, i) in lastOfRun {
-            let sc = accepted[i].0
-            guard sc.verifySignature() else {
-                throw GridSyncError(.badSignature, "change \(sc.change.seq) of node \(sc.change.origin.short) has a signature that does not verify; the data was altered after it was signed")
+        if !trusted {
+            for (_, i) in lastOfRun {
+                let sc = accepted[i].0
+                guard sc.verifySignature() else {
+                    throw GridSyncError(.badSignature, "change \(sc.change.seq) of node \(sc.change.origin.short) has a signature that does not verify; the data was altered after it was signed")
+                }
             }
         }
         for (sc, _) in accepted {
@@ -100,7 +115,7 @@ struct ChangeApplier {
             sql: "INSERT INTO changes (origin, seq, hlc, hash, body, signature) VALUES (?, ?, ?, ?, ?, ?)")
         let insertChangeRecord = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO change_records (record, pos) VALUES (?, ?)")
-        var opsByRecord: [String: [(op: Op, origin: Int64, seq: Int64, hlc: UInt64)]] = [:]
+        var opsByRecord: [String: [PendingOp]] = [:]
         for (sc, idx) in accepted {
             let ch = sc.change
             insertChange.setUncheckedArguments([
@@ -110,7 +125,7 @@ struct ChangeApplier {
             let pos = db.lastInsertedRowID
             var lastRecord: String? = nil
             for op in ch.ops {
-                opsByRecord[op.record, default: []].append((op, idx, Int64(ch.seq), ch.hlc.raw))
+                opsByRecord[op.record, default: []].append(PendingOp(op: op, origin: idx, seq: Int64(ch.seq), hlc: ch.hlc.raw))
                 if op.record != lastRecord {
                     insertChangeRecord.setUncheckedArguments([op.record, pos])
                     try insertChangeRecord.execute()
@@ -122,111 +137,91 @@ struct ChangeApplier {
         try origins.flush(db)
 
         // 3. Heads and current values, record by record in key order.
+        let states = try RecordStateStatements(db)
         for record in opsByRecord.keys.sorted() {
             let ops = opsByRecord[record]!
-            var state = try loadRecord(record, collection: ops[0].op.collection, db)
-            for (op, origin, seq, hlc) in ops {
-                guard op.collection == state.collection else {
-                    throw GridSyncError(.malformed, "an op puts record \(record) in collection '\(op.collection)' but it belongs to '\(state.collection)'")
+            let loaded = try states.load(record)
+            let collection = loaded?.collection ?? ops[0].op.collection
+            var heads = loaded?.heads ?? RecordHeads()
+            let original = heads
+            var dirty = Set<String>()
+            for p in ops {
+                guard p.op.collection == collection else {
+                    throw GridSyncError(.malformed, "an op puts record \(record) in collection '\(p.op.collection)' but it belongs to '\(collection)'")
                 }
-                var heads = state.fields[op.field] ?? []
-                if !op.pred.isEmpty {
-                    let predRefs = op.pred.compactMap { p in origins.byID[p.origin].map { ($0, Int64(p.seq)) } }
-                    heads.removeAll { h in predRefs.contains { $0.0 == h.origin && $0.1 == h.seq } }
+                var field = heads.fields[p.op.field] ?? []
+                if !p.op.pred.isEmpty {
+                    for ref in p.op.pred {
+                        guard let o = origins.byID[ref.origin] else { continue }
+                        field.removeAll { $0.origin == o && $0.seq == Int64(ref.seq) }
+                    }
                 }
-                heads.append(HeadRow(origin: origin, seq: seq, hlc: hlc, value: op.value))
-                state.fields[op.field] = heads
-                state.dirty.insert(op.field)
+                field.append(Entry(origin: p.origin, seq: p.seq, hlc: p.hlc, value: p.op.value))
+                heads.fields[p.op.field] = field
+                dirty.insert(p.op.field)
             }
-            try write(record, state, db)
+            try states.save(record, collection: collection, heads: heads, isNew: loaded == nil)
+            try updateConflicts(record, collection: collection, heads: heads, original: original, dirty: dirty, db)
+            try materialize(record, collection: collection, heads: heads, db)
         }
         return report
     }
 
+    private func checkDuplicate(_ origin: NodeID, _ seq: UInt64, _ hash: [UInt8], _ batchHashes: [OpRef: [UInt8]], _ db: Database) throws {
+        let stored = try batchHashes[OpRef(origin: origin, seq: seq)] ?? storedHash(origin, seq, db)
+        guard stored == hash else {
+            throw GridSyncError(.fork, "node \(origin.short) has two different changes with seq \(seq); one of them was altered — do not import this data, and report node \(origin.short) to the centre")
+        }
+    }
+
     private func storedHash(_ origin: NodeID, _ seq: UInt64, _ db: Database) throws -> [UInt8]? {
         guard let idx = origins.byID[origin] else { return nil }
-        return try Data.fetchOne(
-            db, sql: "SELECT hash FROM changes WHERE origin = ? AND seq = ?", arguments: [idx, Int64(seq)]).map { Array($0) }
+        let stmt = try db.cachedStatement(sql: "SELECT hash FROM changes WHERE origin = ? AND seq = ?")
+        return try Data.fetchOne(stmt, arguments: [idx, Int64(seq)]).map { Array($0) }
     }
 
-    private func loadRecord(_ record: String, collection: String, _ db: Database) throws -> RecordState {
-        let existing = try String.fetchOne(
-            db, sql: "SELECT collection FROM records WHERE id = ?", arguments: [record])
-        guard let existing else {
-            try db.execute(sql: "INSERT INTO records (id, collection) VALUES (?, ?)", arguments: [record, collection])
-            return RecordState(collection: collection)
-        }
-        var state = RecordState(collection: existing)
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT field, origin, seq, hlc, value FROM heads WHERE record = ?", arguments: [record])
-        while let row = try rows.next() {
-            let field: String = row[0]
-            let head = HeadRow(
-                origin: row[1], seq: row[2], hlc: UInt64(bitPattern: row[3]),
-                value: try FieldValue(row[4] as DatabaseValue))
-            state.fields[field, default: []].append(head)
-            state.original.insert(HeadKey(field: field, origin: head.origin, seq: head.seq))
-        }
-        for (field, heads) in state.fields where isConflict(heads) {
-            state.conflictedBefore.insert(field)
-        }
-        return state
-    }
-
-    private func isConflict(_ heads: [HeadRow]) -> Bool {
-        guard let first = heads.first else { return false }
-        return heads.dropFirst().contains { $0.value != first.value }
-    }
-
-    private func winner(_ heads: [HeadRow], policy: MergePolicy) -> HeadRow? {
+    private func winner(_ heads: [Entry], policy: MergePolicy) -> Entry? {
         if heads.count <= 1 { return heads.first }
         return heads.max { a, b in policy.ranks(self.head(a), below: self.head(b)) }
     }
 
-    private func head(_ row: HeadRow) -> Head {
-        Head(origin: origins.nodeID(row.origin), seq: UInt64(row.seq), hlc: HLC(raw: row.hlc), value: row.value)
+    private func head(_ e: Entry) -> Head {
+        Head(origin: origins.nodeID(e.origin), seq: UInt64(e.seq), hlc: HLC(raw: e.hlc), value: e.value)
     }
 
-    private func write(_ record: String, _ state: RecordState, _ db: Database) throws {
-        let insertHead = try db.cachedStatement(
-            sql: "INSERT INTO heads (record, field, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?, ?)")
-        let deleteHead = try db.cachedStatement(
-            sql: "DELETE FROM heads WHERE record = ? AND field = ? AND origin = ? AND seq = ?")
-        for field in state.dirty.sorted() {
-            let heads = state.fields[field]!
-            var current = Set<HeadKey>()
-            for h in heads {
-                let key = HeadKey(field: field, origin: h.origin, seq: h.seq)
-                current.insert(key)
-                if !state.original.contains(key) {
-                    insertHead.setUncheckedArguments([
-                        record, field, h.origin, h.seq, Int64(bitPattern: h.hlc), h.value.databaseValue,
-                    ])
-                    try insertHead.execute()
-                }
-            }
-            for key in state.original where key.field == field && !current.contains(key) {
-                deleteHead.setUncheckedArguments([record, field, key.origin, key.seq])
-                try deleteHead.execute()
-            }
-            let conflicted = isConflict(heads)
-            if conflicted && !state.conflictedBefore.contains(field) {
+    private func updateConflicts(
+        _ record: String, collection: String, heads: RecordHeads, original: RecordHeads, dirty: Set<String>, _ db: Database
+    ) throws {
+        for field in dirty.sorted() {
+            let now = RecordHeads.isConflict(heads.fields[field] ?? [])
+            let before = RecordHeads.isConflict(original.fields[field] ?? [])
+            guard now || before else { continue }
+            let id = ConflictID.make(record: record, field: field)
+            try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
+            if now {
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO open_conflicts (id, record, field) VALUES (?, ?, ?)")
-                    .execute(arguments: [ConflictID.make(record: record, field: field), record, field])
-            } else if !conflicted && state.conflictedBefore.contains(field) {
-                try db.cachedStatement(sql: "DELETE FROM open_conflicts WHERE record = ? AND field = ?")
-                    .execute(arguments: [record, field])
+                    .execute(arguments: [id, record, field])
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?)")
+                for h in heads.fields[field]! {
+                    try insert.execute(arguments: [id, h.origin, h.seq, Int64(bitPattern: h.hlc), h.value.databaseValue])
+                }
+            } else {
+                try db.cachedStatement(sql: "DELETE FROM open_conflicts WHERE id = ?").execute(arguments: [id])
             }
         }
-        guard let schema = Schema.collection(named: state.collection) else { return }
-        // Current values: every known field's winner, so the row is always complete.
+    }
+
+    /// Writes every known field's winner to the collection's plain table, so the row is always
+    /// complete.
+    private func materialize(_ record: String, collection: String, heads: RecordHeads, _ db: Database) throws {
+        guard let schema = Schema.collection(named: collection) else { return }
         var values: [DatabaseValue] = [record.databaseValue]
         values.reserveCapacity(schema.fields.count + 2)
         for field in schema.fields {
-            let heads = state.fields[field] ?? []
-            values.append(winner(heads, policy: schema.policy(for: field))?.value.databaseValue ?? .null)
+            values.append(winner(heads.fields[field] ?? [], policy: schema.policy(for: field))?.value.databaseValue ?? .null)
         }
-        let deleted = winner(state.fields[Schema.deletedField] ?? [], policy: .lastWriterWins)?.value.int ?? 0
+        let deleted = winner(heads.fields[Schema.deletedField] ?? [], policy: .lastWriterWins)?.value.int ?? 0
         values.append((deleted == 0 ? 0 : 1).databaseValue)
         let stmt = try db.cachedStatement(sql: Self.upsertSQL(schema))
         stmt.setUncheckedArguments(StatementArguments(values))
@@ -236,7 +231,37 @@ struct ChangeApplier {
     static func upsertSQL(_ schema: CollectionSchema) -> String {
         let columns = ["id"] + schema.fields + ["deleted"]
         let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        return "INSERT OR REPLACE INTO \(schema.table) (\(columns.joined(separator: ", "))) VALUES (\(marks))"
+        let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        return "INSERT INTO \(schema.table) (\(columns.joined(separator: ", "))) VALUES (\(marks)) ON CONFLICT (id) DO UPDATE SET \(updates)"
+    }
+}
+
+/// Reads and writes `record_state` rows with prepared statements.
+struct RecordStateStatements {
+    let select: Statement
+    let insert: Statement
+    let update: Statement
+
+    init(_ db: Database) throws {
+        select = try db.cachedStatement(sql: "SELECT collection, heads FROM record_state WHERE record = ?")
+        insert = try db.cachedStatement(sql: "INSERT INTO record_state (record, collection, heads) VALUES (?, ?, ?)")
+        update = try db.cachedStatement(sql: "UPDATE record_state SET heads = ? WHERE record = ?")
+    }
+
+    func load(_ record: String) throws -> (collection: String, heads: RecordHeads)? {
+        guard let row = try Row.fetchOne(select, arguments: [record]) else { return nil }
+        let blob: Data = row[1]
+        return (row[0], try RecordHeads(decoding: [UInt8](blob)))
+    }
+
+    func save(_ record: String, collection: String, heads: RecordHeads, isNew: Bool) throws {
+        if isNew {
+            insert.setUncheckedArguments([record, collection, heads.encoded().blob])
+            try insert.execute()
+        } else {
+            update.setUncheckedArguments([heads.encoded().blob, record])
+            try update.execute()
+        }
     }
 }
 

@@ -47,23 +47,13 @@ enum Migrations {
                     PRIMARY KEY (record, pos)
                 ) WITHOUT ROWID;
 
-                -- Every record and its collection.
-                CREATE TABLE records (
-                    id TEXT PRIMARY KEY,
-                    collection TEXT NOT NULL
-                ) WITHOUT ROWID;
-
-                -- The current heads of every field: ops no other known op overwrites.
-                -- One row per field normally; several rows mean concurrent writes.
-                CREATE TABLE heads (
-                    record TEXT NOT NULL,
-                    field TEXT NOT NULL,
-                    origin INTEGER NOT NULL,
-                    seq INTEGER NOT NULL,
-                    hlc INTEGER NOT NULL,
-                    value,
-                    PRIMARY KEY (record, field, origin, seq)
-                ) WITHOUT ROWID;
+                -- Every record: its collection and the current heads of all its fields (ops no
+                -- other known op overwrites), encoded as one blob (see RecordHeads.swift).
+                CREATE TABLE record_state (
+                    record TEXT PRIMARY KEY,
+                    collection TEXT NOT NULL,
+                    heads BLOB NOT NULL
+                );
 
                 -- Fields whose heads hold different values. id is the same on every node.
                 CREATE TABLE open_conflicts (
@@ -72,6 +62,16 @@ enum Migrations {
                     field TEXT NOT NULL,
                     UNIQUE (record, field)
                 );
+
+                -- Every competing value of each open conflict.
+                CREATE TABLE conflict_values (
+                    conflict TEXT NOT NULL REFERENCES open_conflicts(id) ON DELETE CASCADE,
+                    origin INTEGER NOT NULL REFERENCES origins(idx),
+                    seq INTEGER NOT NULL,
+                    hlc INTEGER NOT NULL,
+                    value,
+                    PRIMARY KEY (conflict, origin, seq)
+                ) WITHOUT ROWID;
 
                 -- 需求清单: current (winning) values of every request.
                 CREATE TABLE requests (
@@ -122,13 +122,14 @@ enum Migrations {
 
                 -- Every competing value of every open conflict, readable with sqlite3.
                 CREATE VIEW conflicts AS
-                SELECT c.id AS conflict, c.record, r.collection, c.field, h.value,
-                       o.node_id AS origin, h.seq,
-                       strftime('%Y-%m-%dT%H:%M:%fZ', (h.hlc >> 16) / 1000.0, 'unixepoch') AS time
+                SELECT c.id AS conflict, c.record, r.collection, c.field, v.value,
+                       o.node_id AS origin, n.name AS origin_name, v.seq,
+                       strftime('%Y-%m-%dT%H:%M:%fZ', (v.hlc >> 16) / 1000.0, 'unixepoch') AS time
                 FROM open_conflicts c
-                JOIN heads h ON h.record = c.record AND h.field = c.field
-                JOIN records r ON r.id = c.record
-                JOIN origins o ON o.idx = h.origin;
+                JOIN conflict_values v ON v.conflict = c.id
+                JOIN record_state r ON r.record = c.record
+                JOIN origins o ON o.idx = v.origin
+                LEFT JOIN nodes n ON n.id = o.node_id;
 
                 -- The change log with readable origins and times.
                 CREATE VIEW change_log AS

@@ -22,12 +22,12 @@ extension Store {
     }
 
     func conflict(id: String, record: String, field: String, _ db: Database) throws -> ConflictRecord {
-        let collection = try String.fetchOne(db, sql: "SELECT collection FROM records WHERE id = ?", arguments: [record]) ?? ""
+        let collection = try String.fetchOne(db, sql: "SELECT collection FROM record_state WHERE record = ?", arguments: [record]) ?? ""
         let rows = try Row.fetchAll(db, sql: """
-            SELECT o.public_key, h.seq, h.hlc, h.value, n.name
-            FROM heads h JOIN origins o ON o.idx = h.origin LEFT JOIN nodes n ON n.id = o.node_id
-            WHERE h.record = ? AND h.field = ?
-            """, arguments: [record, field])
+            SELECT o.public_key, v.seq, v.hlc, v.value, n.name
+            FROM conflict_values v JOIN origins o ON o.idx = v.origin LEFT JOIN nodes n ON n.id = o.node_id
+            WHERE v.conflict = ?
+            """, arguments: [id])
         var names: [NodeID: String] = [:]
         let heads = try rows.map { row -> Head in
             guard let origin = NodeID(bytes: [UInt8](row[0] as Data)) else { throw StoreError.corrupt("origins.public_key") }
@@ -122,24 +122,30 @@ extension Store {
     /// whatever order the changes arrived in.
     public func digest() throws -> String {
         try read { db in
+            let origins = try OriginTable.load(db)
             var hasher = SHA256()
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT r.collection, h.record, h.field, o.public_key, h.seq, h.hlc, h.value
-                FROM heads h JOIN records r ON r.id = h.record JOIN origins o ON o.idx = h.origin
-                ORDER BY h.record, h.field, o.public_key, h.seq
-                """)
             var w = ByteWriter(capacity: 1 << 16)
+            let rows = try Row.fetchCursor(db, sql: "SELECT record, collection, heads FROM record_state ORDER BY record")
             while let row = try rows.next() {
-                w.writeString(row[0])
-                w.writeString(row[1])
-                w.writeString(row[2])
-                w.write(contentsOf: [UInt8](row[3] as Data))
-                w.writeVarint(UInt64(row[4] as Int64))
-                w.writeUInt64BE(UInt64(bitPattern: row[5]))
-                switch try FieldValue(row[6] as DatabaseValue) {
-                case .null: w.write(0)
-                case .int(let v): w.write(1); w.writeUInt64BE(UInt64(bitPattern: v))
-                case .text(let s): w.write(2); w.writeString(s)
+                let record: String = row[0]
+                let collection: String = row[1]
+                let heads = try RecordHeads(decoding: [UInt8](row[2] as Data))
+                for field in heads.fields.keys.sorted() {
+                    let entries = heads.fields[field]!.map { (origins.nodeID($0.origin), $0) }
+                        .sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.seq < $1.1.seq }
+                    for (origin, h) in entries {
+                        w.writeString(collection)
+                        w.writeString(record)
+                        w.writeString(field)
+                        w.write(contentsOf: origin.bytes)
+                        w.writeVarint(UInt64(h.seq))
+                        w.writeUInt64BE(h.hlc)
+                        switch h.value {
+                        case .null: w.write(0)
+                        case .int(let v): w.write(1); w.writeUInt64BE(UInt64(bitPattern: v))
+                        case .text(let s): w.write(2); w.writeString(s)
+                        }
+                    }
                 }
                 if w.bytes.count > 60_000 {
                     hasher.update(data: w.bytes)

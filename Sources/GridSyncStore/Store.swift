@@ -164,11 +164,11 @@ public final class Store: Sendable {
     private func commitLocal(_ pending: PendingChange, _ db: Database) throws -> SignedChange {
         let wall = wallClock()
         var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wall)
-        let headStmt = try db.cachedStatement(sql: "SELECT origin, seq FROM heads WHERE record = ? AND field = ?")
+        let states = try RecordStateStatements(db)
+        var loaded: [String: RecordHeads?] = [:]
         func heads(_ record: String, _ field: String) throws -> [OpRef] {
-            try Row.fetchAll(headStmt, arguments: [record, field]).map { row in
-                OpRef(origin: applier.origins.nodeID(row[0]), seq: UInt64(row[1] as Int64))
-            }
+            if loaded[record] == nil { loaded[record] = .some(try states.load(record)?.heads) }
+            return (loaded[record]!?.fields[field] ?? []).map { OpRef(origin: applier.origins.nodeID($0.origin), seq: UInt64($0.seq)) }
         }
         var ops: [Op] = []
         var touched: [(String, String)] = []
@@ -185,9 +185,9 @@ public final class Store: Sendable {
         // Keep-alive: an edit of an existing record re-asserts `_deleted = 0` over the heads it
         // saw, so an edit concurrent with a delete shows up as a conflict on `_deleted`.
         for (record, collection) in touched where !setDeleted.contains(record) {
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM records WHERE id = ?", arguments: [record]) ?? false
-            if exists {
-                ops.append(Op(collection: collection, record: record, field: Schema.deletedField, value: .int(0), pred: try heads(record, Schema.deletedField)))
+            let predHeads = try heads(record, Schema.deletedField)
+            if loaded[record]! != nil {
+                ops.append(Op(collection: collection, record: record, field: Schema.deletedField, value: .int(0), pred: predHeads))
             }
         }
         let own = applier.origins.state(node.id)
@@ -196,18 +196,18 @@ public final class Store: Sendable {
             origin: node.id, seq: (own?.maxSeq ?? 0) + 1, hlc: hlc,
             prevHash: own?.lastHash ?? Change.zeroHash, ops: ops)
         let signed = key.sign(change)
-        _ = try applier.apply([signed], db)
+        _ = try applier.apply([.decoded(signed)], db, trusted: true)
         try saveClock(applier.clock, db)
         return signed
     }
 
     func loadClock(_ db: Database) throws -> HybridClock {
-        let last = try Int64.fetchOne(db, sql: "SELECT last_hlc FROM local_node") ?? 0
+        let last = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT last_hlc FROM local_node")) ?? 0
         return HybridClock(last: HLC(raw: UInt64(bitPattern: last)))
     }
 
     func saveClock(_ clock: HybridClock, _ db: Database) throws {
-        try db.execute(sql: "UPDATE local_node SET last_hlc = ?", arguments: [Int64(bitPattern: clock.last.raw)])
+        try db.cachedStatement(sql: "UPDATE local_node SET last_hlc = ?").execute(arguments: [Int64(bitPattern: clock.last.raw)])
     }
 
     /// Publishes this node's name, role and scope as a replicated `nodes` record.
@@ -225,12 +225,12 @@ public final class Store: Sendable {
 
     /// Applies changes from a peer or a bundle in one transaction: all or nothing.
     public func apply(_ changes: [SignedChange]) throws -> ApplyReport {
-        try applyInOneTransaction { apply in try apply(changes) }
+        try applyInOneTransaction { apply in try apply(changes.map { .decoded($0) }) }
     }
 
     /// Runs `feed`, which may hand any number of batches to the apply function it gets, all in
     /// one transaction: if anything throws, nothing is kept.
-    func applyInOneTransaction(_ feed: (_ apply: ([SignedChange]) throws -> Void) throws -> Void) throws -> ApplyReport {
+    func applyInOneTransaction(_ feed: (_ apply: ([ChangeApplier.Input]) throws -> Void) throws -> Void) throws -> ApplyReport {
         do {
             return try writer.writeWithoutTransaction { db in
                 var report = ApplyReport()

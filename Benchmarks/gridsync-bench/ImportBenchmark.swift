@@ -1,0 +1,112 @@
+import Foundation
+import GridSyncCore
+import GridSyncStore
+
+/// Local write rate, bundle import of N requests × 10 fields into an empty store, re-import of
+/// the same bundle, and the raw-SQLite upsert yardstick for the same rows.
+struct ImportBenchmark {
+    let requests: Int
+    let baseDir: String
+    static let fields = ["grid", "building", "unit", "room", "resident", "phone", "category", "title", "detail", "status"]
+    static let origins = 8
+
+    func run() throws {
+        let dir = (baseDir as NSString).appendingPathComponent("gridsync-bench-\(getpid())")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ops = requests * Self.fields.count
+        print("gridsync-bench import: \(requests) requests × \(Self.fields.count) fields = \(ops) field ops, \(Self.origins) origins")
+
+        // 1. Local writes through the store API, each its own signed change and transaction.
+        let local = try Store.create(path: dir + "/local.db", name: "中心", role: .centre, grid: nil, building: nil)
+        let localCount = 2_000
+        let (_, localSeconds) = try measure {
+            for n in 0..<localCount {
+                _ = try local.addRequest(NewRequest(
+                    grid: "\(n % 8 + 1)", building: "\(n % 100 + 1)", resident: "居民\(n)", phone: "1380000\(n)",
+                    category: "居家养老", title: "上门助餐服务需求第\(n)号"))
+            }
+        }
+        let localPerSecond = Double(localCount) / localSeconds
+        print("local writes (request add, one change each):   \(format(localPerSecond)) changes/s  (\(format(localPerSecond * 13)) field ops/s)")
+
+        // 2. Build the bundle: each change creates one request with 10 fields.
+        let (bundle, buildSeconds) = try measure { try buildBundle(dir: dir) }
+        let size = (try FileManager.default.attributesOfItem(atPath: bundle.path)[.size] as? NSNumber)?.intValue ?? 0
+        print("bundle: \(bundle.changes) changes, \(size) bytes (\(String(format: "%.1f", Double(size) / Double(ops))) bytes/op), built in \(String(format: "%.1f", buildSeconds)) s")
+
+        // 3. Import into an empty store, then import the same bundle again.
+        let target = try Store.create(path: dir + "/target.db", name: "新电脑", role: .centre, grid: nil, building: nil)
+        let (first, importSeconds) = try measure { try target.importBundle(at: bundle.path) }
+        precondition(first.apply.ops == ops, "imported \(first.apply.ops) ops, expected \(ops)")
+        let importRate = Double(ops) / importSeconds
+        print("import into empty store:  \(format(importRate)) field ops/s  (\(String(format: "%.2f", importSeconds)) s)")
+        let (second, reimportSeconds) = try measure { try target.importBundle(at: bundle.path) }
+        precondition(second.apply.applied == 0 && second.apply.duplicates == bundle.changes)
+        let reimportRate = Double(ops) / reimportSeconds
+        print("re-import (all duplicates): \(format(reimportRate)) field ops/s  (\(String(format: "%.2f", reimportSeconds)) s)")
+
+        // 4. Yardstick: raw libsqlite3 upsert of the same (record, field) rows, same order.
+        let keys = bundle.recordIDs.flatMap { r in Self.fields.map { (r, $0) } }
+        let rawRate = try RawSQLite.upsertRate(path: dir + "/raw.db", keys: keys) { n in "值\(n)的内容，大约四十字节的字段取值示例" }
+        let sortedRate = try RawSQLite.upsertRate(path: dir + "/raw-sorted.db", keys: keys.sorted { $0 < $1 }) { n in "值\(n)的内容，大约四十字节的字段取值示例" }
+        print("raw libsqlite3 upsert, same order:   \(format(rawRate)) rows/s")
+        print("raw libsqlite3 upsert, sorted keys:  \(format(sortedRate)) rows/s")
+        print("import / raw upsert (same order): \(String(format: "%.2f", importRate / rawRate))")
+        print("peak RSS: \(String(format: "%.0f", peakRSSMiB())) MiB")
+
+        let summary: [String: Any] = [
+            "requests": requests, "ops": ops,
+            "local_writes_per_s": Int(localPerSecond),
+            "import_ops_per_s": Int(importRate), "import_s": (importSeconds * 1000).rounded() / 1000,
+            "reimport_ops_per_s": Int(reimportRate),
+            "raw_upsert_rows_per_s": Int(rawRate), "raw_upsert_sorted_rows_per_s": Int(sortedRate),
+            "import_vs_raw": (importRate / rawRate * 100).rounded() / 100,
+            "bundle_bytes_per_op": (Double(size) / Double(ops) * 10).rounded() / 10,
+            "peak_rss_mib": Int(peakRSSMiB()),
+        ]
+        let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+
+    struct BuiltBundle {
+        var path: String
+        var changes: Int
+        var recordIDs: [String]
+    }
+
+    /// Changes from several origins, interleaved as a centre would have received them.
+    func buildBundle(dir: String) throws -> BuiltBundle {
+        var rng = SplitMix(state: 42)
+        let keys = (0..<Self.origins).map { _ in NodeKey() }
+        var prev = Array(repeating: Change.zeroHash, count: keys.count)
+        var seq = Array(repeating: UInt64(0), count: keys.count)
+        var recordIDs: [String] = []
+        recordIDs.reserveCapacity(requests)
+        let path = dir + "/full.gsb"
+        let base: UInt64 = 1_760_000_000_000
+        let count = try ChangeBundle.write(to: path) { emit in
+            for n in 0..<requests {
+                let o = n % keys.count
+                seq[o] += 1
+                let id = (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &rng), radix: 16) }
+                    .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+                recordIDs.append(id)
+                let values: [FieldValue] = [
+                    .text("\(n % 8 + 1)"), .text("\(n % 100 + 1)"), .text("\(n % 6 + 1)"), .text("\(n % 30 + 101)"),
+                    .text("居民\(n)"), .text("1380\(String(format: "%07d", n))"), .text("居家养老"),
+                    .text("上门助餐服务需求第\(n)号"), .text("老人行动不便，需要每天中午送餐上门，第\(n)户"),
+                    .text("submitted"),
+                ]
+                let ops = zip(Self.fields, values).map { Op(collection: "requests", record: id, field: $0, value: $1, pred: []) }
+                let change = Change(
+                    origin: keys[o].nodeID, seq: seq[o], hlc: HLC(milliseconds: base + UInt64(n), counter: 0),
+                    prevHash: prev[o], ops: ops)
+                let signed = keys[o].sign(change)
+                prev[o] = signed.hash
+                try emit(signed.encoded)
+            }
+        }
+        return BuiltBundle(path: path, changes: count, recordIDs: recordIDs)
+    }
+}

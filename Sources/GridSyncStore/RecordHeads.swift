@@ -1,0 +1,89 @@
+import GridSyncCore
+
+/// The current heads of every field of one record, as stored in `record_state.heads`.
+///
+/// One blob per record keeps applying a change to one row write instead of one per field.
+/// Origins are local `origins.idx` values, so the blob is meaningful only in its own store.
+///
+/// ```
+/// varint nFields | ( varint len | field utf8 | varint nHeads | head* )*
+/// head = varint origin | varint seq | u64be hlc | value (as in a change)
+/// ```
+struct RecordHeads {
+    struct Entry: Hashable {
+        var origin: Int64
+        var seq: Int64
+        var hlc: UInt64
+        var value: FieldValue
+    }
+
+    var fields: [String: [Entry]] = [:]
+
+    init() {}
+
+    init(decoding bytes: [UInt8]) throws(GridSyncError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(GridSyncError) -> [String: [Entry]] in
+                var r = ByteReader(raw, what: "stored record state")
+                var fields: [String: [Entry]] = [:]
+                let n = try r.readCount(max: raw.count, "fields")
+                fields.reserveCapacity(n)
+                for _ in 0..<n {
+                    let name = try r.readString(maxBytes: Limits.maxNameBytes, "field")
+                    let count = try r.readCount(max: raw.count, "heads")
+                    var heads: [Entry] = []
+                    heads.reserveCapacity(count)
+                    for _ in 0..<count {
+                        let origin = Int64(try r.readVarint())
+                        let seq = Int64(try r.readVarint())
+                        let hlc = try r.readUInt64BE()
+                        let value: FieldValue
+                        switch try r.readByte() {
+                        case 0: value = .null
+                        case 1:
+                            let z = try r.readVarint()
+                            value = .int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+                        case 2: value = .text(try r.readString(maxBytes: Limits.maxTextValueBytes, "value"))
+                        default: throw StoreError.corrupt("record_state value tag")
+                        }
+                        heads.append(Entry(origin: origin, seq: seq, hlc: hlc, value: value))
+                    }
+                    fields[name] = heads
+                }
+                return fields
+            }
+        }
+        fields = try result.get()
+    }
+
+    func encoded() -> [UInt8] {
+        var w = ByteWriter(capacity: 64 * fields.count)
+        w.writeVarint(fields.count)
+        for name in fields.keys.sorted() {
+            let heads = fields[name]!
+            w.writeString(name)
+            w.writeVarint(heads.count)
+            for h in heads {
+                w.writeVarint(UInt64(h.origin))
+                w.writeVarint(UInt64(h.seq))
+                w.writeUInt64BE(h.hlc)
+                switch h.value {
+                case .null: w.write(0)
+                case .int(let v):
+                    w.write(1)
+                    w.writeVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+                case .text(let s):
+                    w.write(2)
+                    w.writeString(s)
+                }
+            }
+        }
+        return w.bytes
+    }
+
+    /// Several heads holding different values.
+    static func isConflict(_ heads: [Entry]) -> Bool {
+        guard let first = heads.first else { return false }
+        return heads.dropFirst().contains { $0.value != first.value }
+    }
+}
