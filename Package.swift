@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 "GridSyncCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         // The command line: every command, output formatting. A library so tests can reach it.

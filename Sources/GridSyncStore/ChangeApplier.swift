@@ -111,24 +111,27 @@ struct ChangeApplier {
         guard !accepted.isEmpty else { return report }
 
         // 2. The change log.
-        let insertChange = try db.cachedStatement(
-            sql: "INSERT INTO changes (origin, seq, hlc, hash, body, signature) VALUES (?, ?, ?, ?, ?, ?)")
-        let insertChangeRecord = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO change_records (record, pos) VALUES (?, ?)")
+        let insertChange = try FastStatement(
+            db, "INSERT INTO changes (origin, seq, hlc, hash, body, signature) VALUES (?, ?, ?, ?, ?, ?)")
+        let insertChangeRecord = try FastStatement(db, "INSERT OR IGNORE INTO change_records (record, pos) VALUES (?, ?)")
         var opsByRecord: [String: [PendingOp]] = [:]
         for (sc, idx) in accepted {
             let ch = sc.change
-            insertChange.setUncheckedArguments([
-                idx, Int64(ch.seq), Int64(bitPattern: ch.hlc.raw), sc.hash.blob, sc.body.blob, sc.signature.blob,
-            ])
-            try insertChange.execute()
+            insertChange.bind(1, idx)
+            insertChange.bind(2, Int64(ch.seq))
+            insertChange.bind(3, Int64(bitPattern: ch.hlc.raw))
+            insertChange.bind(4, sc.hash)
+            insertChange.bind(5, sc.body)
+            insertChange.bind(6, sc.signature)
+            try insertChange.run(db)
             let pos = db.lastInsertedRowID
             var lastRecord: String? = nil
             for op in ch.ops {
                 opsByRecord[op.record, default: []].append(PendingOp(op: op, origin: idx, seq: Int64(ch.seq), hlc: ch.hlc.raw))
                 if op.record != lastRecord {
-                    insertChangeRecord.setUncheckedArguments([op.record, pos])
-                    try insertChangeRecord.execute()
+                    insertChangeRecord.bind(1, op.record)
+                    insertChangeRecord.bind(2, pos)
+                    try insertChangeRecord.run(db)
                     lastRecord = op.record
                 }
             }
@@ -140,7 +143,7 @@ struct ChangeApplier {
         let states = try RecordStateStatements(db)
         for record in opsByRecord.keys.sorted() {
             let ops = opsByRecord[record]!
-            let loaded = try states.load(record)
+            let loaded = try states.load(record, db)
             let collection = loaded?.collection ?? ops[0].op.collection
             var heads = loaded?.heads ?? RecordHeads()
             let original = heads
@@ -160,7 +163,7 @@ struct ChangeApplier {
                 heads.fields[p.op.field] = field
                 dirty.insert(p.op.field)
             }
-            try states.save(record, collection: collection, heads: heads, isNew: loaded == nil)
+            try states.save(record, collection: collection, heads: heads, isNew: loaded == nil, db)
             try updateConflicts(record, collection: collection, heads: heads, original: original, dirty: dirty, db)
             try materialize(record, collection: collection, heads: heads, db)
         }
@@ -215,20 +218,21 @@ struct ChangeApplier {
     /// Writes every known field's winner to the collection's plain table, so the row is always
     /// complete.
     private func materialize(_ record: String, collection: String, heads: RecordHeads, _ db: Database) throws {
-        guard let schema = Schema.collection(named: collection) else { return }
-        var values: [DatabaseValue] = [record.databaseValue]
-        values.reserveCapacity(schema.fields.count + 2)
-        for field in schema.fields {
-            values.append(winner(heads.fields[field] ?? [], policy: schema.policy(for: field))?.value.databaseValue ?? .null)
+        guard let schema = Schema.collection(named: collection), let sql = Self.upsertSQL[collection] else { return }
+        let stmt = try FastStatement(db, sql)
+        stmt.bind(1, record)
+        for (i, field) in schema.fields.enumerated() {
+            stmt.bind(Int32(i + 2), winner(heads.fields[field] ?? [], policy: schema.policy(for: field))?.value ?? .null)
         }
         let deleted = winner(heads.fields[Schema.deletedField] ?? [], policy: .lastWriterWins)?.value.int ?? 0
-        values.append((deleted == 0 ? 0 : 1).databaseValue)
-        let stmt = try db.cachedStatement(sql: Self.upsertSQL(schema))
-        stmt.setUncheckedArguments(StatementArguments(values))
-        try stmt.execute()
+        stmt.bind(Int32(schema.fields.count + 2), Int64(deleted == 0 ? 0 : 1))
+        try stmt.run(db)
     }
 
-    static func upsertSQL(_ schema: CollectionSchema) -> String {
+    /// The current-values upsert of each known collection, built once.
+    static let upsertSQL: [String: String] = Dictionary(uniqueKeysWithValues: Schema.all.map { ($0.name, makeUpsertSQL($0)) })
+
+    static func makeUpsertSQL(_ schema: CollectionSchema) -> String {
         let columns = ["id"] + schema.fields + ["deleted"]
         let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
@@ -238,29 +242,32 @@ struct ChangeApplier {
 
 /// Reads and writes `record_state` rows with prepared statements.
 struct RecordStateStatements {
-    let select: Statement
-    let insert: Statement
-    let update: Statement
+    let select: FastStatement
+    let insert: FastStatement
+    let update: FastStatement
 
     init(_ db: Database) throws {
-        select = try db.cachedStatement(sql: "SELECT collection, heads FROM record_state WHERE record = ?")
-        insert = try db.cachedStatement(sql: "INSERT INTO record_state (record, collection, heads) VALUES (?, ?, ?)")
-        update = try db.cachedStatement(sql: "UPDATE record_state SET heads = ? WHERE record = ?")
+        select = try FastStatement(db, "SELECT collection, heads FROM record_state WHERE record = ?")
+        insert = try FastStatement(db, "INSERT INTO record_state (record, collection, heads) VALUES (?, ?, ?)")
+        update = try FastStatement(db, "UPDATE record_state SET heads = ? WHERE record = ?")
     }
 
-    func load(_ record: String) throws -> (collection: String, heads: RecordHeads)? {
-        guard let row = try Row.fetchOne(select, arguments: [record]) else { return nil }
-        let blob: Data = row[1]
-        return (row[0], try RecordHeads(decoding: [UInt8](blob)))
+    func load(_ record: String, _ db: Database) throws -> (collection: String, heads: RecordHeads)? {
+        select.bind(1, record)
+        guard let (collection, blob) = try select.first(db, { ($0.text(0), $0.blob(1)) }) else { return nil }
+        return (collection, try RecordHeads(decoding: blob))
     }
 
-    func save(_ record: String, collection: String, heads: RecordHeads, isNew: Bool) throws {
+    func save(_ record: String, collection: String, heads: RecordHeads, isNew: Bool, _ db: Database) throws {
         if isNew {
-            insert.setUncheckedArguments([record, collection, heads.encoded().blob])
-            try insert.execute()
+            insert.bind(1, record)
+            insert.bind(2, collection)
+            insert.bind(3, heads.encoded())
+            try insert.run(db)
         } else {
-            update.setUncheckedArguments([heads.encoded().blob, record])
-            try update.execute()
+            update.bind(1, heads.encoded())
+            update.bind(2, record)
+            try update.run(db)
         }
     }
 }

@@ -167,7 +167,7 @@ public final class Store: Sendable {
         let states = try RecordStateStatements(db)
         var loaded: [String: RecordHeads?] = [:]
         func heads(_ record: String, _ field: String) throws -> [OpRef] {
-            if loaded[record] == nil { loaded[record] = .some(try states.load(record)?.heads) }
+            if loaded[record] == nil { loaded[record] = .some(try states.load(record, db)?.heads) }
             return (loaded[record]!?.fields[field] ?? []).map { OpRef(origin: applier.origins.nodeID($0.origin), seq: UInt64($0.seq)) }
         }
         var ops: [Op] = []
