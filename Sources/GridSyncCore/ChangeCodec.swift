@@ -112,6 +112,11 @@ public enum ChangeCodec {
             }
             strings.append(s)
         }
+        // Names are interned: a repeated entry would let one field hide behind two indices.
+        let sortedStrings = strings.sorted()
+        for i in sortedStrings.indices.dropFirst() where sortedStrings[i] == sortedStrings[i - 1] {
+            throw GridSyncError(.malformed, "change repeats a name in its string table")
+        }
         let nOrigins = try r.readCount(max: min(Limits.maxOriginsPerChange, r.remaining / 32), "origins")
         var origins: [NodeID] = []
         origins.reserveCapacity(nOrigins)
@@ -122,7 +127,9 @@ public enum ChangeCodec {
         guard nOps >= 1 else { throw GridSyncError(.malformed, "change has no ops; an empty change is not allowed") }
         var ops: [Op] = []
         ops.reserveCapacity(nOps)
-        var seen = Set<FieldKey>()
+        // (record index, field index) of every op, to refuse a field set twice in one change.
+        var keys: [UInt64] = []
+        keys.reserveCapacity(nOps)
         for _ in 0..<nOps {
             let c = try r.readCount(max: nStrings - 1, "as a string index")
             let rec = try r.readCount(max: nStrings - 1, "as a string index")
@@ -149,11 +156,13 @@ public enum ChangeCodec {
                 }
                 pred.append(OpRef(origin: origins[o], seq: s))
             }
-            let op = Op(collection: strings[c], record: strings[rec], field: strings[f], value: value, pred: pred)
-            guard seen.insert(FieldKey(record: op.record, field: op.field)).inserted else {
-                throw GridSyncError(.malformed, "change \(seq) sets field '\(op.field)' of record \(op.record) twice")
-            }
-            ops.append(op)
+            keys.append(UInt64(rec) << 32 | UInt64(f))
+            ops.append(Op(collection: strings[c], record: strings[rec], field: strings[f], value: value, pred: pred))
+        }
+        keys.sort()
+        for i in keys.indices.dropFirst() where keys[i] == keys[i - 1] {
+            let op = ops.first { UInt64(strings.firstIndex(of: $0.record)!) << 32 | UInt64(strings.firstIndex(of: $0.field)!) == keys[i] }!
+            throw GridSyncError(.malformed, "change \(seq) sets field '\(op.field)' of record \(op.record) twice")
         }
         guard r.isAtEnd else {
             throw GridSyncError(.malformed, "change has \(r.remaining) unexpected bytes after its last op")

@@ -177,7 +177,7 @@ public struct ImportReport: Sendable {
 
 extension Store {
     /// Changes per apply step while importing: bounds memory; all steps share one transaction.
-    static let importBatch = 2_000
+    static let importBatch = 10_000
 
     /// Imports a bundle in one transaction: either every change in it applies, or none does.
     public func importBundle(at path: String) throws -> ImportReport {

@@ -152,7 +152,7 @@ struct ChangeApplier {
                 guard p.op.collection == collection else {
                     throw GridSyncError(.malformed, "an op puts record \(record) in collection '\(p.op.collection)' but it belongs to '\(collection)'")
                 }
-                var field = heads.fields[p.op.field] ?? []
+                var field = heads[p.op.field]
                 if !p.op.pred.isEmpty {
                     for ref in p.op.pred {
                         guard let o = origins.byID[ref.origin] else { continue }
@@ -160,7 +160,7 @@ struct ChangeApplier {
                     }
                 }
                 field.append(Entry(origin: p.origin, seq: p.seq, hlc: p.hlc, value: p.op.value))
-                heads.fields[p.op.field] = field
+                heads[p.op.field] = field
                 dirty.insert(p.op.field)
             }
             try states.save(record, collection: collection, heads: heads, isNew: loaded == nil, db)
@@ -196,8 +196,8 @@ struct ChangeApplier {
         _ record: String, collection: String, heads: RecordHeads, original: RecordHeads, dirty: Set<String>, _ db: Database
     ) throws {
         for field in dirty.sorted() {
-            let now = RecordHeads.isConflict(heads.fields[field] ?? [])
-            let before = RecordHeads.isConflict(original.fields[field] ?? [])
+            let now = RecordHeads.isConflict(heads[field])
+            let before = RecordHeads.isConflict(original[field])
             guard now || before else { continue }
             let id = ConflictID.make(record: record, field: field)
             try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
@@ -206,7 +206,7 @@ struct ChangeApplier {
                     .execute(arguments: [id, record, field])
                 let insert = try db.cachedStatement(
                     sql: "INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?)")
-                for h in heads.fields[field]! {
+                for h in heads[field] {
                     try insert.execute(arguments: [id, h.origin, h.seq, Int64(bitPattern: h.hlc), h.value.databaseValue])
                 }
             } else {
@@ -218,19 +218,34 @@ struct ChangeApplier {
     /// Writes every known field's winner to the collection's plain table, so the row is always
     /// complete.
     private func materialize(_ record: String, collection: String, heads: RecordHeads, _ db: Database) throws {
-        guard let schema = Schema.collection(named: collection), let sql = Self.upsertSQL[collection] else { return }
-        let stmt = try FastStatement(db, sql)
+        guard let target = Self.upserts[collection] else { return }
+        let stmt = try FastStatement(db, target.sql)
+        // Unbound parameters are NULL: bind only the fields the record has.
         stmt.bind(1, record)
-        for (i, field) in schema.fields.enumerated() {
-            stmt.bind(Int32(i + 2), winner(heads.fields[field] ?? [], policy: schema.policy(for: field))?.value ?? .null)
+        var deleted: Int64 = 0
+        for (field, entries) in heads.fields {
+            if field == Schema.deletedField {
+                deleted = (winner(entries, policy: .lastWriterWins)?.value.int ?? 0) == 0 ? 0 : 1
+            } else if let column = target.parameter[field] {
+                stmt.bind(column, winner(entries, policy: target.schema.policy(for: field))?.value ?? .null)
+            }
         }
-        let deleted = winner(heads.fields[Schema.deletedField] ?? [], policy: .lastWriterWins)?.value.int ?? 0
-        stmt.bind(Int32(schema.fields.count + 2), Int64(deleted == 0 ? 0 : 1))
+        stmt.bind(target.deletedParameter, deleted)
         try stmt.run(db)
     }
 
-    /// The current-values upsert of each known collection, built once.
-    static let upsertSQL: [String: String] = Dictionary(uniqueKeysWithValues: Schema.all.map { ($0.name, makeUpsertSQL($0)) })
+    /// The current-values upsert of a collection and where each field binds, built once.
+    struct Upsert {
+        let schema: CollectionSchema
+        let sql: String
+        let parameter: [String: Int32]
+        var deletedParameter: Int32 { Int32(schema.fields.count + 2) }
+    }
+
+    static let upserts: [String: Upsert] = Dictionary(uniqueKeysWithValues: Schema.all.map { schema in
+        let parameter = Dictionary(uniqueKeysWithValues: schema.fields.enumerated().map { ($1, Int32($0 + 2)) })
+        return (schema.name, Upsert(schema: schema, sql: makeUpsertSQL(schema), parameter: parameter))
+    })
 
     static func makeUpsertSQL(_ schema: CollectionSchema) -> String {
         let columns = ["id"] + schema.fields + ["deleted"]

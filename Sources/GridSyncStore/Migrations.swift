@@ -53,7 +53,7 @@ enum Migrations {
                     record TEXT PRIMARY KEY,
                     collection TEXT NOT NULL,
                     heads BLOB NOT NULL
-                );
+                ) WITHOUT ROWID;
 
                 -- Fields whose heads hold different values. id is the same on every node.
                 CREATE TABLE open_conflicts (
@@ -86,7 +86,7 @@ enum Migrations {
                     created_at TEXT, accepted_at TEXT, assigned_at TEXT, started_at TEXT,
                     resolved_at TEXT, rated_at TEXT, closed_at TEXT,
                     deleted INTEGER NOT NULL DEFAULT 0
-                );
+                ) WITHOUT ROWID;
                 CREATE INDEX requests_by_status ON requests(status);
                 CREATE INDEX requests_by_place ON requests(grid, building);
 

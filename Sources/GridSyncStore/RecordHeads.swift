@@ -17,15 +17,34 @@ struct RecordHeads {
         var value: FieldValue
     }
 
-    var fields: [String: [Entry]] = [:]
+    /// (field, heads) pairs sorted by field name. A record has a few dozen fields at most, so
+    /// a scan beats hashing the names.
+    private(set) var fields: [(name: String, heads: [Entry])] = []
 
     init() {}
 
+    /// The heads of a field; empty if it was never written.
+    subscript(field: String) -> [Entry] {
+        get {
+            for f in fields where f.name == field { return f.heads }
+            return []
+        }
+        set {
+            var i = 0
+            while i < fields.count && fields[i].name < field { i += 1 }
+            if i < fields.count && fields[i].name == field {
+                fields[i].heads = newValue
+            } else {
+                fields.insert((field, newValue), at: i)
+            }
+        }
+    }
+
     init(decoding bytes: [UInt8]) throws(GridSyncError) {
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(GridSyncError) -> [String: [Entry]] in
+            Result { () throws(GridSyncError) -> [(name: String, heads: [Entry])] in
                 var r = ByteReader(raw, what: "stored record state")
-                var fields: [String: [Entry]] = [:]
+                var fields: [(name: String, heads: [Entry])] = []
                 let n = try r.readCount(max: raw.count, "fields")
                 fields.reserveCapacity(n)
                 for _ in 0..<n {
@@ -48,7 +67,7 @@ struct RecordHeads {
                         }
                         heads.append(Entry(origin: origin, seq: seq, hlc: hlc, value: value))
                     }
-                    fields[name] = heads
+                    fields.append((name, heads))
                 }
                 return fields
             }
@@ -59,8 +78,7 @@ struct RecordHeads {
     func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 64 * fields.count)
         w.writeVarint(fields.count)
-        for name in fields.keys.sorted() {
-            let heads = fields[name]!
+        for (name, heads) in fields {
             w.writeString(name)
             w.writeVarint(heads.count)
             for h in heads {

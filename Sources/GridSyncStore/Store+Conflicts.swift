@@ -130,8 +130,8 @@ extension Store {
                 let record: String = row[0]
                 let collection: String = row[1]
                 let heads = try RecordHeads(decoding: [UInt8](row[2] as Data))
-                for field in heads.fields.keys.sorted() {
-                    let entries = heads.fields[field]!.map { (origins.nodeID($0.origin), $0) }
+                for (field, fieldHeads) in heads.fields {
+                    let entries = fieldHeads.map { (origins.nodeID($0.origin), $0) }
                         .sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.seq < $1.1.seq }
                     for (origin, h) in entries {
                         w.writeString(collection)

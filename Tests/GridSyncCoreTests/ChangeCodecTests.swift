@@ -67,6 +67,25 @@ enum Sample {
         #expect(throws: GridSyncError.self) { try ChangeCodec.decode(bytes) }
     }
 
+    @Test func aRepeatedStringTableEntryIsRefused() {
+        // strings: ["c", "r", "f", "r"]; op 1 uses record index 1, op 2 record index 3.
+        var w = ByteWriter()
+        w.write(1)
+        w.write(contentsOf: Sample.keyA.nodeID.bytes)
+        w.writeVarint(1)
+        w.writeUInt64BE(1)
+        w.write(contentsOf: Change.zeroHash)
+        w.writeVarint(4)
+        for s in ["c", "r", "f", "r"] { w.writeString(s) }
+        w.writeVarint(0)
+        w.writeVarint(2)
+        for rec in [1, 3] {
+            w.writeVarint(0); w.writeVarint(rec); w.writeVarint(2); w.write(0); w.writeVarint(0)
+        }
+        let e = #expect(throws: GridSyncError.self) { try ChangeCodec.decode(w.bytes) }
+        #expect(e?.message.contains("repeats") == true)
+    }
+
     @Test func invalidNamesAreRefused() {
         let op = Op(collection: "requests", record: "r 1", field: "title", value: .text("x"), pred: [])
         #expect(throws: GridSyncError.self) { try ChangeCodec.decode(ChangeCodec.encode(Sample.change(ops: [op]))) }
