@@ -202,7 +202,9 @@ extension ChangeCodec {
     /// Reads only the origin and seq of a change body, for the duplicate fast path: a change
     /// the receiver already holds needs no full decode, only a hash comparison.
     public static func peekHeader(_ body: [UInt8]) throws(GridSyncError) -> (origin: NodeID, seq: UInt64) {
-        let result = body.withUnsafeBytes { raw in
+        let result = body.withUnsafeBytes { whole in
+            let raw = UnsafeRawBufferPointer(rebasing: whole.prefix(64))
+            return
             Result { () throws(GridSyncError) -> (NodeID, UInt64) in
                 var r = ByteReader(raw, what: "change")
                 let version = try r.readByte()

@@ -62,6 +62,13 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public var description: String { text }
 
+    public static func == (lhs: NodeID, rhs: NodeID) -> Bool { lhs.bytes == rhs.bytes }
+
+    /// Hashes the 32 bytes in one call (the synthesised version combines them one by one).
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

@@ -31,11 +31,10 @@ struct ChangeApplier {
 
     private typealias Entry = RecordHeads.Entry
 
-    private struct PendingOp {
-        var op: Op
-        var origin: Int64
-        var seq: Int64
-        var hlc: UInt64
+    /// Where an op sits in the batch: `accepted[change].0.change.ops[op]`.
+    private struct OpIndex {
+        var change: Int32
+        var op: Int32
     }
 
     /// Applies `batch` in order. The caller owns the transaction. `trusted` skips signature
@@ -59,7 +58,7 @@ struct ChangeApplier {
                     guard bytes.count > SignedChange.signatureBytes else {
                         throw GridSyncError(.malformed, "change of \(bytes.count) bytes is too short to hold a signature")
                     }
-                    let (origin, seq) = try ChangeCodec.peekHeader(Array(bytes.prefix(64)))
+                    let (origin, seq) = try ChangeCodec.peekHeader(bytes)
                     if seq >= 1 && seq <= origins.maxSeq(origin) {
                         try checkDuplicate(origin, seq, SignedChange.hash(ofEncoded: bytes), batchHashes, db)
                         report.duplicates += 1
@@ -114,8 +113,10 @@ struct ChangeApplier {
         let insertChange = try FastStatement(
             db, "INSERT INTO changes (origin, seq, hlc, hash, body, signature) VALUES (?, ?, ?, ?, ?, ?)")
         let insertChangeRecord = try FastStatement(db, "INSERT OR IGNORE INTO change_records (record, pos) VALUES (?, ?)")
-        var opsByRecord: [String: [PendingOp]] = [:]
-        for (sc, idx) in accepted {
+        // Ops grouped by record, hashing each record ID once per change rather than per op.
+        var groupOf: [String: Int] = [:]
+        var groups: [(record: String, ops: [OpIndex])] = []
+        for (changeIndex, (sc, idx)) in accepted.enumerated() {
             let ch = sc.change
             insertChange.bind(1, idx)
             insertChange.bind(2, Int64(ch.seq))
@@ -126,14 +127,22 @@ struct ChangeApplier {
             try insertChange.run(db)
             let pos = db.lastInsertedRowID
             var lastRecord: String? = nil
-            for op in ch.ops {
-                opsByRecord[op.record, default: []].append(PendingOp(op: op, origin: idx, seq: Int64(ch.seq), hlc: ch.hlc.raw))
+            var group = 0
+            for (opIndex, op) in ch.ops.enumerated() {
                 if op.record != lastRecord {
                     insertChangeRecord.bind(1, op.record)
                     insertChangeRecord.bind(2, pos)
                     try insertChangeRecord.run(db)
                     lastRecord = op.record
+                    if let g = groupOf[op.record] {
+                        group = g
+                    } else {
+                        group = groups.count
+                        groupOf[op.record] = group
+                        groups.append((op.record, []))
+                    }
                 }
+                groups[group].ops.append(OpIndex(change: Int32(changeIndex), op: Int32(opIndex)))
             }
             report.ops += ch.ops.count
         }
@@ -141,31 +150,30 @@ struct ChangeApplier {
 
         // 3. Heads and current values, record by record in key order.
         let states = try RecordStateStatements(db)
-        for record in opsByRecord.keys.sorted() {
-            let ops = opsByRecord[record]!
+        groups.sort { $0.record < $1.record }
+        for (record, indices) in groups {
             let loaded = try states.load(record, db)
-            let collection = loaded?.collection ?? ops[0].op.collection
+            var collection = loaded?.collection
             var heads = loaded?.heads ?? RecordHeads()
             let original = heads
-            var dirty = Set<String>()
-            for p in ops {
-                guard p.op.collection == collection else {
-                    throw GridSyncError(.malformed, "an op puts record \(record) in collection '\(p.op.collection)' but it belongs to '\(collection)'")
+            for index in indices {
+                let (sc, origin) = accepted[Int(index.change)]
+                let op = sc.change.ops[Int(index.op)]
+                if collection == nil { collection = op.collection }
+                guard op.collection == collection else {
+                    throw GridSyncError(.malformed, "an op puts record \(record) in collection '\(op.collection)' but it belongs to '\(collection!)'")
                 }
-                var field = heads[p.op.field]
-                if !p.op.pred.isEmpty {
-                    for ref in p.op.pred {
-                        guard let o = origins.byID[ref.origin] else { continue }
-                        field.removeAll { $0.origin == o && $0.seq == Int64(ref.seq) }
-                    }
+                var field = heads[op.field]
+                for ref in op.pred {
+                    guard let o = origins.byID[ref.origin] else { continue }
+                    field.removeAll { $0.origin == o && $0.seq == Int64(ref.seq) }
                 }
-                field.append(Entry(origin: p.origin, seq: p.seq, hlc: p.hlc, value: p.op.value))
-                heads[p.op.field] = field
-                dirty.insert(p.op.field)
+                field.append(Entry(origin: origin, seq: Int64(sc.change.seq), hlc: sc.change.hlc.raw, value: op.value))
+                heads[op.field] = field
             }
-            try states.save(record, collection: collection, heads: heads, isNew: loaded == nil, db)
-            try updateConflicts(record, collection: collection, heads: heads, original: original, dirty: dirty, db)
-            try materialize(record, collection: collection, heads: heads, db)
+            try states.save(record, collection: collection!, heads: heads, isNew: loaded == nil, db)
+            try updateConflicts(record, heads: heads, original: original, db)
+            try materialize(record, collection: collection!, heads: heads, db)
         }
         return report
     }
@@ -192,13 +200,11 @@ struct ChangeApplier {
         Head(origin: origins.nodeID(e.origin), seq: UInt64(e.seq), hlc: HLC(raw: e.hlc), value: e.value)
     }
 
-    private func updateConflicts(
-        _ record: String, collection: String, heads: RecordHeads, original: RecordHeads, dirty: Set<String>, _ db: Database
-    ) throws {
-        for field in dirty.sorted() {
-            let now = RecordHeads.isConflict(heads[field])
+    private func updateConflicts(_ record: String, heads: RecordHeads, original: RecordHeads, _ db: Database) throws {
+        for (field, entries) in heads.fields {
+            let now = RecordHeads.isConflict(entries)
             let before = RecordHeads.isConflict(original[field])
-            guard now || before else { continue }
+            guard now || before, entries != original[field] else { continue }
             let id = ConflictID.make(record: record, field: field)
             try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
             if now {
@@ -223,28 +229,41 @@ struct ChangeApplier {
         // Unbound parameters are NULL: bind only the fields the record has.
         stmt.bind(1, record)
         var deleted: Int64 = 0
+        // Both lists are sorted by field name: walk them together.
+        var next = 0
         for (field, entries) in heads.fields {
             if field == Schema.deletedField {
                 deleted = (winner(entries, policy: .lastWriterWins)?.value.int ?? 0) == 0 ? 0 : 1
-            } else if let column = target.parameter[field] {
-                stmt.bind(column, winner(entries, policy: target.schema.policy(for: field))?.value ?? .null)
+                continue
             }
+            while next < target.columns.count && target.columns[next].field < field { next += 1 }
+            guard next < target.columns.count, target.columns[next].field == field else { continue }
+            let column = target.columns[next]
+            stmt.bind(column.parameter, winner(entries, policy: column.policy)?.value ?? .null)
         }
         stmt.bind(target.deletedParameter, deleted)
         try stmt.run(db)
     }
 
     /// The current-values upsert of a collection and where each field binds, built once.
-    struct Upsert {
-        let schema: CollectionSchema
+    struct Upsert: Sendable {
+        struct Column: Sendable {
+            let field: String
+            let parameter: Int32
+            let policy: MergePolicy
+        }
+
         let sql: String
-        let parameter: [String: Int32]
-        var deletedParameter: Int32 { Int32(schema.fields.count + 2) }
+        /// Known fields sorted by name, with their SQL parameter index.
+        let columns: [Column]
+        let deletedParameter: Int32
     }
 
     static let upserts: [String: Upsert] = Dictionary(uniqueKeysWithValues: Schema.all.map { schema in
-        let parameter = Dictionary(uniqueKeysWithValues: schema.fields.enumerated().map { ($1, Int32($0 + 2)) })
-        return (schema.name, Upsert(schema: schema, sql: makeUpsertSQL(schema), parameter: parameter))
+        let columns = schema.fields.enumerated()
+            .map { Upsert.Column(field: $1, parameter: Int32($0 + 2), policy: schema.policy(for: $1)) }
+            .sorted { $0.field < $1.field }
+        return (schema.name, Upsert(sql: makeUpsertSQL(schema), columns: columns, deletedParameter: Int32(schema.fields.count + 2)))
     })
 
     static func makeUpsertSQL(_ schema: CollectionSchema) -> String {

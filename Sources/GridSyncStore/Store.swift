@@ -35,7 +35,6 @@ public final class Store: Sendable {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
-            if let extra = ProcessInfo.processInfo.environment["GRIDSYNC_EXPERIMENT_PRAGMAS"] { try db.execute(sql: extra) }
         }
         return config
     }
