@@ -37,10 +37,12 @@ struct ImportBenchmark {
 
         // 3. Import into an empty store, then import the same bundle again.
         let target = try Store.create(path: dir + "/target.db", name: "新电脑", role: .centre, grid: nil, building: nil)
+        let cpuBefore = cpuSeconds()
         let (first, importSeconds) = try measure { try target.importBundle(at: bundle.path) }
+        let cpuAfter = cpuSeconds()
         precondition(first.apply.ops == ops, "imported \(first.apply.ops) ops, expected \(ops)")
         let importRate = Double(ops) / importSeconds
-        print("import into empty store:  \(format(importRate)) field ops/s  (\(String(format: "%.2f", importSeconds)) s)")
+        print("import into empty store:  \(format(importRate)) field ops/s  (\(String(format: "%.2f", importSeconds)) s wall, \(String(format: "%.2f", cpuAfter.user - cpuBefore.user)) s user, \(String(format: "%.2f", cpuAfter.system - cpuBefore.system)) s system)")
         let (second, reimportSeconds) = try measure { try target.importBundle(at: bundle.path) }
         precondition(second.apply.applied == 0 && second.apply.duplicates == bundle.changes)
         let reimportRate = Double(ops) / reimportSeconds

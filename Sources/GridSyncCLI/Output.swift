@@ -15,13 +15,13 @@ enum Output {
 
     static func warn(_ s: String) { FileHandle.standardError.write(Data("gridsync: \(s)\n".utf8)) }
 
-    /// A stored UTC timestamp shown in local time, to the minute.
-    static func time(_ iso: String?) -> String {
+    /// A stored UTC timestamp shown in local time, to the minute (or the second).
+    static func time(_ iso: String?, seconds: Bool = false) -> String {
         guard let iso, let date = Timestamp.parse(iso) else { return iso ?? "—" }
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = .current
-        f.dateFormat = "yyyy-MM-dd HH:mm"
+        f.dateFormat = seconds ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm"
         return f.string(from: date)
     }
 

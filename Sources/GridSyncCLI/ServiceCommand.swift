@@ -121,7 +121,7 @@ struct ServiceShow: ParsableCommand {
         Output.line("历史 History:")
         var table = TextTable(["时间", "节点", "字段", "值"], maxWidths: [nil, 24, nil, 40])
         for h in history where !(h.field == Schema.deletedField && h.value == .int(0)) {
-            table.add([Output.time(h.time), Output.node(h.origin, h.originName), h.field, Output.value(h.value, field: h.field)])
+            table.add([Output.time(h.time, seconds: true), Output.node(h.origin, h.originName), h.field, Output.value(h.value, field: h.field)])
         }
         Output.line(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }

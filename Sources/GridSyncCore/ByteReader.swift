@@ -83,6 +83,17 @@ public struct ByteReader {
         return v
     }
 
+    /// A name (collection, record ID, field): 1–64 bytes of `[A-Za-z0-9_-]`, checked on the
+    /// bytes before a String is made.
+    public mutating func readName() throws(GridSyncError) -> String {
+        let count = try readCount(max: Limits.maxNameBytes, "bytes in a name")
+        let raw = try readBytes(count).assumingMemoryBound(to: UInt8.self)
+        guard count > 0, raw.allSatisfy(Names.isNameByte) else {
+            throw GridSyncError(.malformed, "\(what) has an invalid name (allowed: 1–64 of A–Z a–z 0–9 _ -)")
+        }
+        return String(decoding: raw, as: UTF8.self)
+    }
+
     /// A varint length (≤ `maxBytes`) and that many bytes of valid UTF-8.
     public mutating func readString(maxBytes: Int, _ name: String) throws(GridSyncError) -> String {
         let count = try readCount(max: maxBytes, "bytes in a \(name)")

@@ -106,11 +106,7 @@ public enum ChangeCodec {
         var strings: [String] = []
         strings.reserveCapacity(nStrings)
         for _ in 0..<nStrings {
-            let s = try r.readString(maxBytes: Limits.maxNameBytes, "name")
-            guard Names.isValid(s) else {
-                throw GridSyncError(.malformed, "change has an invalid name in its string table (allowed: 1–64 of A–Z a–z 0–9 _ -)")
-            }
-            strings.append(s)
+            strings.append(try r.readName())
         }
         // Names are interned: a repeated entry would let one field hide behind two indices.
         let sortedStrings = strings.sorted()
@@ -192,9 +188,12 @@ public enum Names {
     public static func isValid(_ s: String) -> Bool {
         let u = s.utf8
         guard !u.isEmpty, u.count <= Limits.maxNameBytes else { return false }
-        return u.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
-        }
+        return u.allSatisfy(isNameByte)
+    }
+
+    @inline(__always)
+    public static func isNameByte(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
     }
 }
 

@@ -116,6 +116,8 @@ struct ChangeApplier {
         // Ops grouped by record, hashing each record ID once per change rather than per op.
         var groupOf: [String: Int] = [:]
         var groups: [(record: String, ops: [OpIndex])] = []
+        var positions: [Int64] = []
+        positions.reserveCapacity(accepted.count)
         for (changeIndex, (sc, idx)) in accepted.enumerated() {
             let ch = sc.change
             insertChange.bind(1, idx)
@@ -125,14 +127,11 @@ struct ChangeApplier {
             insertChange.bind(5, sc.body)
             insertChange.bind(6, sc.signature)
             try insertChange.run(db)
-            let pos = db.lastInsertedRowID
+            positions.append(db.lastInsertedRowID)
             var lastRecord: String? = nil
             var group = 0
             for (opIndex, op) in ch.ops.enumerated() {
                 if op.record != lastRecord {
-                    insertChangeRecord.bind(1, op.record)
-                    insertChangeRecord.bind(2, pos)
-                    try insertChangeRecord.run(db)
                     lastRecord = op.record
                     if let g = groupOf[op.record] {
                         group = g
@@ -152,13 +151,23 @@ struct ChangeApplier {
         let states = try RecordStateStatements(db)
         groups.sort { $0.record < $1.record }
         for (record, indices) in groups {
+            // History index, written here in record order for B-tree locality.
+            var lastChange: Int32 = -1
+            for index in indices where index.change != lastChange {
+                insertChangeRecord.bind(1, record)
+                insertChangeRecord.bind(2, positions[Int(index.change)])
+                try insertChangeRecord.run(db)
+                lastChange = index.change
+            }
             let loaded = try states.load(record, db)
             var collection = loaded?.collection
             var heads = loaded?.heads ?? RecordHeads()
             let original = heads
             for index in indices {
-                let (sc, origin) = accepted[Int(index.change)]
-                let op = sc.change.ops[Int(index.op)]
+                let origin = accepted[Int(index.change)].1
+                let seq = accepted[Int(index.change)].0.change.seq
+                let hlc = accepted[Int(index.change)].0.change.hlc.raw
+                let op = accepted[Int(index.change)].0.change.ops[Int(index.op)]
                 if collection == nil { collection = op.collection }
                 guard op.collection == collection else {
                     throw GridSyncError(.malformed, "an op puts record \(record) in collection '\(op.collection)' but it belongs to '\(collection!)'")
@@ -168,7 +177,7 @@ struct ChangeApplier {
                     guard let o = origins.byID[ref.origin] else { continue }
                     field.removeAll { $0.origin == o && $0.seq == Int64(ref.seq) }
                 }
-                field.append(Entry(origin: origin, seq: Int64(sc.change.seq), hlc: sc.change.hlc.raw, value: op.value))
+                field.append(Entry(origin: origin, seq: Int64(seq), hlc: hlc, value: op.value))
                 heads[op.field] = field
             }
             try states.save(record, collection: collection!, heads: heads, isNew: loaded == nil, db)

@@ -87,8 +87,6 @@ enum Migrations {
                     resolved_at TEXT, rated_at TEXT, closed_at TEXT,
                     deleted INTEGER NOT NULL DEFAULT 0
                 ) WITHOUT ROWID;
-                CREATE INDEX requests_by_status ON requests(status);
-                CREATE INDEX requests_by_place ON requests(grid, building);
 
                 -- 服务清单.
                 CREATE TABLE services (

@@ -48,7 +48,7 @@ struct RecordHeads {
                 let n = try r.readCount(max: raw.count, "fields")
                 fields.reserveCapacity(n)
                 for _ in 0..<n {
-                    let name = try r.readString(maxBytes: Limits.maxNameBytes, "field")
+                    let name = try r.readName()
                     let count = try r.readCount(max: raw.count, "heads")
                     var heads: [Entry] = []
                     heads.reserveCapacity(count)
