@@ -63,7 +63,7 @@ public struct ByteReader {
     /// A varint that must not exceed `limit`; `name` appears in the error.
     public mutating func readCount(max limit: Int, _ name: String) throws(GridSyncError) -> Int {
         let v = try readVarint()
-        guard v <= UInt64(limit) else {
+        guard limit >= 0, v <= UInt64(limit) else {
             throw GridSyncError(.tooLarge, "\(what) declares \(v) \(name), more than the limit of \(limit)")
         }
         return Int(v)
@@ -92,6 +92,27 @@ public struct ByteReader {
             throw GridSyncError(.malformed, "\(what) has an invalid name (allowed: 1–64 of A–Z a–z 0–9 _ -)")
         }
         return String(decoding: raw, as: UTF8.self)
+    }
+
+    /// A field value: `0x00` null, `0x01` zigzag varint, `0x02` text (≤ 64 KiB, valid UTF-8).
+    public mutating func readValue() throws(GridSyncError) -> FieldValue {
+        switch try readByte() {
+        case 0: return .null
+        case 1:
+            let z = try readVarint()
+            return .int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        case 2: return .text(try readString(maxBytes: Limits.maxTextValueBytes, "text value"))
+        case let tag: throw GridSyncError(.malformed, "\(what) has unknown value tag \(tag)")
+        }
+    }
+
+    /// An index into a table of `count` entries.
+    public mutating func readIndex(below count: Int, _ table: String) throws(GridSyncError) -> Int {
+        let v = try readVarint()
+        guard v < UInt64(count) else {
+            throw GridSyncError(.malformed, "\(what) refers to entry \(v) of its \(table) table, which has \(count) entries")
+        }
+        return Int(v)
     }
 
     /// A varint length (≤ `maxBytes`) and that many bytes of valid UTF-8.

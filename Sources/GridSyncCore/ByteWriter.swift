@@ -37,6 +37,20 @@ public struct ByteWriter: Sendable {
         }
     }
 
+    /// A field value: `0x00` null, `0x01` zigzag varint, `0x02` text.
+    public mutating func writeValue(_ value: FieldValue) {
+        switch value {
+        case .null:
+            write(0)
+        case .int(let v):
+            write(1)
+            writeVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+        case .text(let s):
+            write(2)
+            writeString(s)
+        }
+    }
+
     /// Varint length followed by the UTF-8 bytes.
     public mutating func writeString(_ s: String) {
         var copy = s

@@ -56,16 +56,7 @@ public enum ChangeCodec {
             w.writeVarint(c)
             w.writeVarint(r)
             w.writeVarint(f)
-            switch op.value {
-            case .null:
-                w.write(0)
-            case .int(let v):
-                w.write(1)
-                w.writeVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
-            case .text(let s):
-                w.write(2)
-                w.writeString(s)
-            }
+            w.writeValue(op.value)
             w.writeVarint(preds.count)
             for (o, s) in preds {
                 w.writeVarint(o)
@@ -127,24 +118,15 @@ public enum ChangeCodec {
         var keys: [UInt64] = []
         keys.reserveCapacity(nOps)
         for _ in 0..<nOps {
-            let c = try r.readCount(max: nStrings - 1, "as a string index")
-            let rec = try r.readCount(max: nStrings - 1, "as a string index")
-            let f = try r.readCount(max: nStrings - 1, "as a string index")
-            let value: FieldValue
-            switch try r.readByte() {
-            case 0: value = .null
-            case 1:
-                let z = try r.readVarint()
-                value = .int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
-            case 2: value = .text(try r.readString(maxBytes: Limits.maxTextValueBytes, "text value"))
-            case let tag:
-                throw GridSyncError(.malformed, "change has unknown value tag \(tag)")
-            }
+            let c = try r.readIndex(below: nStrings, "string")
+            let rec = try r.readIndex(below: nStrings, "string")
+            let f = try r.readIndex(below: nStrings, "string")
+            let value = try r.readValue()
             let nPred = try r.readCount(max: min(Limits.maxPredPerOp, r.remaining / 2), "preds")
             var pred: [OpRef] = []
             pred.reserveCapacity(nPred)
             for _ in 0..<nPred {
-                let o = try r.readCount(max: nOrigins - 1, "as an origin index")
+                let o = try r.readIndex(below: nOrigins, "origin")
                 let s = try r.readVarint()
                 guard s >= 1 else { throw GridSyncError(.malformed, "change has a pred with seq 0") }
                 if origins[o] == origin && s >= seq {

@@ -56,16 +56,7 @@ struct RecordHeads {
                         let origin = Int64(try r.readVarint())
                         let seq = Int64(try r.readVarint())
                         let hlc = try r.readUInt64BE()
-                        let value: FieldValue
-                        switch try r.readByte() {
-                        case 0: value = .null
-                        case 1:
-                            let z = try r.readVarint()
-                            value = .int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
-                        case 2: value = .text(try r.readString(maxBytes: Limits.maxTextValueBytes, "value"))
-                        default: throw StoreError.corrupt("record_state value tag")
-                        }
-                        heads.append(Entry(origin: origin, seq: seq, hlc: hlc, value: value))
+                        heads.append(Entry(origin: origin, seq: seq, hlc: hlc, value: try r.readValue()))
                     }
                     fields.append((name, heads))
                 }
@@ -85,15 +76,7 @@ struct RecordHeads {
                 w.writeVarint(UInt64(h.origin))
                 w.writeVarint(UInt64(h.seq))
                 w.writeUInt64BE(h.hlc)
-                switch h.value {
-                case .null: w.write(0)
-                case .int(let v):
-                    w.write(1)
-                    w.writeVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
-                case .text(let s):
-                    w.write(2)
-                    w.writeString(s)
-                }
+                w.writeValue(h.value)
             }
         }
         return w.bytes

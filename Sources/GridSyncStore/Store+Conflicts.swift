@@ -140,11 +140,7 @@ extension Store {
                         w.write(contentsOf: origin.bytes)
                         w.writeVarint(UInt64(h.seq))
                         w.writeUInt64BE(h.hlc)
-                        switch h.value {
-                        case .null: w.write(0)
-                        case .int(let v): w.write(1); w.writeUInt64BE(UInt64(bitPattern: v))
-                        case .text(let s): w.write(2); w.writeString(s)
-                        }
+                        w.writeValue(h.value)
                     }
                 }
                 if w.bytes.count > 60_000 {
