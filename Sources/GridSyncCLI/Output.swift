@@ -36,6 +36,23 @@ enum Output {
         return name.map { "\(short) (\($0))" } ?? short
     }
 
+    /// Label/value lines, labels padded to one display width.
+    static func fields(_ rows: [(String, String)]) {
+        let width = rows.map { DisplayWidth.of($0.0) }.max() ?? 0
+        for (k, v) in rows { line("\(DisplayWidth.pad(k, to: width))  \(v)") }
+    }
+
+    /// A record's history as an indented table; keep-alive writes of `_deleted = 0` are left out.
+    static func history(_ entries: [HistoryEntry]) {
+        line()
+        line("历史 History:")
+        var table = TextTable(["时间", "节点", "字段", "值"], maxWidths: [nil, 24, nil, 40])
+        for h in entries where !(h.field == Schema.deletedField && h.value == .int(0)) {
+            table.add([time(h.time, seconds: true), node(h.origin, h.originName), h.field, value(h.value, field: h.field)])
+        }
+        line(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+
     /// A value as users read it: status and rating labels, `—` for null.
     static func value(_ v: JSONValue, field: String) -> String {
         switch v {

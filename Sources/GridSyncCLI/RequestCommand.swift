@@ -115,8 +115,7 @@ struct RequestShow: ParsableCommand {
             ("受理 accepted", Output.time(r.acceptedAt)),
             ("办结 resolved", Output.time(r.resolvedAt)),
         ]
-        let width = rows.map { DisplayWidth.of($0.0) }.max()!
-        for (k, v) in rows { Output.line("\(DisplayWidth.pad(k, to: width))  \(v)") }
+        Output.fields(rows)
         if !detail.conflicts.isEmpty {
             Output.line()
             Output.line("冲突 Conflicts (settle with `gridsync conflicts resolve ID`):")
@@ -130,13 +129,7 @@ struct RequestShow: ParsableCommand {
         for n in detail.notes {
             Output.line("  \(Output.time(n.createdAt))  \(Output.node(n.author ?? "?", n.authorName))  \(n.text)")
         }
-        Output.line()
-        Output.line("历史 History:")
-        var table = TextTable(["时间", "节点", "字段", "值"], maxWidths: [nil, 24, nil, 40])
-        for h in detail.history where !(h.field == Schema.deletedField && h.value == .int(0)) {
-            table.add([Output.time(h.time, seconds: true), Output.node(h.origin, h.originName), h.field, Output.value(h.value, field: h.field)])
-        }
-        Output.line(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        Output.history(detail.history)
     }
 }
 

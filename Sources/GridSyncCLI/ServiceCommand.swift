@@ -115,14 +115,7 @@ struct ServiceShow: ParsableCommand {
             ("状态 status", svc.status == "retired" ? "已停用 (retired)" : "在用 (active)"),
             ("登记 created", Output.time(svc.createdAt)),
         ]
-        let width = rows.map { DisplayWidth.of($0.0) }.max()!
-        for (k, v) in rows { Output.line("\(DisplayWidth.pad(k, to: width))  \(v)") }
-        Output.line()
-        Output.line("历史 History:")
-        var table = TextTable(["时间", "节点", "字段", "值"], maxWidths: [nil, 24, nil, 40])
-        for h in history where !(h.field == Schema.deletedField && h.value == .int(0)) {
-            table.add([Output.time(h.time, seconds: true), Output.node(h.origin, h.originName), h.field, Output.value(h.value, field: h.field)])
-        }
-        Output.line(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        Output.fields(rows)
+        Output.history(history)
     }
 }
