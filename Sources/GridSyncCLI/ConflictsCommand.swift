@@ -18,12 +18,15 @@ struct ConflictsList: ParsableCommand {
         let list = try store.open().conflicts()
         if output.json { return try Output.json(list) }
         if list.isEmpty { return Output.line("没有冲突 (no open conflicts).") }
-        var table = TextTable(["冲突ID", "记录", "字段", "当前值 (winner)", "其他值 (others)"], maxWidths: [nil, nil, nil, 30, 50])
+        var table = TextTable(["冲突ID", "记录", "字段", "#", "值", "节点", "时间", ""], maxWidths: [nil, nil, nil, nil, 36, 28, nil, nil])
         for c in list {
-            table.add([
-                c.id, "\(c.collection)/\(Output.shortID(c.record))", c.field, Output.value(c.winner, field: c.field),
-                c.values.dropFirst().map { Output.value($0.value, field: c.field) }.joined(separator: " | "),
-            ])
+            for (i, v) in c.values.enumerated() {
+                let head = i == 0 ? [c.id, "\(c.collection)/\(Output.shortID(c.record))", c.field] : ["", "", ""]
+                table.add(head + [
+                    "\(i + 1)", Output.value(v.value, field: c.field), Output.node(v.origin, v.originName),
+                    Output.time(v.time, seconds: true), i == 0 ? "← 当前 winner" : "",
+                ])
+            }
         }
         Output.line(table.render())
         Output.line("\(list.count) 个冲突 — `gridsync conflicts show ID` lists who wrote what; `gridsync conflicts resolve ID --pick N` settles it.")

@@ -36,11 +36,11 @@ public struct SignedChange: Sendable {
         self.hash = Self.chainHash(bodyDigest: bodyDigest, signature: signature)
     }
 
-    init(change: Change, body: [UInt8], signature: [UInt8]) {
+    init(change: Change, body: [UInt8], bodyDigest: [UInt8], signature: [UInt8]) {
         self.change = change
         self.body = body
         self.signature = signature
-        self.bodyDigest = Array(SHA256.hash(data: body))
+        self.bodyDigest = bodyDigest
         self.hash = Self.chainHash(bodyDigest: bodyDigest, signature: signature)
     }
 
@@ -90,7 +90,7 @@ public struct NodeKey: Sendable {
         let body = ChangeCodec.encode(change)
         let digest = Array(SHA256.hash(data: body))
         let signature = try! key.signature(for: digest)
-        return SignedChange(change: change, body: body, signature: Array(signature))
+        return SignedChange(change: change, body: body, bodyDigest: digest, signature: Array(signature))
     }
 }
 
