@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // CRDT model, HLC, version vectors, change codec, signing. No I/O.
@@ -34,6 +35,14 @@ let package = Package(
                 "GridSyncCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        // Wire protocol: messages, the sans-IO sync state machine, and the NIO frame codec.
+        .target(
+            name: "GridSyncWire",
+            dependencies: [
+                "GridSyncCore",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
         // The command line: every command, output formatting. A library so tests can reach it.
@@ -73,6 +82,15 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "GridSyncWireTests",
+            dependencies: [
+                "GridSyncCore", "GridSyncWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "GridSyncCLITests",

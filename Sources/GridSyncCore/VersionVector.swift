@@ -12,6 +12,16 @@ public struct VersionVector: Hashable, Sendable {
         set { entries[origin] = newValue == 0 ? nil : newValue }
     }
 
+    /// The per-origin maximum of both vectors.
+    public func merging(_ other: VersionVector) -> VersionVector {
+        VersionVector(entries.merging(other.entries) { max($0, $1) })
+    }
+
+    /// Raises the entry of `origin` to at least `seq`.
+    public mutating func raise(_ origin: NodeID, to seq: UInt64) {
+        if seq > self[origin] { self[origin] = seq }
+    }
+
     /// Whether this vector holds everything `other` holds.
     public func covers(_ other: VersionVector) -> Bool {
         other.entries.allSatisfy { self[$0.key] >= $0.value }

@@ -1,0 +1,76 @@
+import GridSyncCore
+
+/// A node's role as announced in HELLO.
+public enum WireRole: UInt8, Sendable {
+    case centre = 0, grid = 1, building = 2
+}
+
+/// One protocol message. `Protocol/SPEC.md` §5 gives the normative layout of each.
+public enum Message: Sendable, Equatable {
+    /// First message on a connection, from both sides.
+    case hello(Hello)
+    /// What the sender holds: sent once, right after HELLO.
+    case vector(VersionVector)
+    /// A batch of changes, in the sender's log order.
+    case changes(Batch)
+    /// The receiver applied batch `batch` durably and now holds `vector`.
+    case ack(batch: UInt64, vector: VersionVector)
+    case ping(UInt64)
+    case pong(UInt64)
+    /// The sender closes the connection after this.
+    case error(WireError)
+
+    public struct Hello: Sendable, Equatable {
+        public static let magic: UInt32 = 0x4753_5931  // "GSY1"
+        public static let currentVersion: UInt16 = 1
+
+        public var version: UInt16
+        public var node: NodeID
+        /// The community this node belongs to (32 bytes; zero until communities exist).
+        public var community: [UInt8]
+        public var role: WireRole
+        public var name: String
+
+        public init(version: UInt16 = Hello.currentVersion, node: NodeID, community: [UInt8] = Array(repeating: 0, count: 32), role: WireRole, name: String) {
+            self.version = version
+            self.node = node
+            self.community = community
+            self.role = role
+            self.name = name
+        }
+    }
+
+    public struct Batch: Sendable, Equatable {
+        /// Counts the sender's batches on this connection from 1.
+        public var id: UInt64
+        /// The sender had nothing more to send when it sent this batch.
+        public var caughtUp: Bool
+        /// Encoded changes (`body ‖ signature`).
+        public var changes: [[UInt8]]
+
+        public init(id: UInt64, caughtUp: Bool, changes: [[UInt8]]) {
+            self.id = id
+            self.caughtUp = caughtUp
+            self.changes = changes
+        }
+
+        /// Bytes this batch takes in a frame, for sizing batches before building them.
+        public static func encodedSize(ofChange change: [UInt8]) -> Int { change.count + 3 }
+    }
+
+    public enum Kind: UInt8, Sendable, CaseIterable {
+        case hello = 1, vector = 2, changes = 3, ack = 4, ping = 5, pong = 6, error = 7
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .hello: .hello
+        case .vector: .vector
+        case .changes: .changes
+        case .ack: .ack
+        case .ping: .ping
+        case .pong: .pong
+        case .error: .error
+        }
+    }
+}
