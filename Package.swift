@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "GridSyncWireTests",
             dependencies: [
-                "GridSyncCore", "GridSyncWire",
+                "GridSyncCore", "GridSyncWire", "GridSyncStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

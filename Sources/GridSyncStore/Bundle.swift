@@ -230,6 +230,46 @@ extension Store {
 
 
 extension Store {
+    /// Up to `maxChanges` (and about `maxBytes`) of the changes `vector` lacks, encoded, in log
+    /// order; `more` tells whether any were left out. Each origin costs one index range scan
+    /// bounded by `maxChanges`, so a fetch costs the same whatever the history's length.
+    public func encodedChanges(missingFrom vector: VersionVector, maxChanges: Int, maxBytes: Int) throws -> (changes: [[UInt8]], more: Bool) {
+        try read { db in
+            let origins = try OriginTable.load(db)
+            let byOrigin = try db.cachedStatement(sql: "SELECT pos FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?")
+            var positions: [Int64] = []
+            var missing: UInt64 = 0
+            for (idx, state) in origins.states where state.maxSeq > vector[state.id] {
+                missing += state.maxSeq - vector[state.id]
+                positions += try Int64.fetchAll(byOrigin, arguments: [idx, Int64(vector[state.id]), maxChanges])
+            }
+            positions.sort()
+            let body = try FastStatement(db, "SELECT body, signature FROM changes WHERE pos = ?")
+            var out: [[UInt8]] = []
+            var bytes = 0
+            for pos in positions.prefix(maxChanges) {
+                body.bind(1, pos)
+                guard let encoded = try body.first(db, { $0.blob(0) + $0.blob(1) }) else { throw StoreError.corrupt("changes.pos \(pos)") }
+                if !out.isEmpty && bytes + encoded.count > maxBytes { break }
+                bytes += encoded.count
+                out.append(encoded)
+            }
+            return (out, UInt64(out.count) < missing)
+        }
+    }
+
+    /// Applies encoded changes from a peer in one transaction and returns what happened and the
+    /// store's vector afterwards.
+    public func apply(encoded changes: [[UInt8]]) throws -> (report: ApplyReport, vector: VersionVector) {
+        var vector = VersionVector()
+        let report = try applyInOneTransaction { apply in
+            try apply(changes.map { .encoded($0) })
+        } after: { db in
+            vector = try OriginTable.load(db).vector
+        }
+        return (report, vector)
+    }
+
     /// The changes `vector` lacks, in log (causal) order: what a peer holding `vector` needs.
     public func changes(missingFrom vector: VersionVector) throws -> [SignedChange] {
         try read { db in

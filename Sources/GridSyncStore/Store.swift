@@ -230,7 +230,10 @@ public final class Store: Sendable {
 
     /// Runs `feed`, which may hand any number of batches to the apply function it gets, all in
     /// one transaction: if anything throws, nothing is kept.
-    func applyInOneTransaction(_ feed: (_ apply: ([ChangeApplier.Input]) throws -> Void) throws -> Void) throws -> ApplyReport {
+    func applyInOneTransaction(
+        _ feed: (_ apply: ([ChangeApplier.Input]) throws -> Void) throws -> Void,
+        after: (Database) throws -> Void = { _ in }
+    ) throws -> ApplyReport {
         do {
             return try writer.writeWithoutTransaction { db in
                 var report = ApplyReport()
@@ -238,6 +241,7 @@ public final class Store: Sendable {
                     var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wallClock())
                     try feed { batch in report.merge(try applier.apply(batch, db)) }
                     try saveClock(applier.clock, db)
+                    try after(db)
                     return .commit
                 }
                 return report
