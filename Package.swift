@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // CRDT model, HLC, version vectors, change codec, signing. No I/O.
@@ -45,12 +46,24 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // The daemon: sessions over TCP, listener, dialers, live push.
+        .target(
+            name: "GridSyncNode",
+            dependencies: [
+                "GridSyncCore", "GridSyncStore", "GridSyncWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // The command line: every command, output formatting. A library so tests can reach it.
         .target(
             name: "GridSyncCLI",
             dependencies: [
-                "GridSyncCore", "GridSyncStore",
+                "GridSyncCore", "GridSyncStore", "GridSyncNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(

@@ -139,6 +139,20 @@ enum Migrations {
                 LEFT JOIN nodes n ON n.id = o.node_id;
                 """)
         }
+        m.registerMigration("v2-peer-status") { db in
+            try db.execute(sql: """
+                -- What the daemon knows of each peer, for `gridsync peers` (written by the daemon only).
+                CREATE TABLE peer_status (
+                    peer TEXT PRIMARY KEY,          -- dialed address, or 'in:' + node ID for inbound
+                    direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+                    node_id TEXT, name TEXT,
+                    connected INTEGER NOT NULL DEFAULT 0,
+                    last_connected TEXT, last_sync TEXT, last_error TEXT,
+                    peer_vector TEXT,               -- the peer's vector as last heard
+                    updated_at TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

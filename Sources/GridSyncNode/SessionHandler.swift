@@ -1,0 +1,181 @@
+import Foundation
+import GridSyncCore
+import GridSyncStore
+import GridSyncWire
+import Logging
+import NIOCore
+
+/// Runs one connection's ``SyncStateMachine`` on its event loop: forwards messages to it and
+/// carries out its actions — sends on the channel, store work on the node's store queue.
+final class SessionHandler: ChannelInboundHandler {
+    typealias InboundIn = Message
+    typealias OutboundOut = Message
+
+    private var machine: SyncStateMachine
+    private let node: SyncNode
+    private var peerKey: String
+    private let direction: String
+    private var context: ChannelHandlerContext?
+    private var timer: RepeatedTask?
+    private var identified: NodeID?
+    private var closing = false
+
+    init(node: SyncNode, peerKey: String, direction: String) {
+        self.node = node
+        self.peerKey = peerKey
+        self.direction = direction
+        let hello = Message.Hello(node: node.store.node.id, role: WireRole(node.store.node.role), name: node.store.node.name)
+        machine = SyncStateMachine(local: hello, configuration: node.configuration.sync, nowMs: SyncNode.nowMs())
+    }
+
+    private var loopBound: NIOLoopBound<SessionHandler> { NIOLoopBound(self, eventLoop: context!.eventLoop) }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let bound = loopBound
+        let loop = context.eventLoop
+        node.register(peerKey, loop: loop, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+        timer = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            bound.value.perform(bound.value.machine.tick(nowMs: SyncNode.nowMs()))
+        }
+        node.onStoreQueue { store in
+            let vector = try store.vector()
+            loop.execute { bound.value.perform(bound.value.machine.start(localVector: vector, nowMs: SyncNode.nowMs())) }
+        } failed: { error in
+            loop.execute { bound.value.fail(WireError(.internalError, "cannot read the store: \(error)")) }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(machine.receive(unwrapInboundIn(data), nowMs: SyncNode.nowMs()))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        node.unregister(peerKey)
+        node.recordPeer(peerKey, direction: direction) { $0.connected = false }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let wire = error as? WireError {
+            node.logger.warning("peer \(peerKey) sent bad data: \(wire)")
+            fail(wire)
+        } else {
+            node.recordPeer(peerKey, direction: direction) { $0.error = "\(error)" }
+            context.close(promise: nil)
+        }
+    }
+
+    /// The store changed (a local write, or changes from another peer).
+    func storeChanged() {
+        perform(machine.storeChanged(nowMs: SyncNode.nowMs()))
+    }
+
+    func shutdown() {
+        perform(machine.shutdown())
+    }
+
+    private func fail(_ error: WireError) {
+        perform([.close(sending: error)])
+    }
+
+    private func perform(_ actions: [SyncStateMachine.Action]) {
+        guard let context else { return }
+        let bound = loopBound
+        let loop = context.eventLoop
+        for action in actions {
+            switch action {
+            case .send(let message):
+                context.writeAndFlush(wrapOutboundOut(message), promise: nil)
+            case .fetch(let vector, let maxChanges, let maxBytes):
+                node.onStoreQueue { store in
+                    let (changes, more) = try store.encodedChanges(missingFrom: vector, maxChanges: maxChanges, maxBytes: maxBytes)
+                    loop.execute { bound.value.perform(bound.value.machine.fetched(changes, more: more, nowMs: SyncNode.nowMs())) }
+                } failed: { error in
+                    loop.execute { bound.value.fail(WireError(.internalError, "cannot read the store: \(error)")) }
+                }
+            case .apply(let batch, let changes):
+                let peerKey = peerKey
+                let node = node
+                let direction = direction
+                node.onStoreQueue { store in
+                    let (report, vector) = try store.apply(encoded: changes)
+                    if report.applied > 0 { node.storeDidChange(except: peerKey) }
+                    for (origin, ahead) in report.skewedOrigins {
+                        node.logger.warning("node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this clock; one of the clocks is wrong")
+                    }
+                    loop.execute { bound.value.perform(bound.value.machine.applied(batch: batch, vector: vector, nowMs: SyncNode.nowMs())) }
+                } failed: { error in
+                    let wire = WireError.from(error)
+                    node.logger.warning("refused a batch from \(peerKey): \(wire.message)")
+                    node.recordPeer(peerKey, direction: direction) { $0.error = wire.message }
+                    loop.execute { bound.value.perform(bound.value.machine.applyFailed(batch: batch, error: wire)) }
+                }
+            case .peerIdentified(let hello):
+                identified = hello.node
+                if direction == "in" {
+                    // Inbound peers are known by node ID, not by their ephemeral port.
+                    node.unregister(peerKey)
+                    peerKey = "in:" + hello.node.text
+                    node.register(peerKey, loop: loop, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+                }
+                node.logger.info("connected to \(hello.node.short) (\(hello.name)) via \(peerKey)")
+                node.recordPeer(peerKey, direction: direction) {
+                    $0.nodeID = hello.node.text
+                    $0.name = hello.name
+                    $0.connected = true
+                    $0.connectedNow = true
+                    $0.clearError = true
+                }
+            case .caughtUp:
+                let peerVector = machine.peerHolds
+                node.recordPeer(peerKey, direction: direction) {
+                    $0.syncedNow = true
+                    $0.peerVector = peerVector
+                }
+            case .close(let error):
+                guard !closing else { continue }
+                closing = true
+                if let error {
+                    node.recordPeer(peerKey, direction: direction) { $0.error = error.message }
+                    context.writeAndFlush(wrapOutboundOut(.error(error))).whenComplete { _ in bound.value.context?.close(promise: nil) }
+                } else {
+                    context.close(promise: nil)
+                }
+            }
+        }
+        if machine.isPeerUpToDate {
+            let peerVector = machine.peerHolds
+            node.recordPeerThrottled(peerKey, direction: direction, vector: peerVector)
+        }
+    }
+}
+
+extension WireRole {
+    init(_ role: NodeRole) {
+        switch role {
+        case .centre: self = .centre
+        case .grid: self = .grid
+        case .building: self = .building
+        }
+    }
+}
+
+extension WireError {
+    /// The wire error for a store error.
+    static func from(_ error: any Error) -> WireError {
+        guard let e = error as? GridSyncError else { return WireError(.internalError, "the receiver failed; try again later") }
+        switch e.code {
+        case .seqGap: return WireError(.seqGap, e.message)
+        case .brokenChain: return WireError(.brokenChain, e.message)
+        case .badSignature: return WireError(.badSignature, e.message)
+        case .causalGap: return WireError(.causalGap, e.message)
+        case .fork: return WireError(.fork, e.message)
+        case .malformed, .tooLarge: return WireError(.malformedChange, e.message)
+        case .notPermitted: return WireError(.notPermitted, e.message)
+        default: return WireError(.internalError, e.message)
+        }
+    }
+}

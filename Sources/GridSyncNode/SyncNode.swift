@@ -1,0 +1,209 @@
+import Foundation
+import GridSyncCore
+import GridSyncStore
+import GridSyncWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A running node: a listener, a dialer per configured peer, one ``SessionHandler`` per
+/// connection, and a watcher that notices writes made to the store by other processes (the
+/// CLI) and pushes them to every peer.
+///
+/// All store work runs on one serial queue, off the event loops.
+public final class SyncNode: Sendable {
+    public struct Configuration: Sendable {
+        /// Where to listen, or nil to only dial.
+        public var listen: (host: String, port: Int)?
+        /// Peers to dial, as `host:port`.
+        public var peers: [String] = []
+        public var sync = SyncStateMachine.Configuration()
+        /// How often the store is checked for writes by other processes.
+        public var pollInterval: TimeAmount = .milliseconds(250)
+        /// Longest wait between two dial attempts.
+        public var maxBackoff: TimeAmount = .seconds(60)
+
+        public init() {}
+    }
+
+    public let store: Store
+    let configuration: Configuration
+    let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let storeQueue = DispatchQueue(label: "gridsync.store")
+
+    private struct Session {
+        var loop: any EventLoop
+        var notify: @Sendable () -> Void
+        var shutdown: @Sendable () -> Void
+    }
+
+    private struct State {
+        var sessions: [String: Session] = [:]
+        var listener: (any Channel)?
+        var stopped = false
+        var lastPosition: Int64 = -1
+        var lastPeerWrite: [String: UInt64] = [:]
+        var poller: RepeatedTask?
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    public init(store: Store, configuration: Configuration, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    static func nowMs() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
+
+    /// Starts listening and dialing. Returns the address actually bound (port 0 picks one).
+    @discardableResult
+    public func start() throws -> SocketAddress? {
+        try store.resetPeerConnections()
+        var bound: SocketAddress?
+        if let listen = configuration.listen {
+            let channel = try ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { [self] channel in
+                    let key = "in:" + (channel.remoteAddress?.description ?? "?")
+                    return self.configure(channel, peerKey: key, direction: "in")
+                }
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: listen.host, port: listen.port).wait()
+            bound = channel.localAddress
+            state.withLockedValue { $0.listener = channel }
+            logger.info("listening on \(channel.localAddress?.description ?? "?")")
+        }
+        for peer in configuration.peers { dial(peer, attempt: 0) }
+        let poller = group.next().scheduleRepeatedTask(initialDelay: configuration.pollInterval, delay: configuration.pollInterval) { [self] _ in
+            self.onStoreQueue { store in
+                let position = try store.logPosition()
+                let changed = self.state.withLockedValue { s -> Bool in
+                    defer { s.lastPosition = position }
+                    return s.lastPosition >= 0 && position != s.lastPosition
+                }
+                if changed { self.storeDidChange(except: nil) }
+            } failed: { error in
+                self.logger.warning("cannot read the store: \(error)")
+            }
+        }
+        state.withLockedValue { $0.poller = poller }
+        return bound
+    }
+
+    /// Tells every peer the node is stopping, closes every connection and the listener.
+    public func stop() {
+        let (sessions, listener) = state.withLockedValue { s -> ([Session], (any Channel)?) in
+            s.stopped = true
+            s.poller?.cancel()
+            return (Array(s.sessions.values), s.listener)
+        }
+        try? listener?.close().wait()
+        // Each session sends ERROR "shutting down" and closes.
+        for session in sessions { session.loop.execute(session.shutdown) }
+        Thread.sleep(forTimeInterval: 0.2)
+        storeQueue.sync {}
+        try? store.resetPeerConnections()
+        try? group.syncShutdownGracefully()
+    }
+
+    private func configure(_ channel: any Channel, peerKey: String, direction: String) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(ByteToMessageHandler(MessageFrameDecoder()))
+            try sync.addHandler(MessageToByteHandler(MessageFrameEncoder()))
+            try sync.addHandler(SessionHandler(node: self, peerKey: peerKey, direction: direction))
+        }
+    }
+
+    private func dial(_ peer: String, attempt: Int) {
+        guard !state.withLockedValue({ $0.stopped }) else { return }
+        guard let colon = peer.lastIndex(of: ":"), let port = Int(peer[peer.index(after: colon)...]) else {
+            logger.error("peer address '\(peer)' is not HOST:PORT; not dialing it")
+            return
+        }
+        let host = String(peer[..<colon])
+        let started = SyncNode.nowMs()
+        ClientBootstrap(group: group)
+            .connectTimeout(.seconds(10))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in self.configure(channel, peerKey: peer, direction: "out") }
+            .connect(host: host, port: port)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    channel.closeFuture.whenComplete { _ in
+                        // A connection that lasted resets the backoff.
+                        let lasted = SyncNode.nowMs() - started > 10_000
+                        self.redial(peer, attempt: lasted ? 0 : attempt + 1)
+                    }
+                case .failure(let error):
+                    self.recordPeer(peer, direction: "out") {
+                        $0.connected = false
+                        $0.error = "cannot connect: \(error)"
+                    }
+                    self.redial(peer, attempt: attempt + 1)
+                }
+            }
+    }
+
+    private func redial(_ peer: String, attempt: Int) {
+        guard !state.withLockedValue({ $0.stopped }) else { return }
+        let capMs = Double(configuration.maxBackoff.nanoseconds / 1_000_000)
+        let baseMs = min(capMs, 500 * pow(2, Double(min(attempt, 20))))
+        let delayMs = Int64(baseMs * Double.random(in: 0.5...1.0))
+        group.next().scheduleTask(in: .milliseconds(delayMs)) { [self] in self.dial(peer, attempt: attempt) }
+    }
+
+    // MARK: For sessions
+
+    func register(_ key: String, loop: any EventLoop, notify: @escaping @Sendable () -> Void, shutdown: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.sessions[key] = Session(loop: loop, notify: notify, shutdown: shutdown) }
+    }
+
+    func unregister(_ key: String) {
+        state.withLockedValue { $0.sessions[key] = nil }
+    }
+
+    /// Every session but `except` pushes what its peer lacks.
+    func storeDidChange(except: String?) {
+        let sessions = state.withLockedValue { $0.sessions }
+        for (key, session) in sessions where key != except {
+            session.loop.execute(session.notify)
+        }
+    }
+
+    func onStoreQueue(_ body: @escaping @Sendable (Store) throws -> Void, failed: @escaping @Sendable (any Error) -> Void) {
+        let store = store
+        storeQueue.async {
+            do { try body(store) } catch { failed(error) }
+        }
+    }
+
+    func recordPeer(_ key: String, direction: String, _ change: @escaping @Sendable (inout PeerUpdate) -> Void) {
+        var update = PeerUpdate(direction: direction)
+        change(&update)
+        let u = update
+        onStoreQueue { store in try store.updatePeer(key, u) } failed: { [logger] error in
+            logger.warning("cannot record peer status: \(error)")
+        }
+    }
+
+    /// Records "in sync" at most once a second per peer, so live pushes do not each cost a write.
+    func recordPeerThrottled(_ key: String, direction: String, vector: VersionVector) {
+        let now = SyncNode.nowMs()
+        let due = state.withLockedValue { s -> Bool in
+            if let last = s.lastPeerWrite[key], now - last < 1_000 { return false }
+            s.lastPeerWrite[key] = now
+            return true
+        }
+        guard due else { return }
+        recordPeer(key, direction: direction) {
+            $0.syncedNow = true
+            $0.peerVector = vector
+        }
+    }
+}
