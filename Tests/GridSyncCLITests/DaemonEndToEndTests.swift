@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Real daemons in real processes on 127.0.0.1: a centre and two buildings.
+@Suite(.serialized) struct DaemonEndToEndTests {
+    /// A port the kernel says is free right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    final class Daemon {
+        let process = Process()
+        let log: String
+
+        init(cli: CLI, args: [String], name: String) throws {
+            log = cli.path("\(name).log")
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.arguments = ["daemon"] + args
+            process.standardOutput = FileHandle(forWritingAtPath: log)
+            process.standardError = FileHandle(forWritingAtPath: log)
+            try process.run()
+        }
+
+        func stop() {
+            guard process.isRunning else { return }
+            process.terminate()
+            process.waitUntilExit()
+        }
+
+        func kill9() {
+            guard process.isRunning else { return }
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        deinit { kill9() }
+    }
+
+    /// Polls until `condition` holds or `seconds` pass.
+    static func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return try condition()
+    }
+
+    @Test func centreAndTwoBuildingsConvergeThroughStopsAndRestarts() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let port = Self.freePort()
+        let c = ["--db", cli.path("c.db")]
+        let a = ["--db", cli.path("a.db")]
+        let b = ["--db", cli.path("b.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        try cli.ok(["init", "--name", "一号楼", "--role", "building", "--grid", "1", "--building", "1"] + a)
+        try cli.ok(["init", "--name", "二号楼", "--role", "building", "--grid", "1", "--building", "2"] + b)
+        let peer = ["--listen", "none", "--peer", "127.0.0.1:\(port)"]
+
+        let centre = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
+        var da = try Daemon(cli: cli, args: a + peer, name: "a")
+        let db = try Daemon(cli: cli, args: b + peer, name: "b")
+        defer { centre.stop(); da.stop(); db.stop() }
+
+        // A request written on building 1 reaches building 2 through the centre (A and B never connect).
+        let id = try cli.ok(["request", "add", "--resident", "周八", "--category", "物业", "--title", "电梯坏了"] + a)
+        #expect(Self.eventually(15) { (try? cli.run(["request", "show", id, "--json"] + b))?.status == 0 })
+        #expect(Self.eventually(15) { (try? cli.run(["request", "show", id] + c))?.status == 0 })
+
+        // Stop building 1; everyone keeps writing; the same field is edited on both sides.
+        da.stop()
+        try cli.ok(["request", "edit", id, "--title", "一号楼：电梯坏了两天"] + a)
+        try cli.ok(["request", "add", "--resident", "吴九", "--category", "助残", "--title", "轮椅坡道"] + a)
+        try cli.ok(["request", "accept", id] + c)
+        try cli.ok(["request", "edit", id, "--title", "中心：电梯维修"] + c)
+        try cli.ok(["request", "add", "--resident", "郑十", "--category", "物业", "--title", "二号楼漏水"] + b)
+
+        // Building 1 comes back; everything converges, conflict included, on all three.
+        da = try Daemon(cli: cli, args: a + peer, name: "a2")
+        let converged = try Self.eventually(20) {
+            let digests = try [c, a, b].map { try cli.run(["digest"] + $0).out }
+            return Set(digests).count == 1
+        }
+        #expect(converged)
+        let conflicts = try [c, a, b].map { try cli.ok(["conflicts", "list", "--json"] + $0) }
+        #expect(Set(conflicts).count == 1)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(conflicts[0].utf8)) as? [[String: Any]])
+        #expect(list.map { $0["field"] as? String } == ["title"])
+        #expect(try cli.ok(["request", "list", "--json"] + b).contains("轮椅坡道"))
+
+        let peers = try cli.ok(["peers", "--json"] + a)
+        let peerList = try #require(try JSONSerialization.jsonObject(with: Data(peers.utf8)) as? [[String: Any]])
+        #expect(peerList.first?["connected"] as? Bool == true)
+        #expect(peerList.first?["to_send"] as? Int == 0)
+
+        // SIGTERM stops cleanly.
+        centre.stop()
+        #expect(centre.process.terminationStatus == 0)
+        let log = try String(contentsOfFile: centre.log, encoding: .utf8)
+        #expect(log.contains("stopped"))
+        for name in ["周八", "吴九", "郑十"] { #expect(!log.contains(name)) }
+    }
+
+    @Test func garbageFromAPeerGetsAnErrorAndTheDaemonKeepsServing() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let port = Self.freePort()
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        let centre = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
+        defer { centre.stop() }
+        #expect(Self.eventually(10) { (try? String(contentsOfFile: centre.log, encoding: .utf8))?.contains("listening") == true })
+
+        // A frame claiming 1 GiB: the daemon answers ERROR (type 7, code 2) and closes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(connected == 0)
+        let frame: [UInt8] = [0x40, 0, 0, 0, 1]
+        _ = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            received += buffer[0..<n]
+        }
+        close(fd)
+        // HELLO, VECTOR, then ERROR(frame too large).
+        let errorType: UInt8 = 7
+        #expect(received.contains(errorType))
+        var offset = 0
+        var lastType: UInt8 = 0
+        var lastPayload: [UInt8] = []
+        while offset + 5 <= received.count {
+            let len = Int(received[offset]) << 24 | Int(received[offset + 1]) << 16 | Int(received[offset + 2]) << 8 | Int(received[offset + 3])
+            lastType = received[offset + 4]
+            lastPayload = Array(received[(offset + 5)..<min(received.count, offset + 4 + len)])
+            offset += 4 + len
+        }
+        #expect(lastType == errorType)
+        #expect(lastPayload.prefix(2) == [0, 2])
+
+        // Still serving: a real node syncs afterwards.
+        let b = ["--db", cli.path("b.db")]
+        try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + b)
+        let grid = try Daemon(cli: cli, args: b + ["--listen", "none", "--peer", "127.0.0.1:\(port)"], name: "b")
+        defer { grid.stop() }
+        #expect(Self.eventually(15) { (try? cli.run(["digest"] + c).out) == (try? cli.run(["digest"] + b).out) })
+    }
+}
