@@ -17,43 +17,56 @@ struct DaemonCommand: ParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
-    @Option(help: ArgumentHelp("Address to listen on, or 'none'.", valueName: "HOST:PORT")) var listen: String = "127.0.0.1:7420"
-    @Option(name: .customLong("peer"), help: ArgumentHelp("A peer to dial (repeatable).", valueName: "HOST:PORT")) var peers: [String] = []
-    @Option(help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: ArgumentHelp("TOML config file (see deploy/).", valueName: "FILE")) var config: String?
+    @Option(help: ArgumentHelp("Address to listen on, or 'none' (default 127.0.0.1:7420).", valueName: "HOST:PORT")) var listen: String?
+    @Option(name: .customLong("peer"), help: ArgumentHelp("A peer to dial (repeatable; replaces the config's peers).", valueName: "HOST:PORT")) var peers: [String] = []
+    @Option(help: "trace, debug, info, notice, warning, error (default info).") var logLevel: String?
 
-    func validate() throws {
-        if listen != "none" { _ = try Self.parseAddress(listen, "--listen") }
-        for p in peers { _ = try Self.parseAddress(p, "--peer") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
+    /// Embedded defaults, then the config file, then flags.
+    func settings() throws -> DaemonConfig {
+        var s = try config.map(DaemonConfig.load) ?? DaemonConfig()
+        if let db = store.db { s.store = db }
+        if let listen { s.listen = listen }
+        if !peers.isEmpty { s.peers = peers }
+        if let logLevel { s.logLevel = logLevel }
+        if s.listen != "none" { _ = try Self.parseAddress(s.listen, "listen") }
+        for p in s.peers { _ = try Self.parseAddress(p, "peer") }
+        guard Logger.Level(rawValue: s.logLevel) != nil else {
+            throw GridSyncError(.invalidInput, "log level must be one of trace, debug, info, notice, warning, error")
+        }
+        return s
     }
 
-    static func parseAddress(_ s: String, _ flag: String) throws -> (String, Int) {
+    static func parseAddress(_ s: String, _ what: String) throws -> (String, Int) {
         guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port), colon != s.startIndex else {
-            throw ValidationError("\(flag) must be HOST:PORT, e.g. 127.0.0.1:7420")
+            throw GridSyncError(.invalidInput, "\(what) '\(s)' must be HOST:PORT, e.g. 127.0.0.1:7420")
         }
         return (String(s[..<colon]), port)
     }
 
     func run() throws {
-        let level = Logger.Level(rawValue: logLevel)!
+        let settings = try settings()
+        let level = Logger.Level(rawValue: settings.logLevel)!
         var logger = Logger(label: "gridsync") { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         logger.logLevel = level
-        let s = try store.open()
-        var config = SyncNode.Configuration()
-        if listen != "none" {
-            let (host, port) = try Self.parseAddress(listen, "--listen")
-            config.listen = (host, port)
+        var storeOptions = store
+        storeOptions.db = settings.store
+        let s = try storeOptions.open()
+        var nodeConfig = SyncNode.Configuration()
+        if settings.listen != "none" {
+            let (host, port) = try Self.parseAddress(settings.listen, "listen")
+            nodeConfig.listen = (host, port)
         }
-        config.peers = peers
-        let node = SyncNode(store: s, configuration: config, logger: logger)
+        nodeConfig.peers = settings.peers
+        let node = SyncNode(store: s, configuration: nodeConfig, logger: logger)
         do {
             try node.start()
         } catch {
-            throw GridSyncError(.io, "cannot listen on \(listen): \(error); is another daemon running? pick another port with --listen")
+            throw GridSyncError(.io, "cannot listen on \(settings.listen): \(error); is another daemon running? pick another port with --listen")
         }
         logger.info("node \(s.node.id.short) (\(s.node.name)) serving \(s.path)")
 

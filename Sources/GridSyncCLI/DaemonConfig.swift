@@ -1,0 +1,63 @@
+import Foundation
+import GridSyncCore
+import TOMLKit
+
+/// `gridsync daemon` settings: embedded defaults, then the TOML file, then flags.
+///
+/// ```toml
+/// store = "/var/lib/gridsync/gridsync.db"   # default: $GRIDSYNC_DB or ~/.local/share/gridsync/gridsync.db
+/// listen = "0.0.0.0:7420"                   # default "127.0.0.1:7420"; "none" to only dial
+/// peers = ["192.0.2.10:7420"]               # default []
+/// log_level = "info"                        # trace debug info notice warning error
+/// ```
+struct DaemonConfig: Equatable {
+    var store: String?
+    var listen = "127.0.0.1:7420"
+    var peers: [String] = []
+    var logLevel = "info"
+
+    static let maxFileBytes = 1 << 20
+    static let knownKeys: Set = ["store", "listen", "peers", "log_level"]
+
+    /// Reads a config file; every problem is reported with the file name and the key.
+    static func load(path: String) throws -> DaemonConfig {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = (attributes[.size] as? NSNumber)?.intValue
+        else {
+            throw GridSyncError(.invalidInput, "cannot read config file \(path); check the path")
+        }
+        guard size <= maxFileBytes, let data = FileManager.default.contents(atPath: path) else {
+            throw GridSyncError(.invalidInput, "config file \(path) is larger than 1 MiB; is it the right file?")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), name: path)
+    }
+
+    static func parse(_ text: String, name: String) throws -> DaemonConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw GridSyncError(.invalidInput, "config file \(name), line \(e.source.begin.line): \(e.description)")
+        }
+        var config = DaemonConfig()
+        for key in table.keys where !knownKeys.contains(key) {
+            throw GridSyncError(.invalidInput, "config file \(name): unknown key '\(key)' (known: \(knownKeys.sorted().joined(separator: ", ")))")
+        }
+        func string(_ key: String) throws -> String? {
+            guard let value = table[key] else { return nil }
+            guard let s = value.string else { throw GridSyncError(.invalidInput, "config file \(name): '\(key)' must be a string") }
+            return s
+        }
+        config.store = try string("store")
+        if let v = try string("listen") { config.listen = v }
+        if let v = try string("log_level") { config.logLevel = v }
+        if let value = table["peers"] {
+            guard let array = value.array else { throw GridSyncError(.invalidInput, "config file \(name): 'peers' must be an array of \"HOST:PORT\" strings") }
+            config.peers = try array.map { item in
+                guard let s = item.string else { throw GridSyncError(.invalidInput, "config file \(name): every entry of 'peers' must be a \"HOST:PORT\" string") }
+                return s
+            }
+        }
+        return config
+    }
+}
