@@ -75,9 +75,10 @@ let package = Package(
         .executableTarget(
             name: "gridsync-bench",
             dependencies: [
-                "GridSyncCore", "GridSyncStore",
+                "GridSyncCore", "GridSyncStore", "GridSyncNode",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/gridsync-bench",
             swiftSettings: strict),

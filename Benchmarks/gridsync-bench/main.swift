@@ -1,6 +1,7 @@
 // gridsync-bench: release-mode benchmarks that print their figures and, last, one JSON line.
 //
 //   swift run -c release gridsync-bench import [--requests N]
+//   swift run -c release gridsync-bench sync [--requests N]
 //
 // See docs/PERFORMANCE.md for the recorded figures and what each one measures.
 import Foundation
@@ -10,11 +11,12 @@ import GridSyncStore
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: gridsync-bench import [--requests N] [--dir PATH]\n".utf8))
+    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync [--requests N] [--dir PATH]\n".utf8))
     exit(64)
 }
 
 guard let mode = arguments.first else { usage() }
+if mode == "serve" { try Serve.run(Array(arguments.dropFirst())) }
 var requests = 100_000
 var baseDir = NSTemporaryDirectory()
 var i = 1
@@ -35,6 +37,8 @@ while i < arguments.count {
 switch mode {
 case "import":
     try ImportBenchmark(requests: requests, baseDir: baseDir).run()
+case "sync":
+    try SyncBenchmark(requests: requests, baseDir: baseDir).run()
 default:
     usage()
 }

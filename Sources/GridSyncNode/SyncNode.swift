@@ -50,6 +50,17 @@ public final class SyncNode: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
+    /// Bytes on the wire since start, all connections together.
+    public struct Traffic: Sendable, Equatable {
+        public var sent: UInt64 = 0
+        public var received: UInt64 = 0
+    }
+
+    private let traffic = NIOLockedValueBox(Traffic())
+
+    /// Bytes sent and received so far.
+    public var trafficTotals: Traffic { traffic.withLockedValue { $0 } }
+
     public init(store: Store, configuration: Configuration, logger: Logger) {
         self.store = store
         self.configuration = configuration
@@ -113,6 +124,7 @@ public final class SyncNode: Sendable {
     private func configure(_ channel: any Channel, peerKey: String, direction: String) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
+            try sync.addHandler(ByteCounter(self.traffic))
             try sync.addHandler(ByteToMessageHandler(MessageFrameDecoder()))
             try sync.addHandler(MessageToByteHandler(MessageFrameEncoder()))
             try sync.addHandler(SessionHandler(node: self, peerKey: peerKey, direction: direction))
