@@ -19,6 +19,9 @@ final class SessionHandler: ChannelInboundHandler {
     private var timer: RepeatedTask?
     private var identified: NodeID?
     private var closing = false
+    /// Received batches waiting for the store, and whether a group is being applied.
+    private var pendingApplies: [(batch: UInt64, changes: [[UInt8]])] = []
+    private var applying = false
 
     init(node: SyncNode, peerKey: String, direction: String) {
         self.node = node
@@ -77,6 +80,64 @@ final class SessionHandler: ChannelInboundHandler {
         perform(machine.shutdown())
     }
 
+    /// Group commit: the batches that queued up while the previous group was applied go into
+    /// one transaction, then each is acknowledged. If the group fails, its batches are retried
+    /// one by one, so those before the bad one stay applied and only the bad one is refused.
+    private func applyPending() {
+        guard !applying, !pendingApplies.isEmpty, let context else { return }
+        applying = true
+        let group = pendingApplies
+        pendingApplies = []
+        let bound = loopBound
+        let loop = context.eventLoop
+        let peerKey = peerKey
+        let direction = direction
+        let node = node
+        node.onStoreQueue { store in
+            var outcomes: [(UInt64, Result<VersionVector, WireError>)] = []
+            func report(_ r: ApplyReport) {
+                for (origin, ahead) in r.skewedOrigins {
+                    node.logger.warning("node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this clock; one of the clocks is wrong")
+                }
+            }
+            do {
+                let (r, vector) = try store.apply(encoded: group.flatMap(\.changes))
+                report(r)
+                outcomes = group.map { ($0.batch, .success(vector)) }
+            } catch {
+                for (batch, changes) in group {
+                    do {
+                        let (r, vector) = try store.apply(encoded: changes)
+                        report(r)
+                        outcomes.append((batch, .success(vector)))
+                    } catch {
+                        let wire = WireError.from(error)
+                        node.logger.warning("refused a batch from \(peerKey): \(wire.message)")
+                        node.recordPeer(peerKey, direction: direction) { $0.error = wire.message }
+                        outcomes.append((batch, .failure(wire)))
+                        break
+                    }
+                }
+            }
+            if outcomes.contains(where: { if case .success = $0.1 { true } else { false } }) {
+                node.storeDidChange(except: peerKey)
+            }
+            loop.execute {
+                let handler = bound.value
+                handler.applying = false
+                for (batch, outcome) in outcomes {
+                    switch outcome {
+                    case .success(let vector): handler.perform(handler.machine.applied(batch: batch, vector: vector, nowMs: SyncNode.nowMs()))
+                    case .failure(let wire): handler.perform(handler.machine.applyFailed(batch: batch, error: wire))
+                    }
+                }
+                handler.applyPending()
+            }
+        } failed: { error in
+            loop.execute { bound.value.fail(WireError(.internalError, "cannot apply: \(error)")) }
+        }
+    }
+
     private func fail(_ error: WireError) {
         perform([.close(sending: error)])
     }
@@ -97,22 +158,8 @@ final class SessionHandler: ChannelInboundHandler {
                     loop.execute { bound.value.fail(WireError(.internalError, "cannot read the store: \(error)")) }
                 }
             case .apply(let batch, let changes):
-                let peerKey = peerKey
-                let node = node
-                let direction = direction
-                node.onStoreQueue { store in
-                    let (report, vector) = try store.apply(encoded: changes)
-                    if report.applied > 0 { node.storeDidChange(except: peerKey) }
-                    for (origin, ahead) in report.skewedOrigins {
-                        node.logger.warning("node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this clock; one of the clocks is wrong")
-                    }
-                    loop.execute { bound.value.perform(bound.value.machine.applied(batch: batch, vector: vector, nowMs: SyncNode.nowMs())) }
-                } failed: { error in
-                    let wire = WireError.from(error)
-                    node.logger.warning("refused a batch from \(peerKey): \(wire.message)")
-                    node.recordPeer(peerKey, direction: direction) { $0.error = wire.message }
-                    loop.execute { bound.value.perform(bound.value.machine.applyFailed(batch: batch, error: wire)) }
-                }
+                pendingApplies.append((batch, changes))
+                applyPending()
             case .peerIdentified(let hello):
                 identified = hello.node
                 if direction == "in" {

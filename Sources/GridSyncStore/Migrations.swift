@@ -49,11 +49,13 @@ enum Migrations {
 
                 -- Every record: its collection and the current heads of all its fields (ops no
                 -- other known op overwrites), encoded as one blob (see RecordHeads.swift).
+                -- A rowid table: rows are appended in arrival order, and only the small index on
+                -- the (random) record ID takes random inserts.
                 CREATE TABLE record_state (
                     record TEXT PRIMARY KEY,
                     collection TEXT NOT NULL,
                     heads BLOB NOT NULL
-                ) WITHOUT ROWID;
+                );
 
                 -- Fields whose heads hold different values. id is the same on every node.
                 CREATE TABLE open_conflicts (
@@ -86,7 +88,7 @@ enum Migrations {
                     created_at TEXT, accepted_at TEXT, assigned_at TEXT, started_at TEXT,
                     resolved_at TEXT, rated_at TEXT, closed_at TEXT,
                     deleted INTEGER NOT NULL DEFAULT 0
-                ) WITHOUT ROWID;
+                );
 
                 -- 服务清单.
                 CREATE TABLE services (
