@@ -43,8 +43,10 @@ public final class SyncNode: Sendable {
         var sessions: [String: Session] = [:]
         var listener: (any Channel)?
         var stopped = false
-        var lastPosition: Int64 = -1
+        var lastPosition: Int64 = 0
         var lastPeerWrite: [String: UInt64] = [:]
+        /// Latest "in sync" state not yet written because of the throttle, per peer.
+        var pendingPeerWrite: [String: (direction: String, vector: VersionVector)] = [:]
         var poller: RepeatedTask?
     }
 
@@ -74,6 +76,10 @@ public final class SyncNode: Sendable {
     @discardableResult
     public func start() throws -> SocketAddress? {
         try store.resetPeerConnections()
+        // The watcher's baseline comes before any session starts: a write after this point is
+        // either in a session's first fetch or seen as a change by the watcher.
+        let position = try store.logPosition()
+        state.withLockedValue { $0.lastPosition = position }
         var bound: SocketAddress?
         if let listen = configuration.listen {
             let channel = try ServerBootstrap(group: group)
@@ -94,7 +100,7 @@ public final class SyncNode: Sendable {
                 let position = try store.logPosition()
                 let changed = self.state.withLockedValue { s -> Bool in
                     defer { s.lastPosition = position }
-                    return s.lastPosition >= 0 && position != s.lastPosition
+                    return position != s.lastPosition
                 }
                 if changed { self.storeDidChange(except: nil) }
             } failed: { error in
@@ -204,18 +210,33 @@ public final class SyncNode: Sendable {
         }
     }
 
-    /// Records "in sync" at most once a second per peer, so live pushes do not each cost a write.
+    /// Records "in sync" at most once a second per peer, so live pushes do not each cost a
+    /// write; a state held back by the throttle is written when the second is up.
     func recordPeerThrottled(_ key: String, direction: String, vector: VersionVector) {
         let now = SyncNode.nowMs()
-        let due = state.withLockedValue { s -> Bool in
-            if let last = s.lastPeerWrite[key], now - last < 1_000 { return false }
+        let (due, scheduleFlush) = state.withLockedValue { s -> (Bool, Bool) in
+            if let last = s.lastPeerWrite[key], now - last < 1_000 {
+                let first = s.pendingPeerWrite[key] == nil
+                s.pendingPeerWrite[key] = (direction, vector)
+                return (false, first)
+            }
             s.lastPeerWrite[key] = now
-            return true
+            s.pendingPeerWrite[key] = nil
+            return (true, false)
         }
-        guard due else { return }
-        recordPeer(key, direction: direction) {
-            $0.syncedNow = true
-            $0.peerVector = vector
+        if due {
+            recordPeer(key, direction: direction) {
+                $0.syncedNow = true
+                $0.peerVector = vector
+            }
+        } else if scheduleFlush {
+            group.next().scheduleTask(in: .seconds(1)) { [self] in
+                let pending = self.state.withLockedValue { s -> (direction: String, vector: VersionVector)? in
+                    defer { s.pendingPeerWrite[key] = nil }
+                    return s.pendingPeerWrite[key]
+                }
+                if let pending { self.recordPeerThrottled(key, direction: pending.direction, vector: pending.vector) }
+            }
         }
     }
 }
