@@ -73,6 +73,7 @@ struct StatusCommand: ParsableCommand {
         var services: Int
         var open_conflicts: Int
         var origins: Int
+        var peers: [PeerStatus]
     }
 
     func run() throws {
@@ -81,10 +82,17 @@ struct StatusCommand: ParsableCommand {
         let v = try s.vector()
         let summary = Summary(
             node_id: s.node.id.text, name: s.node.name, role: s.node.role.rawValue, store: s.path, changes: c.changes,
-            requests: c.requests, services: c.services, open_conflicts: c.conflicts, origins: v.entries.count)
+            requests: c.requests, services: c.services, open_conflicts: c.conflicts, origins: v.entries.count,
+            peers: try s.peers())
         if output.json { return try Output.json(summary) }
         Output.line("节点 \(s.node.name) (\(s.node.role.label)) \(s.node.id.text)")
         Output.line("存储 \(s.path)")
         Output.line("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 变更 \(c.changes) from \(v.entries.count) nodes")
+        for p in summary.peers {
+            let who = p.nodeID.map { Output.node($0, p.name) } ?? p.peer
+            let state = p.connected ? "已连接" : "未连接"
+            let pending = "待发 \(p.toSend.map(String.init) ?? "?") · 待收 \(p.toReceive.map(String.init) ?? "?")"
+            Output.line("对端 \(who) \(state) · 上次同步 \(Output.time(p.lastSync, seconds: true)) · \(pending)" + (p.lastError.map { " · 错误: \($0)" } ?? ""))
+        }
     }
 }

@@ -185,8 +185,7 @@ extension ChangeCodec {
     public static func peekHeader(_ body: [UInt8]) throws(GridSyncError) -> (origin: NodeID, seq: UInt64) {
         let result = body.withUnsafeBytes { whole in
             let raw = UnsafeRawBufferPointer(rebasing: whole.prefix(64))
-            return
-            Result { () throws(GridSyncError) -> (NodeID, UInt64) in
+            return Result { () throws(GridSyncError) -> (NodeID, UInt64) in
                 var r = ByteReader(raw, what: "change")
                 let version = try r.readByte()
                 guard version == formatVersion else {

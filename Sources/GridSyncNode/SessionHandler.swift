@@ -122,10 +122,11 @@ final class SessionHandler: ChannelInboundHandler {
             if outcomes.contains(where: { if case .success = $0.1 { true } else { false } }) {
                 node.storeDidChange(except: peerKey)
             }
+            let results = outcomes
             loop.execute {
                 let handler = bound.value
                 handler.applying = false
-                for (batch, outcome) in outcomes {
+                for (batch, outcome) in results {
                     switch outcome {
                     case .success(let vector): handler.perform(handler.machine.applied(batch: batch, vector: vector, nowMs: SyncNode.nowMs()))
                     case .failure(let wire): handler.perform(handler.machine.applyFailed(batch: batch, error: wire))

@@ -186,7 +186,7 @@ extension Store {
             var start = 0
             while start < reader.count {
                 let end = min(start + Store.importBatch, reader.count)
-                try apply(try reader.entries(start..<end).map { .encoded($0) })
+                try apply(reader.entries(start..<end).map { .encoded($0) })
                 start = end
             }
         }

@@ -27,7 +27,7 @@ import Testing
 
         init(cli: CLI, args: [String], name: String) throws {
             log = cli.path("\(name).log")
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.executableURL = URL(fileURLWithPath: CLI.binary)
             process.arguments = ["daemon"] + args
             process.standardOutput = FileHandle(forWritingAtPath: log)
