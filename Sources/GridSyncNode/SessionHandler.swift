@@ -51,7 +51,12 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        perform(machine.receive(unwrapInboundIn(data), nowMs: SyncNode.nowMs()))
+        let message = unwrapInboundIn(data)
+        if case .error(let e) = message, e.code != .shuttingDown {
+            node.logger.warning("peer \(peerKey) closed the connection: \(e)")
+            node.recordPeer(peerKey, direction: direction) { $0.error = "peer: \(e.message)" }
+        }
+        perform(machine.receive(message, nowMs: SyncNode.nowMs()))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -187,7 +192,9 @@ final class SessionHandler: ChannelInboundHandler {
                 guard !closing else { continue }
                 closing = true
                 if let error {
-                    node.recordPeer(peerKey, direction: direction) { $0.error = error.message }
+                    if error.code != .shuttingDown {
+                        node.recordPeer(peerKey, direction: direction) { $0.error = error.message }
+                    }
                     context.writeAndFlush(wrapOutboundOut(.error(error))).whenComplete { _ in bound.value.context?.close(promise: nil) }
                 } else {
                     context.close(promise: nil)

@@ -224,6 +224,7 @@ public final class Store: Sendable {
     // MARK: Remote changes
 
     /// Applies changes from a peer or a bundle in one transaction: all or nothing.
+    @discardableResult
     public func apply(_ changes: [SignedChange]) throws -> ApplyReport {
         try applyInOneTransaction { apply in try apply(changes.map { .decoded($0) }) }
     }
