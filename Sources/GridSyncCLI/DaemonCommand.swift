@@ -4,8 +4,9 @@ import GridSyncCore
 import GridSyncNode
 import GridSyncStore
 import Logging
+import ServiceLifecycle
 
-struct DaemonCommand: ParsableCommand {
+struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daemon",
         abstract: "Sync this store with peers over TCP: listen, dial, push changes live.",
@@ -44,7 +45,7 @@ struct DaemonCommand: ParsableCommand {
         return (String(s[..<colon]), port)
     }
 
-    func run() throws {
+    func run() async throws {
         let settings = try settings()
         let level = Logger.Level(rawValue: settings.logLevel)!
         var logger = Logger(label: "gridsync") { label in
@@ -69,21 +70,10 @@ struct DaemonCommand: ParsableCommand {
             throw GridSyncError(.io, "cannot listen on \(settings.listen): \(error); is another daemon running? pick another port with --listen")
         }
         logger.info("node \(s.node.id.short) (\(s.node.name)) serving \(s.path)")
-
-        let done = DispatchSemaphore(value: 0)
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { done.signal() }
-            source.resume()
-            sources.append(source)
-        }
-        done.wait()
-        logger.info("stopping")
-        node.stop()
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [SyncNodeService(node: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         logger.info("stopped")
-        _ = sources
     }
 }
 

@@ -23,10 +23,14 @@ public struct GridSyncCommand: ParsableCommand {
     public init() {}
 
     /// Parses the command line, runs the command, and exits with a documented code.
-    public static func runMain(_ arguments: [String]? = nil) -> Never {
+    public static func runMain(_ arguments: [String]? = nil) async -> Never {
         do {
             var command = try parseAsRoot(arguments)
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
             Foundation.exit(0)
         } catch let error as GridSyncError {
             FileHandle.standardError.write(Data("gridsync: error: \(error.message)\n".utf8))

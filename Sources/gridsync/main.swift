@@ -1,3 +1,3 @@
 import GridSyncCLI
 
-GridSyncCommand.runMain()
+await GridSyncCommand.runMain()
