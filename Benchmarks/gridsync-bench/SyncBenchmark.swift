@@ -156,7 +156,7 @@ enum Serve {
         config.pollInterval = .milliseconds(20)
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
-        let node = SyncNode(store: try Store.open(path: db), configuration: config, logger: logger)
+        let node = SyncNode(store: try Store.open(path: db, cacheMiB: SyncNode.storeCacheMiB), configuration: config, logger: logger)
         try node.start()
         signal(SIGTERM, SIG_IGN)
         let done = DispatchSemaphore(value: 0)

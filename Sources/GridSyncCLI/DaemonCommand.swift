@@ -56,7 +56,7 @@ struct DaemonCommand: AsyncParsableCommand {
         logger.logLevel = level
         var storeOptions = store
         storeOptions.db = settings.store
-        let s = try storeOptions.open()
+        let s = try Store.open(path: storeOptions.path, cacheMiB: SyncNode.storeCacheMiB)
         var nodeConfig = SyncNode.Configuration()
         if settings.listen != "none" {
             let (host, port) = try Self.parseAddress(settings.listen, "listen")

@@ -27,6 +27,10 @@ public final class SyncNode: Sendable {
         public init() {}
     }
 
+    /// The page cache a daemon gives its store: syncing applies modest batches, and the
+    /// daemon runs for months beside other programs.
+    public static let storeCacheMiB = 16
+
     public let store: Store
     let configuration: Configuration
     let logger: Logger

@@ -30,11 +30,15 @@ public final class Store: Sendable {
         self.wallClock = wallClock
     }
 
-    static func configuration() -> Configuration {
+    /// SQLite page cache per connection, in MiB, unless the caller asks for another size.
+    public static let defaultCacheMiB = 64
+
+    static func configuration(cacheMiB: Int = defaultCacheMiB) -> Configuration {
         var config = Configuration()
         config.busyMode = .timeout(10)
+        let pages = -1024 * max(1, cacheMiB)
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = \(pages)")
         }
         return config
     }
@@ -90,13 +94,17 @@ public final class Store: Sendable {
     }
 
     /// Opens an existing store and its key file.
-    public static func open(path: String, wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock) throws -> Store {
+    /// - Parameter cacheMiB: SQLite page cache per connection; a long-running daemon uses less
+    ///   than a one-off bulk import.
+    public static func open(
+        path: String, cacheMiB: Int = Store.defaultCacheMiB, wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
+    ) throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw GridSyncError(.notInitialized, "no store at \(path); create one with `gridsync init --name NAME --role centre|grid|building`, or pass --db / set GRIDSYNC_DB")
         }
         do {
             let key = try KeyFile.read(from: KeyFile.path(forStore: path))
-            let pool = try DatabasePool(path: path, configuration: configuration())
+            let pool = try DatabasePool(path: path, configuration: configuration(cacheMiB: cacheMiB))
             try Migrations.migrator.migrate(pool)
             let node = try pool.read { db -> LocalNode in
                 guard let row = try Row.fetchOne(db, sql: "SELECT node_id, name, role, grid, building FROM local_node") else {
