@@ -79,7 +79,7 @@ struct ImportBenchmark {
 
     /// Changes from several origins, interleaved as a centre would have received them.
     func buildBundle(dir: String) throws -> BuiltBundle {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         let keys = (0..<Self.origins).map { _ in NodeKey() }
         var prev = Array(repeating: Change.zeroHash, count: keys.count)
         var seq = Array(repeating: UInt64(0), count: keys.count)

@@ -8,14 +8,14 @@ final class Workload {
     private let keys: [NodeKey]
     private var prev: [[UInt8]]
     private var seq: [UInt64]
-    private var rng: SplitMix
+    private var rng: SplitMix64
     private var n = 0
 
     init(origins: Int, seed: UInt64) {
         keys = (0..<origins).map { i in try! NodeKey(seed: (0..<32).map { UInt8(truncatingIfNeeded: Int(seed) &+ i &* 31 &+ $0) }) }
         prev = Array(repeating: Change.zeroHash, count: origins)
         seq = Array(repeating: 0, count: origins)
-        rng = SplitMix(state: seed)
+        rng = SplitMix64(seed: seed)
     }
 
     /// A value of exactly 40 UTF-8 bytes: Chinese text and digits.

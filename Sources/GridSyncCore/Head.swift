@@ -60,7 +60,12 @@ public enum FieldMerge {
     /// Several heads holding different values: a conflict for a person to settle. Concurrent
     /// writes of the same value are not a conflict.
     public static func isConflict(_ heads: [Head]) -> Bool {
-        guard let first = heads.first else { return false }
-        return heads.dropFirst().contains { $0.value != first.value }
+        isConflict(values: heads.lazy.map(\.value))
+    }
+
+    /// The same rule over the heads' values alone.
+    public static func isConflict<C: Collection>(values: C) -> Bool where C.Element == FieldValue {
+        guard let first = values.first else { return false }
+        return values.dropFirst().contains { $0 != first }
     }
 }

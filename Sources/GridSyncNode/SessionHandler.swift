@@ -17,7 +17,6 @@ final class SessionHandler: ChannelInboundHandler {
     private let direction: String
     private var context: ChannelHandlerContext?
     private var timer: RepeatedTask?
-    private var identified: NodeID?
     private var closing = false
     /// Received batches waiting for the store, and whether a group is being applied.
     private var pendingApplies: [(batch: UInt64, changes: [[UInt8]])] = []
@@ -167,7 +166,6 @@ final class SessionHandler: ChannelInboundHandler {
                 pendingApplies.append((batch, changes))
                 applyPending()
             case .peerIdentified(let hello):
-                identified = hello.node
                 if direction == "in" {
                     // Inbound peers are known by node ID, not by their ephemeral port.
                     node.unregister(peerKey)

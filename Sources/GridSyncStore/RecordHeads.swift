@@ -84,7 +84,6 @@ struct RecordHeads {
 
     /// Several heads holding different values.
     static func isConflict(_ heads: [Entry]) -> Bool {
-        guard let first = heads.first else { return false }
-        return heads.dropFirst().contains { $0.value != first.value }
+        FieldMerge.isConflict(values: heads.lazy.map(\.value))
     }
 }

@@ -91,7 +91,7 @@ import Testing
     /// Applies every change of `all` to a fresh store one at a time, in a random order that
     /// respects causality (origin seq order and every pred).
     static func applyInRandomCausalOrder(_ all: [SignedChange], to store: Store, seed: UInt64) throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var pending = all
         var have: [NodeID: UInt64] = [:]
         while !pending.isEmpty {
@@ -132,15 +132,3 @@ import Testing
     }
 }
 
-/// A small seeded generator, so a failing order can be replayed from its seed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -19,18 +19,9 @@ import Testing
         var frame_hex: String
     }
 
-    static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ b: [UInt8]) -> String { Hex.encode(b) }
 
-    static func bytes(_ s: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            let j = s.index(i, offsetBy: 2)
-            out.append(UInt8(s[i..<j], radix: 16)!)
-            i = j
-        }
-        return out
-    }
+    static func bytes(_ s: String) -> [UInt8] { Hex.decode(s)! }
 
     static func messages() throws -> [(String, String, Message)] {
         let a = try NodeKey(seed: Array(repeating: 0x42, count: 32))
