@@ -113,7 +113,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "GridSyncCLITests",
-            dependencies: ["GridSyncCLI", "gridsync"],
+            dependencies: [
+                "GridSyncCLI", "gridsync", "GridSyncWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict),
     ]
 )

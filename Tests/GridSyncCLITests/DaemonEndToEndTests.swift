@@ -221,3 +221,74 @@ import GridSyncStore
         #expect(DaemonEndToEndTests.eventually(15) { (try? laptopStore.digest()) == (try? centre.digest()) })
     }
 }
+
+import GridSyncWire
+import NIOCore
+
+/// A peer speaking the protocol by hand over a real socket.
+@Suite(.serialized) struct DaemonBadPeerTests {
+    @Test func aGapGetsAnErrorCodeWhileEarlierBatchesStayApplied() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let port = DaemonEndToEndTests.freePort()
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        let centre = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
+        defer { centre.stop() }
+        #expect(DaemonEndToEndTests.eventually(10) { centre.logText.contains("listening") })
+
+        let key = NodeKey()
+        var prev = Change.zeroHash
+        var chain: [SignedChange] = []
+        for seq in 1...5 {
+            let c = key.sign(Change(
+                origin: key.nodeID, seq: UInt64(seq), hlc: HLC(milliseconds: 1_700_000_000_000 + UInt64(seq), counter: 0), prevHash: prev,
+                ops: [Op(collection: "requests", record: "bad\(seq)", field: "title", value: .text("x\(seq)"), pred: [])]))
+            prev = c.hash
+            chain.append(c)
+        }
+        var out = ByteBuffer()
+        for m: Message in [
+            .hello(Message.Hello(node: key.nodeID, role: .grid, name: "手写的节点")),
+            .vector(VersionVector()),
+            .changes(Message.Batch(id: 1, caughtUp: false, changes: chain[0..<3].map(\.encoded))),
+            .changes(Message.Batch(id: 2, caughtUp: true, changes: [chain[4].encoded])),  // skips seq 4
+        ] {
+            MessageFrameEncoder.write(m, to: &out)
+        }
+
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(connected == 0)
+        let bytes = out.readBytes(length: out.readableBytes)!
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+
+        var received = ByteBuffer()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            received.writeBytes(chunk[0..<n])
+        }
+        var messages: [Message] = []
+        while let m = try MessageFrameDecoder.next(&received) { messages.append(m) }
+        let acks = messages.compactMap { m -> UInt64? in if case .ack(let b, _) = m { return b } else { return nil } }
+        #expect(acks == [1])
+        guard case .error(let error)? = messages.last else {
+            Issue.record("expected ERROR last, got \(messages.map(\.kind))")
+            return
+        }
+        #expect(error.code == .seqGap)
+
+        // Batch 1 stayed applied; batch 2 did not.
+        let vector = try VersionVector(text: try cli.ok(["vector"] + c))
+        #expect(vector[key.nodeID] == 3)
+        // And no resident data, nor the peer's values, went into the log.
+        #expect(!centre.logText.contains("x3"))
+    }
+}
