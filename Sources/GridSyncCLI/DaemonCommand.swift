@@ -11,10 +11,10 @@ struct DaemonCommand: AsyncParsableCommand {
         commandName: "daemon",
         abstract: "Sync this store with peers over TCP: listen, dial, push changes live.",
         discussion: """
-            With no options it listens on 127.0.0.1:7420 for the default store. Use --listen 0.0.0.0:7420
-            to accept other machines, and --peer HOST:PORT (repeatable) to dial them. Writes made with the
-            CLI while the daemon runs are noticed and pushed within about a second. SIGTERM or Ctrl-C stops
-            it cleanly.
+            With no options it listens on 127.0.0.1:7420 for the default store. Use --listen 0.0.0.0:7420 \
+            to accept other machines, and --peer HOST:PORT (repeatable) to dial them. Writes made with the \
+            CLI while the daemon runs are noticed and pushed within about a second. SIGTERM or Ctrl-C \
+            stops it cleanly.
             """)
 
     @OptionGroup var store: StoreOptions

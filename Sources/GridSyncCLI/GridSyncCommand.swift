@@ -9,9 +9,9 @@ public struct GridSyncCommand: ParsableCommand {
         commandName: "gridsync",
         abstract: "Offline-first registers of residents' requests (需求清单) and services (服务清单) that merge between nodes.",
         discussion: """
-            Every node keeps its own store and works offline. Stores merge through change bundles
-            (`gridsync bundle`) without losing or silently overwriting anything; concurrent edits of
-            the same field show up in `gridsync conflicts`.
+            Every node keeps its own store and works offline. Stores merge through change bundles \
+            (`gridsync bundle`) or live over the network (`gridsync daemon`) without losing or silently \
+            overwriting anything; concurrent edits of the same field show up in `gridsync conflicts`.
 
             The store is --db PATH, or $GRIDSYNC_DB, or ~/.local/share/gridsync/gridsync.db.
             """,
