@@ -7,7 +7,7 @@ import GridSyncStore
 struct ImportBenchmark {
     let requests: Int
     let baseDir: String
-    static let fields = ["grid", "building", "unit", "room", "resident", "phone", "category", "title", "detail", "status"]
+    static let fields = Workload.fields
     static let origins = 8
 
     func run() throws {
@@ -77,38 +77,26 @@ struct ImportBenchmark {
         var recordIDs: [String]
     }
 
-    /// Changes from several origins, interleaved as a centre would have received them.
+    /// Changes from several origins, interleaved as a centre would have received them, with
+    /// values of everyday length (1–60 bytes of Chinese text and digits).
     func buildBundle(dir: String) throws -> BuiltBundle {
-        var rng = SplitMix64(seed: 42)
-        let keys = (0..<Self.origins).map { _ in NodeKey() }
-        var prev = Array(repeating: Change.zeroHash, count: keys.count)
-        var seq = Array(repeating: UInt64(0), count: keys.count)
-        var recordIDs: [String] = []
-        recordIDs.reserveCapacity(requests)
+        let workload = Workload(origins: Self.origins, seed: 42) { field, n in
+            let values = [
+                "\(n % 8 + 1)", "\(n % 100 + 1)", "\(n % 6 + 1)", "\(n % 30 + 101)", "居民\(n)",
+                "1380\(String(format: "%07d", n))", "居家养老", "上门助餐服务需求第\(n)号",
+                "老人行动不便，需要每天中午送餐上门，第\(n)户", "submitted",
+            ]
+            return .text(values[field])
+        }
         let path = dir + "/full.gsb"
-        let base: UInt64 = 1_760_000_000_000
         let count = try ChangeBundle.write(to: path) { emit in
-            for n in 0..<requests {
-                let o = n % keys.count
-                seq[o] += 1
-                let id = (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &rng), radix: 16) }
-                    .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
-                recordIDs.append(id)
-                let values: [FieldValue] = [
-                    .text("\(n % 8 + 1)"), .text("\(n % 100 + 1)"), .text("\(n % 6 + 1)"), .text("\(n % 30 + 101)"),
-                    .text("居民\(n)"), .text("1380\(String(format: "%07d", n))"), .text("居家养老"),
-                    .text("上门助餐服务需求第\(n)号"), .text("老人行动不便，需要每天中午送餐上门，第\(n)户"),
-                    .text("submitted"),
-                ]
-                let ops = zip(Self.fields, values).map { Op(collection: "requests", record: id, field: $0, value: $1, pred: []) }
-                let change = Change(
-                    origin: keys[o].nodeID, seq: seq[o], hlc: HLC(milliseconds: base + UInt64(n), counter: 0),
-                    prevHash: prev[o], ops: ops)
-                let signed = keys[o].sign(change)
-                prev[o] = signed.hash
-                try emit(signed.encoded)
+            var left = requests
+            while left > 0 {
+                let n = min(10_000, left)
+                for change in workload.next(n) { try emit(change.encoded) }
+                left -= n
             }
         }
-        return BuiltBundle(path: path, changes: count, recordIDs: recordIDs)
+        return BuiltBundle(path: path, changes: count, recordIDs: workload.recordIDs)
     }
 }

@@ -149,21 +149,6 @@ public enum ChangeCodec {
     }
 }
 
-/// Identifies one field of one record.
-public struct FieldKey: Hashable, Sendable, Comparable {
-    public var record: String
-    public var field: String
-
-    public init(record: String, field: String) {
-        self.record = record
-        self.field = field
-    }
-
-    public static func < (a: FieldKey, b: FieldKey) -> Bool {
-        a.record != b.record ? a.record < b.record : a.field < b.field
-    }
-}
-
 /// Rules for collection names, record IDs and field names.
 public enum Names {
     /// 1–64 ASCII letters, digits, `_` or `-`.

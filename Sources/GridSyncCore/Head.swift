@@ -46,17 +46,10 @@ public enum MergePolicy: Sendable {
     }
 }
 
-/// Field-level merge: the heads of a field after an op arrives.
+/// Field-level merge rules. How heads are replaced — every head an op names in `pred` goes, the
+/// op becomes a head — lives in the store's applier (`ChangeApplier`), which works on local
+/// origin indices.
 public enum FieldMerge {
-    /// Applies an op (delivered in causal order) to a field's heads: every head the op names in
-    /// `pred` is overwritten, and the op itself becomes a head.
-    public static func apply(_ new: Head, pred: [OpRef], to heads: inout [Head]) {
-        if !pred.isEmpty {
-            heads.removeAll { h in pred.contains { $0.origin == h.origin && $0.seq == h.seq } }
-        }
-        heads.append(new)
-    }
-
     /// Several heads holding different values: a conflict for a person to settle. Concurrent
     /// writes of the same value are not a conflict.
     public static func isConflict(_ heads: [Head]) -> Bool {

@@ -197,64 +197,54 @@ extension Store {
     @discardableResult
     public func exportBundle(to path: String, since: VersionVector = VersionVector()) throws -> Int {
         try read { db in
-            let positions = try changePositions(missingFrom: since, db)
-            let stmt = try db.cachedStatement(sql: "SELECT body, signature FROM changes WHERE pos = ?")
-            return try ChangeBundle.write(to: path) { emit in
-                for pos in positions {
-                    guard let row = try Row.fetchOne(stmt, arguments: [pos]) else {
-                        throw StoreError.corrupt("changes.pos \(pos)")
-                    }
-                    let body: Data = row[0]
-                    let signature: Data = row[1]
-                    try emit([UInt8](body) + [UInt8](signature))
-                }
-            }
+            try ChangeBundle.write(to: path) { emit in try forEachChange(missingFrom: since, db, emit) }
         }
     }
 }
-
-extension Store {
-    /// Log positions of the changes `vector` lacks, ascending (causal order). Costs one index
-    /// range scan per origin: proportional to the delta, not the history.
-    func changePositions(missingFrom vector: VersionVector, _ db: Database) throws -> [Int64] {
-        let origins = try OriginTable.load(db)
-        var positions: [Int64] = []
-        let stmt = try db.cachedStatement(sql: "SELECT pos FROM changes WHERE origin = ? AND seq > ?")
-        for (idx, state) in origins.states where state.maxSeq > vector[state.id] {
-            positions += try Int64.fetchAll(stmt, arguments: [idx, Int64(vector[state.id])])
-        }
-        positions.sort()
-        return positions
-    }
-}
-
 
 extension Store {
     /// Up to `maxChanges` (and about `maxBytes`) of the changes `vector` lacks, encoded, in log
     /// order; `more` tells whether any were left out. Each origin costs one index range scan
     /// bounded by `maxChanges`, so a fetch costs the same whatever the history's length.
     public func encodedChanges(missingFrom vector: VersionVector, maxChanges: Int, maxBytes: Int) throws -> (changes: [[UInt8]], more: Bool) {
-        try read { db in
-            let origins = try OriginTable.load(db)
-            let byOrigin = try db.cachedStatement(sql: "SELECT pos FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?")
-            var positions: [Int64] = []
-            var missing: UInt64 = 0
-            for (idx, state) in origins.states where state.maxSeq > vector[state.id] {
-                missing += state.maxSeq - vector[state.id]
-                positions += try Int64.fetchAll(byOrigin, arguments: [idx, Int64(vector[state.id]), maxChanges])
+        try read { db in try encodedChanges(missingFrom: vector, maxChanges: maxChanges, maxBytes: maxBytes, db) }
+    }
+
+    func encodedChanges(missingFrom vector: VersionVector, maxChanges: Int, maxBytes: Int, _ db: Database) throws -> (changes: [[UInt8]], more: Bool) {
+        let origins = try OriginTable.load(db)
+        let byOrigin = try db.cachedStatement(sql: "SELECT pos FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?")
+        var positions: [Int64] = []
+        var missing: UInt64 = 0
+        for (idx, state) in origins.states where state.maxSeq > vector[state.id] {
+            missing += state.maxSeq - vector[state.id]
+            positions += try Int64.fetchAll(byOrigin, arguments: [idx, Int64(vector[state.id]), maxChanges])
+        }
+        positions.sort()
+        let body = try FastStatement(db, "SELECT body, signature FROM changes WHERE pos = ?")
+        var out: [[UInt8]] = []
+        var bytes = 0
+        for pos in positions.prefix(maxChanges) {
+            body.bind(1, pos)
+            guard let encoded = try body.first(db, { $0.blob(0) + $0.blob(1) }) else { throw StoreError.corrupt("changes.pos \(pos)") }
+            if !out.isEmpty && bytes + encoded.count > maxBytes { break }
+            bytes += encoded.count
+            out.append(encoded)
+        }
+        return (out, UInt64(out.count) < missing)
+    }
+
+    /// Every change `vector` lacks, in log order, page by page within the caller's read: each
+    /// page is a causal prefix of what is left, so raising the vector by it gives the rest.
+    func forEachChange(missingFrom vector: VersionVector, _ db: Database, _ body: ([UInt8]) throws -> Void) throws {
+        var remaining = vector
+        while true {
+            let (page, more) = try encodedChanges(missingFrom: remaining, maxChanges: 10_000, maxBytes: 16 << 20, db)
+            for encoded in page {
+                let (origin, seq) = try ChangeCodec.peekHeader(encoded)
+                remaining.raise(origin, to: seq)
+                try body(encoded)
             }
-            positions.sort()
-            let body = try FastStatement(db, "SELECT body, signature FROM changes WHERE pos = ?")
-            var out: [[UInt8]] = []
-            var bytes = 0
-            for pos in positions.prefix(maxChanges) {
-                body.bind(1, pos)
-                guard let encoded = try body.first(db, { $0.blob(0) + $0.blob(1) }) else { throw StoreError.corrupt("changes.pos \(pos)") }
-                if !out.isEmpty && bytes + encoded.count > maxBytes { break }
-                bytes += encoded.count
-                out.append(encoded)
-            }
-            return (out, UInt64(out.count) < missing)
+            if !more { return }
         }
     }
 
@@ -273,11 +263,9 @@ extension Store {
     /// The changes `vector` lacks, in log (causal) order: what a peer holding `vector` needs.
     public func changes(missingFrom vector: VersionVector) throws -> [SignedChange] {
         try read { db in
-            let stmt = try db.cachedStatement(sql: "SELECT body, signature FROM changes WHERE pos = ?")
-            return try changePositions(missingFrom: vector, db).map { pos in
-                guard let row = try Row.fetchOne(stmt, arguments: [pos]) else { throw StoreError.corrupt("changes.pos \(pos)") }
-                return try SignedChange(body: [UInt8](row[0] as Data), signature: [UInt8](row[1] as Data))
-            }
+            var out: [SignedChange] = []
+            try forEachChange(missingFrom: vector, db) { out.append(try SignedChange(encoded: $0)) }
+            return out
         }
     }
 }

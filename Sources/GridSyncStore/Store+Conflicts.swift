@@ -153,13 +153,6 @@ extension Store {
         }
     }
 
-    /// Display names of the nodes this store knows, by node ID text.
-    public func nodeNames() throws -> [String: String] {
-        try read { db in
-            Dictionary(try Row.fetchAll(db, sql: "SELECT id, name FROM nodes WHERE name IS NOT NULL").map { ($0[0], $0[1]) }) { a, _ in a }
-        }
-    }
-
     /// Counts for `gridsync status`.
     public func counts() throws -> (changes: Int, requests: Int, services: Int, conflicts: Int) {
         try read { db in

@@ -53,9 +53,6 @@ public enum Message: Sendable, Equatable {
             self.caughtUp = caughtUp
             self.changes = changes
         }
-
-        /// Bytes this batch takes in a frame, for sizing batches before building them.
-        public static func encodedSize(ofChange change: [UInt8]) -> Int { change.count + 3 }
     }
 
     public enum Kind: UInt8, Sendable, CaseIterable {

@@ -25,16 +25,12 @@ import Testing
         #expect(MergePolicy.lifecycle.sorted([accepted, resolved]) == [resolved, accepted])
     }
 
-    @Test func predRemovesOverwrittenHeads() {
-        var heads: [Head] = []
-        let first = Head(origin: a, seq: 1, hlc: HLC(raw: 1), value: .text("x"))
-        FieldMerge.apply(first, pred: [], to: &heads)
-        let concurrent = Head(origin: b, seq: 1, hlc: HLC(raw: 2), value: .text("y"))
-        FieldMerge.apply(concurrent, pred: [], to: &heads)
-        #expect(heads.count == 2 && FieldMerge.isConflict(heads))
-        let resolution = Head(origin: a, seq: 2, hlc: HLC(raw: 3), value: .text("z"))
-        FieldMerge.apply(resolution, pred: [first.ref, concurrent.ref], to: &heads)
-        #expect(heads == [resolution])
+    @Test func differentConcurrentValuesAreAConflict() {
+        let x = Head(origin: a, seq: 1, hlc: HLC(raw: 1), value: .text("x"))
+        let y = Head(origin: b, seq: 1, hlc: HLC(raw: 2), value: .text("y"))
+        #expect(FieldMerge.isConflict([x, y]))
+        #expect(!FieldMerge.isConflict([x]))
+        #expect(!FieldMerge.isConflict([]))
     }
 
     @Test func equalConcurrentValuesAreNotAConflict() {
