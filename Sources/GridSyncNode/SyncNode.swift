@@ -106,6 +106,9 @@ public final class SyncNode: Sendable {
                     defer { s.lastPosition = position }
                     return position != s.lastPosition
                 }
+                // Also fires after this daemon's own applies (which already notified the other
+                // sessions): harmless, a fetch that finds nothing, and it is what guarantees a CLI
+                // write committed at the same moment reaches every peer, the source one included.
                 if changed { self.storeDidChange(except: nil) }
             } failed: { error in
                 self.logger.warning("cannot read the store: \(error)")
