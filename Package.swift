@@ -40,11 +40,16 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
+        // The system zlib (DEFLATE for CHANGES batches); only a header with the init macros as
+        // functions. Debian: zlib1g-dev.
+        .target(
+            name: "CZlib",
+            linkerSettings: [.linkedLibrary("z")]),
         // Wire protocol: messages, the sans-IO sync state machine, and the NIO frame codec.
         .target(
             name: "GridSyncWire",
             dependencies: [
-                "GridSyncCore",
+                "GridSyncCore", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
@@ -82,6 +87,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Benchmarks/gridsync-bench",
             swiftSettings: strict),

@@ -26,3 +26,11 @@ func peakRSSMiB() -> Double {
 
 func format(_ x: Double) -> String { String(format: "%.0f", x) }
 
+
+/// CLOCK_MONOTONIC in nanoseconds: one clock for every process on the machine, so times
+/// reported by the bench's node processes compare with each other.
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

@@ -34,6 +34,7 @@ final class SessionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
+        node.configuration.onEvent?(.connected(peer: peerKey))
         let bound = loopBound
         let loop = context.eventLoop
         node.register(peerKey, loop: loop, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
@@ -181,6 +182,7 @@ final class SessionHandler: ChannelInboundHandler {
                     $0.clearError = true
                 }
             case .caughtUp:
+                node.configuration.onEvent?(.caughtUp(peer: peerKey))
                 let peerVector = machine.peerHolds
                 node.recordPeer(peerKey, direction: direction) {
                     $0.syncedNow = true

@@ -23,8 +23,19 @@ public final class SyncNode: Sendable {
         public var pollInterval: TimeAmount = .milliseconds(250)
         /// Longest wait between two dial attempts.
         public var maxBackoff: TimeAmount = .seconds(60)
+        /// Called on a connection's event loop for each ``Event``; must return quickly.
+        public var onEvent: (@Sendable (Event) -> Void)?
 
         public init() {}
+    }
+
+    /// What a node reports to ``Configuration/onEvent`` as it happens.
+    public enum Event: Sendable, Equatable {
+        /// A TCP connection to or from `peer` is open (before HELLO).
+        case connected(peer: String)
+        /// This node has applied everything `peer` had to send it when the connection opened
+        /// (and again after each later push that emptied the peer's queue).
+        case caughtUp(peer: String)
     }
 
     /// The page cache a daemon gives its store: syncing applies modest batches, and the

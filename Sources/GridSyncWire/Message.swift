@@ -41,6 +41,12 @@ public enum Message: Sendable, Equatable {
     }
 
     public struct Batch: Sendable, Equatable {
+        /// CHANGES flag bit 0: the sender had nothing more to send.
+        public static let caughtUpFlag: UInt8 = 1
+        /// CHANGES flag bit 1: the change list is DEFLATE-compressed (an encoding detail; a
+        /// decoded batch does not remember it).
+        public static let deflatedFlag: UInt8 = 2
+
         /// Counts the sender's batches on this connection from 1.
         public var id: UInt64
         /// The sender had nothing more to send when it sent this batch.

@@ -2,8 +2,13 @@ import GridSyncCore
 
 /// Encodes and decodes message payloads (the bytes after the frame's type byte).
 public enum MessageCodec {
-    /// The frame payload for a message: type byte, then the message.
-    public static func encode(_ message: Message) -> [UInt8] {
+    /// CHANGES lists shorter than this are sent as they are: DEFLATE gains little on them.
+    public static let deflateThreshold = 512
+
+    /// The frame payload for a message: type byte, then the message. A CHANGES list of at
+    /// least ``deflateThreshold`` bytes is DEFLATE-compressed when that makes it smaller,
+    /// unless `compress` is false.
+    public static func encode(_ message: Message, compress: Bool = true) -> [UInt8] {
         var w = ByteWriter(capacity: 64)
         w.write(message.kind.rawValue)
         switch message {
@@ -19,12 +24,24 @@ public enum MessageCodec {
             writeVector(v, &w)
         case .changes(let b):
             w.writeVarint(b.id)
-            w.write(b.caughtUp ? 1 : 0)
-            w.writeVarint(b.changes.count)
+            var list = ByteWriter(capacity: b.changes.reduce(8) { $0 + $1.count + 3 })
+            list.writeVarint(b.changes.count)
             for c in b.changes {
-                w.writeVarint(c.count)
-                w.write(contentsOf: c)
+                list.writeVarint(c.count)
+                list.write(contentsOf: c)
             }
+            let flags: UInt8 = b.caughtUp ? Message.Batch.caughtUpFlag : 0
+            if compress, list.bytes.count >= deflateThreshold {
+                let packed = Deflate.compress(list.bytes)
+                if packed.count + 4 < list.bytes.count {
+                    w.write(flags | Message.Batch.deflatedFlag)
+                    w.writeVarint(list.bytes.count)
+                    w.write(contentsOf: packed)
+                    break
+                }
+            }
+            w.write(flags)
+            w.write(contentsOf: list.bytes)
         case .ack(let batch, let v):
             w.writeVarint(batch)
             writeVector(v, &w)
@@ -89,15 +106,26 @@ public enum MessageCodec {
         case .changes:
             let id = try r.readVarint()
             let flags = try r.readByte()
-            guard flags <= 1 else { throw GridSyncError(.malformed, "CHANGES has unknown flags \(flags)") }
-            let n = try r.readCount(max: min(WireLimits.maxChangesPerBatch, r.remaining), "changes")
-            var changes: [[UInt8]] = []
-            changes.reserveCapacity(n)
-            for _ in 0..<n {
-                let len = try r.readCount(max: min(WireLimits.maxChangeBytes, r.remaining), "bytes in a change")
-                changes.append(try r.readArray(len))
+            let known = Message.Batch.caughtUpFlag | Message.Batch.deflatedFlag
+            guard flags & ~known == 0 else { throw GridSyncError(.malformed, "CHANGES has unknown flags \(flags)") }
+            let changes: [[UInt8]]
+            if flags & Message.Batch.deflatedFlag != 0 {
+                let size = try r.readCount(max: WireLimits.maxInflatedBatchBytes, "inflated bytes of a compressed batch")
+                let inflated = try Deflate.inflate(r.readBytes(r.remaining), size: size)
+                changes = try inflated.withUnsafeBytes { raw in
+                    Result { () throws(GridSyncError) -> [[UInt8]] in
+                        var inner = ByteReader(raw, what: "compressed batch")
+                        let list = try readChangeList(&inner)
+                        guard inner.isAtEnd else {
+                            throw GridSyncError(.malformed, "compressed batch has \(inner.remaining) bytes after its last change")
+                        }
+                        return list
+                    }
+                }.get()
+            } else {
+                changes = try readChangeList(&r)
             }
-            message = .changes(Message.Batch(id: id, caughtUp: flags & 1 == 1, changes: changes))
+            message = .changes(Message.Batch(id: id, caughtUp: flags & Message.Batch.caughtUpFlag != 0, changes: changes))
         case .ack:
             let batch = try r.readVarint()
             message = .ack(batch: batch, vector: try readVector(&r))
@@ -116,6 +144,18 @@ public enum MessageCodec {
             throw GridSyncError(.malformed, "\(kind) message has \(r.remaining) unexpected trailing bytes")
         }
         return message
+    }
+
+    /// `varint n`, then `n × (varint length, change)`.
+    static func readChangeList(_ r: inout ByteReader) throws(GridSyncError) -> [[UInt8]] {
+        let n = try r.readCount(max: min(WireLimits.maxChangesPerBatch, r.remaining), "changes")
+        var changes: [[UInt8]] = []
+        changes.reserveCapacity(n)
+        for _ in 0..<n {
+            let len = try r.readCount(max: min(WireLimits.maxChangeBytes, r.remaining), "bytes in a change")
+            changes.append(try r.readArray(len))
+        }
+        return changes
     }
 
     static func readVector(_ r: inout ByteReader) throws(GridSyncError) -> VersionVector {

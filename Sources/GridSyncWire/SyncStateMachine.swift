@@ -60,6 +60,9 @@ public struct SyncStateMachine: Sendable {
     private var mayHaveMore = true
     private var changedWhileFetching = false
     private var caughtUpBatches = Set<UInt64>()
+    /// The last batch sent carried the caught-up flag (or nothing was sent yet: false, so the
+    /// peer always hears once that it has everything).
+    private var peerToldCaughtUp = false
     /// Per received batch not yet applied: the highest seq per origin it carries.
     private var receivedBatches: [UInt64: VersionVector] = [:]
     private var lastReceivedMs: UInt64
@@ -138,7 +141,11 @@ public struct SyncStateMachine: Sendable {
         let changedMeanwhile = changedWhileFetching
         changedWhileFetching = false
         mayHaveMore = more || changedMeanwhile
-        guard !changes.isEmpty else { return pump(nowMs) }
+        if changes.isEmpty {
+            // Nothing to send: if the peer has not heard that it holds everything (the last
+            // batch was full, or nothing was sent on this connection), say so with an empty batch.
+            guard !mayHaveMore, !peerToldCaughtUp else { return pump(nowMs) }
+        }
         for c in changes {
             if let (origin, seq) = try? ChangeCodec.peekHeader(c) { sent.raise(origin, to: seq) }
         }
@@ -146,6 +153,7 @@ public struct SyncStateMachine: Sendable {
         nextBatch += 1
         unacked.append(id)
         let batch = Message.Batch(id: id, caughtUp: !mayHaveMore, changes: changes)
+        peerToldCaughtUp = batch.caughtUp
         return sent([.send(.changes(batch))], nowMs) + pump(nowMs)
     }
 

@@ -6,6 +6,8 @@ public enum WireLimits {
     public static let maxFrameBytes = 4 << 20
     /// Most changes in one CHANGES message.
     public static let maxChangesPerBatch = 10_000
+    /// Largest change list a compressed CHANGES message may inflate to, in bytes.
+    public static let maxInflatedBatchBytes = 8 << 20
     /// Largest encoded change (body and signature).
     public static let maxChangeBytes = Limits.maxChangeBytes + SignedChange.signatureBytes
     /// Most entries in a version vector.

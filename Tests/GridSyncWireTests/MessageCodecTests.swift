@@ -32,6 +32,8 @@ enum Samples {
         .vector(VersionVector([keyA.nodeID: 3, keyB.nodeID: 7])),
         .vector(VersionVector()),
         .changes(Message.Batch(id: 1, caughtUp: true, changes: chain(keyA, count: 3).map(\.encoded))),
+        // Long enough to be sent DEFLATE-compressed.
+        .changes(Message.Batch(id: 2, caughtUp: false, changes: chain(keyB, count: 30).map(\.encoded))),
         .ack(batch: 9, vector: VersionVector([keyB.nodeID: 1])),
         .ping(42), .pong(42),
         .error(WireError(.seqGap, "changes of node X jump from 3 to 5")),

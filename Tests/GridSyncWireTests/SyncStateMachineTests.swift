@@ -124,6 +124,45 @@ struct Pair {
         #expect(pair.a.changesSent == 31 && pair.b.changesSent == 6)
     }
 
+    @Test func aPeerWithNothingToSendStillSaysCaughtUp() throws {
+        let a = try Self.store("中心")
+        let b = try Self.store("网格")
+        try Self.addRequests(a, 13)
+        var first = Pair(a, b)
+        try first.start()
+        try first.run()
+        // Reconnect with nothing new on either side: each receives one empty caught-up batch.
+        var again = Pair(a, b)
+        try again.start()
+        try again.run()
+        #expect(again.a.caughtUp == 1 && again.b.caughtUp == 1)
+        #expect(again.a.changesSent == 0 && again.b.changesSent == 0)
+        #expect(again.a.batchesSent == 1 && again.b.batchesSent == 1)
+    }
+
+    @Test func aLastBatchSentWithoutTheFlagIsFollowedByAnEmptyCaughtUpBatch() {
+        let me = Message.Hello(node: Samples.keyA.nodeID, role: .centre, name: "a")
+        var m = SyncStateMachine(local: me, nowMs: 0)
+        _ = m.start(localVector: VersionVector(), nowMs: 0)
+        _ = m.receive(.hello(Message.Hello(node: Samples.keyB.nodeID, role: .grid, name: "b")), nowMs: 0)
+        #expect(m.receive(.vector(VersionVector()), nowMs: 0).count == 1)  // fetch
+        // The store changes while the fetch runs: the batch cannot claim the peer is caught up.
+        #expect(m.storeChanged(nowMs: 0).isEmpty)
+        let changes = Samples.chain(Samples.keyA, count: 2).map(\.encoded)
+        let first = m.fetched(changes, more: false, nowMs: 0)
+        #expect(first.first == .send(.changes(Message.Batch(id: 1, caughtUp: false, changes: changes))))
+        // The next fetch finds nothing new: an empty batch says so.
+        guard case .fetch(let missing, _, _) = first.last else { Issue.record("no second fetch"); return }
+        #expect(missing[Samples.keyA.nodeID] == 2)
+        #expect(m.fetched([], more: false, nowMs: 0) == [.send(.changes(Message.Batch(id: 2, caughtUp: true, changes: [])))])
+        // Told once: further empty fetches send nothing.
+        _ = m.receive(.ack(batch: 1, vector: VersionVector([Samples.keyA.nodeID: 2])), nowMs: 0)
+        _ = m.receive(.ack(batch: 2, vector: VersionVector([Samples.keyA.nodeID: 2])), nowMs: 0)
+        #expect(m.storeChanged(nowMs: 0).count == 1)
+        #expect(m.fetched([], more: false, nowMs: 0).isEmpty)
+        #expect(m.isPeerUpToDate)
+    }
+
     @Test func batchesRespectTheLimitsAndTheWindow() throws {
         let a = try Self.store("中心")
         let b = try Self.store("网格")
