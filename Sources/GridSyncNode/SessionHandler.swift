@@ -85,14 +85,16 @@ final class SessionHandler: ChannelInboundHandler {
         perform(machine.shutdown())
     }
 
-    /// Group commit: the batches that queued up while the previous group was applied go into
-    /// one transaction, then each is acknowledged. If the group fails, its batches are retried
+    /// Group commit: the batches that queued up while the previous group was applied (up to
+    /// half the window) go into one transaction, then each is acknowledged. If the group fails, its batches are retried
     /// one by one, so those before the bad one stay applied and only the bad one is refused.
     private func applyPending() {
         guard !applying, !pendingApplies.isEmpty, let context else { return }
         applying = true
-        let group = pendingApplies
-        pendingApplies = []
+        // Half the window at most: while one group is applied, the sender can refill the rest.
+        let take = max(1, node.configuration.sync.window / 2)
+        let group = Array(pendingApplies.prefix(take))
+        pendingApplies.removeFirst(group.count)
         let bound = loopBound
         let loop = context.eventLoop
         let peerKey = peerKey

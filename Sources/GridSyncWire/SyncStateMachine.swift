@@ -12,7 +12,7 @@ import GridSyncCore
 public struct SyncStateMachine: Sendable {
     public struct Configuration: Sendable {
         /// Most batches sent and not yet acknowledged.
-        public var window = 4
+        public var window = 8
         /// Most changes per batch.
         public var maxBatchChanges = 2_000
         /// Target bytes per batch (a single larger change still goes alone).
