@@ -1,0 +1,208 @@
+import Foundation
+import GridSyncCore
+
+/// How `gridsync report` splits its rows.
+public enum ReportGrouping: String, CaseIterable, Sendable, Codable {
+    case grid, building, category
+
+    /// The Chinese column header.
+    public var label: String {
+        switch self {
+        case .grid: "网格"
+        case .building: "楼栋"
+        case .category: "类别"
+        }
+    }
+}
+
+/// What a report covers. Dates are calendar days (YYYY-MM-DD) in `timeZone`, both ends included,
+/// and select requests by the day they were created.
+public struct ReportOptions: Sendable {
+    public var from: String?
+    public var to: String?
+    public var by: ReportGrouping?
+    /// A request counts as responded in time if accepted (or refused) within this many hours.
+    public var responseHours: Int
+    public var timeZone: TimeZone
+
+    public init(from: String? = nil, to: String? = nil, by: ReportGrouping? = nil, responseHours: Int = 24, timeZone: TimeZone = .current) {
+        self.from = from
+        self.to = to
+        self.by = by
+        self.responseHours = responseHours
+        self.timeZone = timeZone
+    }
+}
+
+/// A share with the counts it comes from; `value` is nil when nothing is counted.
+public struct Rate: Sendable, Codable, Equatable {
+    public var numerator: Int
+    public var denominator: Int
+
+    public var value: Double? { denominator == 0 ? nil : Double(numerator) / Double(denominator) }
+
+    /// "87.5%", or "—" with nothing to count.
+    public var percent: String {
+        guard let v = value else { return "—" }
+        return String(format: "%.1f%%", v * 100)
+    }
+}
+
+/// One row of a report: one group, or the whole.
+public struct ReportRow: Sendable, Codable, Equatable {
+    /// The group's value (grid, "grid/building" or category), or "全部" for the total.
+    public var group: String
+    /// Every request created in the period, withdrawn ones included.
+    public var total: Int
+    /// Count per status code (`submitted`, `accepted`, …); statuses with no request are absent.
+    public var byStatus: [String: Int]
+    /// Past the due date: still open after it, or resolved on a later day.
+    public var overdue: Int
+    /// Hours from creation to the first response (accepted, or refused), nearest rank.
+    public var responseHoursMedian: Double?
+    public var responseHoursP90: Double?
+    /// Hours from creation to resolution, for requests resolved (or rated) now.
+    public var resolutionHoursMedian: Double?
+    public var resolutionHoursP90: Double?
+    /// 响应率: responded within the deadline, over requests to handle (not withdrawn).
+    public var responseRate: Rate
+    /// 办结率: closed — resolved, rated or refused with a reason — over requests to handle.
+    public var closureRate: Rate
+    /// 解决率: resolved or rated, over requests to handle.
+    public var resolutionRate: Rate
+    /// 满意率: rated 满意 or 基本满意, over rated requests.
+    public var satisfactionRate: Rate
+}
+
+/// The centre's figures over the requests a node holds (`docs/REPORTS.md` defines each).
+public struct RequestReport: Sendable, Codable, Equatable {
+    public var from: String?
+    public var to: String?
+    public var by: ReportGrouping?
+    public var responseHours: Int
+    /// The local day the report was made; decides what is overdue.
+    public var today: String
+    /// One row per group, sorted by group; empty without grouping.
+    public var rows: [ReportRow]
+    public var total: ReportRow
+
+    /// Computes a report over `requests` (deleted ones already left out).
+    public static func compute(_ requests: [RequestRecord], options: ReportOptions, nowMs: UInt64) -> RequestReport {
+        let day = LocalDay(timeZone: options.timeZone)
+        let today = day.of(ms: nowMs)
+        let selected = requests.filter { r in
+            guard let created = r.createdAt.flatMap(Timestamp.parse) else { return false }
+            let d = day.of(date: created)
+            if let from = options.from, d < from { return false }
+            if let to = options.to, d > to { return false }
+            return true
+        }
+        func row(_ group: String, _ rs: [RequestRecord]) -> ReportRow {
+            summarize(group, rs, responseHours: options.responseHours, today: today, day: day)
+        }
+        var rows: [ReportRow] = []
+        if let by = options.by {
+            let groups = Dictionary(grouping: selected) { r -> String in
+                switch by {
+                case .grid: r.grid
+                case .building: r.grid + "/" + r.building
+                case .category: r.category
+                }
+            }
+            rows = groups.keys.sorted().map { row($0, groups[$0]!) }
+        }
+        return RequestReport(
+            from: options.from, to: options.to, by: options.by, responseHours: options.responseHours, today: today,
+            rows: rows, total: row("全部", selected))
+    }
+
+    static func summarize(_ group: String, _ rs: [RequestRecord], responseHours: Int, today: String, day: LocalDay) -> ReportRow {
+        var byStatus: [String: Int] = [:]
+        var overdue = 0
+        var responseHoursList: [Double] = []
+        var resolutionHoursList: [Double] = []
+        var toHandle = 0, respondedInTime = 0, closed = 0, resolved = 0, rated = 0, satisfied = 0
+        for r in rs {
+            byStatus[r.status.rawValue, default: 0] += 1
+            guard r.status != .withdrawn else { continue }
+            toHandle += 1
+            let created = r.createdAt.flatMap(Timestamp.parse)
+            let isResolved = r.status == .resolved || r.status == .rated
+            // Response: acceptance, or a refusal (which closes the request with a reason).
+            let responded = r.acceptedAt.flatMap(Timestamp.parse) ?? (r.status == .rejected ? r.closedAt.flatMap(Timestamp.parse) : nil)
+            if let created, let responded {
+                let hours = responded.timeIntervalSince(created) / 3600
+                responseHoursList.append(hours)
+                if hours <= Double(responseHours) { respondedInTime += 1 }
+            }
+            if isResolved || r.status == .rejected { closed += 1 }
+            if isResolved {
+                resolved += 1
+                if let created, let done = r.resolvedAt.flatMap(Timestamp.parse) {
+                    resolutionHoursList.append(done.timeIntervalSince(created) / 3600)
+                }
+            }
+            if r.status == .rated, let s = r.satisfaction {
+                rated += 1
+                if s == Satisfaction.satisfied.rawValue || s == Satisfaction.basicallySatisfied.rawValue { satisfied += 1 }
+            }
+            if let due = r.due {
+                if isResolved || r.status == .rejected {
+                    if isResolved, let done = r.resolvedAt.flatMap(Timestamp.parse), day.of(date: done) > due { overdue += 1 }
+                } else if today > due {
+                    overdue += 1
+                }
+            }
+        }
+        return ReportRow(
+            group: group, total: rs.count, byStatus: byStatus, overdue: overdue,
+            responseHoursMedian: nearestRank(responseHoursList, 50), responseHoursP90: nearestRank(responseHoursList, 90),
+            resolutionHoursMedian: nearestRank(resolutionHoursList, 50), resolutionHoursP90: nearestRank(resolutionHoursList, 90),
+            responseRate: Rate(numerator: respondedInTime, denominator: toHandle),
+            closureRate: Rate(numerator: closed, denominator: toHandle),
+            resolutionRate: Rate(numerator: resolved, denominator: toHandle),
+            satisfactionRate: Rate(numerator: satisfied, denominator: rated))
+    }
+
+    /// The `p`th percentile by nearest rank: the smallest value with at least p % of the values
+    /// at or below it (the median of 1, 2, 3, 4 is 2).
+    static func nearestRank(_ values: [Double], _ p: Int) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let rank = Int((Double(p) / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[max(0, min(sorted.count, rank) - 1)]
+    }
+}
+
+/// Calendar days in one time zone.
+struct LocalDay {
+    let calendar: Calendar
+
+    init(timeZone: TimeZone) {
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = timeZone
+        calendar = c
+    }
+
+    func of(date: Date) -> String {
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+
+    func of(ms: UInt64) -> String { of(date: Date(timeIntervalSince1970: Double(ms) / 1000)) }
+}
+
+extension Store {
+    /// The report over every request this node holds.
+    public func report(_ options: ReportOptions) throws -> RequestReport {
+        if let from = options.from { _ = try Validate.date(from, "--from") }
+        if let to = options.to { _ = try Validate.date(to, "--to") }
+        if let from = options.from, let to = options.to, from > to {
+            throw GridSyncError(.invalidInput, "--from \(from) is after --to \(to); give the earlier day first")
+        }
+        guard options.responseHours > 0 else {
+            throw GridSyncError(.invalidInput, "--response-hours must be at least 1")
+        }
+        return RequestReport.compute(try requests(), options: options, nowMs: wallClock())
+    }
+}

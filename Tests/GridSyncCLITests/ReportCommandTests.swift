@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// `gridsync report` through the real binary: the three formats, and bad options.
+@Suite struct ReportCommandTests {
+    @Test func tableCSVAndJSON() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        let r1 = try cli.ok(["request", "add", "--grid", "1", "--building", "3", "--resident", "李四", "--category", "物业", "--title", "楼道灯坏了"] + c)
+        let r2 = try cli.ok(["request", "add", "--grid", "2", "--building", "8", "--resident", "王五", "--category", "法律咨询", "--title", "咨询遗产"] + c)
+        try cli.ok(["request", "accept", r1] + c)
+        try cli.ok(["request", "resolve", r1] + c)
+        try cli.ok(["request", "rate", r1, "--satisfaction", "满意"] + c)
+        try cli.ok(["request", "withdraw", r2] + c)
+
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try cli.ok(["report", "--format", "json"] + c).utf8)) as? [String: Any])
+        let total = try #require(json["total"] as? [String: Any])
+        #expect(total["total"] as? Int == 2)
+        #expect((total["resolutionRate"] as? [String: Int]) == ["numerator": 1, "denominator": 1])
+        #expect((total["satisfactionRate"] as? [String: Int]) == ["numerator": 1, "denominator": 1])
+
+        let table = try cli.ok(["report", "--by", "category"] + c)
+        #expect(table.contains("响应率") && table.contains("满意率") && table.contains("100.0%"))
+        // Rows line up by display width: every line of the first table is padded alike.
+        let lines = table.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex { $0.hasPrefix("类别") })
+        #expect(lines[header + 1].hasPrefix("法律咨询") && lines[header + 2].hasPrefix("物业") && lines[header + 3].hasPrefix("全部"))
+
+        let csv = try cli.run(["report", "--by", "grid", "--format", "csv"] + c)
+        #expect(csv.status == 0)
+        #expect(Array(csv.out.utf8.prefix(3)) == [0xEF, 0xBB, 0xBF], "CSV must start with a UTF-8 BOM for Excel and WPS")
+        let rows = csv.out.dropFirst().components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(rows.count == 4)  // header, grid 1, grid 2, total
+        #expect(rows[0].hasPrefix("网格,总数,待受理"))
+        #expect(rows[3].hasPrefix("全部,2,"))
+    }
+
+    @Test func badOptionsExitNonZeroWithAHint() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        let bad = try cli.run(["report", "--from", "2026-02-30"] + c)
+        #expect(bad.status != 0 && bad.err.contains("YYYY-MM-DD"))
+        let reversed = try cli.run(["report", "--from", "2026-12-01", "--to", "2026-11-01"] + c)
+        #expect(reversed.status != 0 && reversed.err.contains("--from"))
+        let by = try cli.run(["report", "--by", "street"] + c)
+        #expect(by.status == 64)
+    }
+}
