@@ -1,4 +1,5 @@
 import Foundation
+import GridSyncCore
 
 /// CSV as Excel and WPS read it: UTF-8 with a byte-order mark (without it they guess a legacy
 /// encoding and show Chinese as mojibake), CRLF line ends, fields quoted when they hold a comma,
@@ -14,5 +15,126 @@ enum CSV {
     /// The whole document: BOM, header, rows.
     static func document(header: [String], rows: [[String]]) -> String {
         ([header] + rows).map { $0.map(field).joined(separator: ",") + "\r\n" }.reduce(bom, +)
+    }
+}
+
+/// Reads CSV (RFC 4180: comma separated, fields optionally in double quotes with `""` for a
+/// quote, CRLF or LF line ends), with or without a UTF-8 byte-order mark. Every size is checked
+/// before it grows: the file, the number of records, fields per record and bytes per field.
+struct CSVReader {
+    static let maxFileBytes = 32 << 20
+    static let maxRecords = 100_000
+    static let maxFields = 64
+    static let maxFieldBytes = 16 << 10
+
+    /// One record and the line it starts on (1-based, the header being line 1).
+    struct Record {
+        var line: Int
+        var fields: [String]
+    }
+
+    /// Reads `path`, refusing a file over ``maxFileBytes`` before reading it.
+    static func read(path: String) throws -> [Record] {
+        let attributes: [FileAttributeKey: Any]
+        do {
+            attributes = try FileManager.default.attributesOfItem(atPath: path)
+        } catch {
+            throw GridSyncError(.notFound, "cannot read '\(path)': no such file, or no permission")
+        }
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= maxFileBytes else {
+            throw GridSyncError(.tooLarge, "'\(path)' is \(size) bytes; the limit is \(maxFileBytes) (32 MiB) — split the file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GridSyncError(.notFound, "cannot read '\(path)'")
+        }
+        return try parse(Array(data))
+    }
+
+    static func parse(_ input: [UInt8]) throws -> [Record] {
+        var bytes = input[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw GridSyncError(.malformed, "the file is not UTF-8 text; in Excel or WPS save it as \"CSV UTF-8\"")
+        }
+        var records: [Record] = []
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var line = 1
+        var recordLine = 1
+        var i = bytes.startIndex
+        var quoted = false
+        var wasQuoted = false
+
+        func endField() throws {
+            guard fields.count < maxFields else {
+                throw GridSyncError(.tooLarge, "line \(recordLine) has more than \(maxFields) columns")
+            }
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            wasQuoted = false
+        }
+        func endRecord() throws {
+            try endField()
+            // A line with nothing on it is skipped, as spreadsheets leave them at the end.
+            if !(fields.count == 1 && fields[0].isEmpty) {
+                guard records.count < maxRecords else {
+                    throw GridSyncError(.tooLarge, "the file has more than \(maxRecords) rows; split it")
+                }
+                records.append(Record(line: recordLine, fields: fields))
+            }
+            fields.removeAll(keepingCapacity: true)
+        }
+        func append(_ b: UInt8) throws {
+            guard field.count < maxFieldBytes else {
+                throw GridSyncError(.tooLarge, "a field on line \(recordLine) is longer than \(maxFieldBytes) bytes")
+            }
+            field.append(b)
+        }
+
+        while i < bytes.endIndex {
+            let b = bytes[i]
+            i = bytes.index(after: i)
+            if quoted {
+                if b == UInt8(ascii: "\"") {
+                    if i < bytes.endIndex, bytes[i] == UInt8(ascii: "\"") {
+                        try append(b)
+                        i = bytes.index(after: i)
+                    } else {
+                        quoted = false
+                        wasQuoted = true
+                    }
+                } else {
+                    if b == UInt8(ascii: "\n") { line += 1 }
+                    try append(b)
+                }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: ","):
+                try endField()
+            case UInt8(ascii: "\r"):
+                continue
+            case UInt8(ascii: "\n"):
+                try endRecord()
+                line += 1
+                recordLine = line
+            case UInt8(ascii: "\""):
+                guard field.isEmpty, !wasQuoted else {
+                    throw GridSyncError(.malformed, "line \(line) has a quote inside an unquoted field; put the whole field in quotes and double the quote (\"\")")
+                }
+                quoted = true
+            default:
+                guard !wasQuoted else {
+                    throw GridSyncError(.malformed, "line \(line) has text after a closing quote; a quoted field must end at the comma")
+                }
+                try append(b)
+            }
+        }
+        guard !quoted else {
+            throw GridSyncError(.malformed, "a quoted field starting on line \(recordLine) never ends; a closing quote is missing")
+        }
+        if !field.isEmpty || !fields.isEmpty || wasQuoted { try endRecord() }
+        return records
     }
 }

@@ -9,6 +9,7 @@ struct RequestCommand: ParsableCommand {
             RequestAdd.self, RequestList.self, RequestShow.self, RequestEditCommand.self,
             RequestAccept.self, RequestAssign.self, RequestStart.self, RequestResolve.self, RequestRate.self,
             RequestReopen.self, RequestReject.self, RequestWithdraw.self, RequestNote.self, RequestDelete.self,
+            RequestImport.self, RequestExport.self,
         ])
 }
 

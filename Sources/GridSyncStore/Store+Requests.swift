@@ -25,42 +25,107 @@ extension Store {
 
     // MARK: Writes
 
+    /// A request that passed validation, ready to write.
+    struct ValidRequest {
+        var grid, building, resident, title, category: String
+        var unit, room, phone, detail, due: String?
+        var urgent: Bool
+    }
+
+    /// Checks a new request; `name` gives how a field is called in messages (a flag for the
+    /// CLI, a column for a spreadsheet). Messages never repeat the values.
+    func validate(_ new: NewRequest, name: (String) -> String = { "--" + $0 }) throws -> ValidRequest {
+        let grid = try Validate.place(new.grid ?? node.grid, name("grid")).flatMap { $0.isEmpty ? nil : $0 }
+        let building = try Validate.place(new.building ?? (node.role == .building ? node.building : nil), name("building")).flatMap { $0.isEmpty ? nil : $0 }
+        guard let grid else { throw GridSyncError(.invalidInput, "\(name("grid")) is required: which grid is the request from?") }
+        guard let building else { throw GridSyncError(.invalidInput, "\(name("building")) is required: which building is the request from?") }
+        let v = ValidRequest(
+            grid: grid, building: building,
+            resident: try Validate.required(new.resident, name("resident")),
+            title: try Validate.required(new.title, name("title")),
+            category: try Validate.required(new.category, name("category")),
+            unit: try Validate.place(new.unit, name("unit")),
+            room: try Validate.place(new.room, name("room")),
+            phone: try Validate.phone(new.phone, name("phone")),
+            detail: try Validate.text(new.detail, name("detail")),
+            due: try Validate.date(new.due, name("due")),
+            urgent: new.urgent)
+        try checkScope(grid: grid, building: building)
+        return v
+    }
+
+    /// Sets the fields of new request `id`.
+    func write(_ v: ValidRequest, id: String, now: String, _ change: inout PendingChange) {
+        let r = Schema.requests
+        change.set(r, id, "grid", .text(v.grid))
+        change.set(r, id, "building", .text(v.building))
+        if let unit = v.unit, !unit.isEmpty { change.set(r, id, "unit", .text(unit)) }
+        if let room = v.room, !room.isEmpty { change.set(r, id, "room", .text(room)) }
+        change.set(r, id, "resident", .text(v.resident))
+        if let phone = v.phone, !phone.isEmpty { change.set(r, id, "phone", .text(phone)) }
+        change.set(r, id, "category", .text(v.category))
+        change.set(r, id, "title", .text(v.title))
+        if let detail = v.detail, !detail.isEmpty { change.set(r, id, "detail", .text(detail)) }
+        if let due = v.due, !due.isEmpty { change.set(r, id, "due", .text(due)) }
+        change.set(r, id, "urgent", .int(v.urgent ? 1 : 0))
+        change.set(r, id, "status", .text(RequestStatus.submitted.rawValue))
+        change.set(r, id, "created_at", .text(now))
+    }
+
     /// Adds a request (需求) with status 待受理 and returns its ID. On a building node the grid
     /// and building default to the node's own.
     public func addRequest(_ new: NewRequest) throws -> String {
-        let grid = try Validate.place(new.grid ?? node.grid, "--grid").flatMap { $0.isEmpty ? nil : $0 }
-        let building = try Validate.place(new.building ?? (node.role == .building ? node.building : nil), "--building").flatMap { $0.isEmpty ? nil : $0 }
-        guard let grid else { throw GridSyncError(.invalidInput, "--grid is required: which grid is the request from?") }
-        guard let building else { throw GridSyncError(.invalidInput, "--building is required: which building is the request from?") }
-        let resident = try Validate.required(new.resident, "--resident")
-        let title = try Validate.required(new.title, "--title")
-        let category = try Validate.required(new.category, "--category")
-        let phone = try Validate.phone(new.phone)
-        let detail = try Validate.text(new.detail, "--detail")
-        let due = try Validate.date(new.due, "--due")
-        let unit = try Validate.place(new.unit, "--unit")
-        let room = try Validate.place(new.room, "--room")
-        try checkScope(grid: grid, building: building)
+        let v = try validate(new)
         let id = RecordID.make()
         let now = Timestamp.iso(wallClock())
         _ = try localWrite { db, change in
-            try requireCategory(category, db)
-            let r = Schema.requests
-            change.set(r, id, "grid", .text(grid))
-            change.set(r, id, "building", .text(building))
-            if let unit, !unit.isEmpty { change.set(r, id, "unit", .text(unit)) }
-            if let room, !room.isEmpty { change.set(r, id, "room", .text(room)) }
-            change.set(r, id, "resident", .text(resident))
-            if let phone, !phone.isEmpty { change.set(r, id, "phone", .text(phone)) }
-            change.set(r, id, "category", .text(category))
-            change.set(r, id, "title", .text(title))
-            if let detail, !detail.isEmpty { change.set(r, id, "detail", .text(detail)) }
-            if let due, !due.isEmpty { change.set(r, id, "due", .text(due)) }
-            change.set(r, id, "urgent", .int(new.urgent ? 1 : 0))
-            change.set(r, id, "status", .text(RequestStatus.submitted.rawValue))
-            change.set(r, id, "created_at", .text(now))
+            try requireCategory(v.category, db)
+            write(v, id: id, now: now, &change)
         }
         return id
+    }
+
+    /// One row of an import that cannot be added, and why (no values repeated).
+    public struct RowProblem: Error, Sendable, Equatable {
+        /// The row's number as the user counts it (1-based, counting the file's lines).
+        public var row: Int
+        public var reason: String
+
+        public init(row: Int, reason: String) {
+            self.row = row
+            self.reason = reason
+        }
+    }
+
+    /// Adds many requests in one transaction: either all of them are added or, if any row is
+    /// bad, none — unless `skipBad` is set, in which case the good rows are added. With `dryRun`
+    /// only checks. Returns the new IDs (in row order, bad rows left out) and the problems found.
+    public func importRequests(_ rows: [(row: Int, request: NewRequest)], skipBad: Bool, dryRun: Bool = false, name: (String) -> String) throws -> (ids: [String], problems: [RowProblem]) {
+        let categories = Set(try read { db in try Self.categories(db) })
+        var valid: [ValidRequest] = []
+        var problems: [RowProblem] = []
+        for (row, request) in rows {
+            do {
+                let v = try validate(request, name: name)
+                guard categories.contains(v.category) else {
+                    throw GridSyncError(.invalidInput, "unknown category in \(name("category")); use one of: \(categories.sorted().joined(separator: " "))")
+                }
+                valid.append(v)
+            } catch let e as GridSyncError {
+                problems.append(RowProblem(row: row, reason: e.message))
+            }
+        }
+        guard (problems.isEmpty || skipBad) && !dryRun else { return ([], problems) }
+        let ids = valid.map { _ in RecordID.make() }
+        let now = Timestamp.iso(wallClock())
+        // Several requests per change (a change holds at most 10,000 ops), all in one transaction.
+        let perChange = Limits.maxOpsPerChange / (Schema.requests.fields.count + 1)
+        try localWriteMany(stride(from: 0, to: valid.count, by: perChange).map { start in
+            { change in
+                for i in start..<min(valid.count, start + perChange) { self.write(valid[i], id: ids[i], now: now, &change) }
+            }
+        })
+        return (ids, problems)
     }
 
     /// Edits a request's descriptive fields. Fields equal to their current value are not written.

@@ -169,6 +169,24 @@ public final class Store: Sendable {
         }
     }
 
+    /// Several local changes in one transaction: each closure fills one change.
+    func localWriteMany(_ bodies: [(inout PendingChange) -> Void]) throws {
+        do {
+            try writer.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    for body in bodies {
+                        var pending = PendingChange()
+                        body(&pending)
+                        if !pending.sets.isEmpty { _ = try commitLocal(pending, db) }
+                    }
+                    return .commit
+                }
+            }
+        } catch {
+            throw Store.wrap(error, path: path)
+        }
+    }
+
     private func commitLocal(_ pending: PendingChange, _ db: Database) throws -> SignedChange {
         let wall = wallClock()
         var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wall)

@@ -22,11 +22,11 @@ enum Validate {
         return trimmed
     }
 
-    static func phone(_ value: String?) throws -> String? {
-        guard let value = try text(value, "--phone", maxCharacters: 32) else { return nil }
+    static func phone(_ value: String?, _ flag: String = "--phone") throws -> String? {
+        guard let value = try text(value, flag, maxCharacters: 32) else { return nil }
         let allowed = Set("0123456789+-() ")
         guard value.isEmpty || (value.count >= 3 && value.allSatisfy { allowed.contains($0) }) else {
-            throw GridSyncError(.invalidInput, "--phone must be 3–32 digits (spaces, +, -, parentheses allowed)")
+            throw GridSyncError(.invalidInput, "\(flag) must be 3–32 digits (spaces, +, -, parentheses allowed)")
         }
         return value
     }
