@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+/// The files in `deploy/` pass their real validators.
+@Suite struct DeployFilesTests {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let analyze = "/usr/bin/systemd-analyze"
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is not installed"),
+          arguments: ["gridsync.service", "gridsync-user.service"])
+    func systemdUnitVerifies(_ name: String) throws {
+        let unit = try String(contentsOf: Self.root.appendingPathComponent("deploy/systemd/\(name)"), encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/local/bin/gridsync daemon"))
+        // Verify against the binary just built, where the install puts /usr/local/bin/gridsync.
+        let dir = NSTemporaryDirectory() + "gridsync-unit-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + name
+        try unit.replacingOccurrences(of: "/usr/local/bin/gridsync", with: CLI.binary).write(toFile: path, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.analyze)
+        p.arguments = ["verify", path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        // Unknown keys are only warnings (exit 0), so the output must be empty too.
+        #expect(p.terminationStatus == 0 && text.isEmpty, "systemd-analyze verify \(name): \(text)")
+    }
+}
