@@ -225,24 +225,21 @@ enum Serve {
             i += 2
         }
         config.pollInterval = .milliseconds(20)
+        // Connection events with their time and the bytes moved so far, printed at the end.
         let events = NIOLockedValueBox<[String]>([])
-        let traffic = NIOLockedValueBox<SyncNode?>(nil)
+        let running = NIOLockedValueBox<SyncNode?>(nil)
         config.onEvent = { event in
-            let name: String
-            switch event {
-            case .connected: name = "connected"
-            case .caughtUp: name = "caught_up"
-            }
+            guard case .connected = event else { return }
             let t = monotonicNanoseconds()
-            let bytes = traffic.withLockedValue { $0?.trafficTotals }
+            let bytes = running.withLockedValue { $0?.trafficTotals }
             events.withLockedValue {
-                $0.append("{\"event\": \"\(name)\", \"t_ns\": \(t), \"bytes_sent\": \(bytes?.sent ?? 0), \"bytes_received\": \(bytes?.received ?? 0)}")
+                $0.append("{\"event\": \"connected\", \"t_ns\": \(t), \"bytes_sent\": \(bytes?.sent ?? 0), \"bytes_received\": \(bytes?.received ?? 0)}")
             }
         }
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
         let node = SyncNode(store: try Store.open(path: db, cacheMiB: SyncNode.storeCacheMiB), configuration: config, logger: logger)
-        traffic.withLockedValue { $0 = node }
+        running.withLockedValue { $0 = node }
         try node.start()
         signal(SIGTERM, SIG_IGN)
         let done = DispatchSemaphore(value: 0)

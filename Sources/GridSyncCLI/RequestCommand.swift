@@ -166,66 +166,61 @@ struct RequestEditCommand: ParsableCommand {
 }
 
 /// The lifecycle verbs that take only an ID and an optional note.
+/// What every lifecycle step takes: the store, the request, an optional note.
+struct LifecycleArguments: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Option(help: "Add a follow-up note.") var note: String?
+}
+
+/// A command that moves a request one ``LifecycleStep``.
 protocol LifecycleCommand: ParsableCommand {
     static var step: LifecycleStep { get }
-    var store: StoreOptions { get }
-    var id: String { get }
-    var note: String? { get }
+    var arguments: LifecycleArguments { get }
 }
 
 extension LifecycleCommand {
     func run() throws {
-        let status = try store.open().transition(id, Self.step, note: note)
-        Output.line("Request \(id) is now \(status.label) (\(status.rawValue)).")
+        let a = arguments
+        let status = try a.store.open().transition(a.id, Self.step, note: a.note)
+        Output.line("Request \(a.id) is now \(status.label) (\(status.rawValue)).")
     }
 }
 
 struct RequestAccept: LifecycleCommand {
     static let configuration = CommandConfiguration(commandName: "accept", abstract: "受理: accept a submitted request.")
     static let step = LifecycleStep.accept
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "Add a follow-up note.") var note: String?
+    @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestStart: LifecycleCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "办理: start work on an accepted or assigned request.")
     static let step = LifecycleStep.start
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "Add a follow-up note.") var note: String?
+    @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestResolve: LifecycleCommand {
     static let configuration = CommandConfiguration(commandName: "resolve", abstract: "办结: mark a request resolved.")
     static let step = LifecycleStep.resolve
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "Add a follow-up note.") var note: String?
+    @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestReopen: LifecycleCommand {
     static let configuration = CommandConfiguration(commandName: "reopen", abstract: "重办: reopen a resolved or rated request (back to 办理中).")
     static let step = LifecycleStep.reopen
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "Add a follow-up note.") var note: String?
+    @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestReject: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "reject", abstract: "不予受理: reject a request.")
+    static let configuration = CommandConfiguration(commandName: "reject", abstract: "不予受理: reject a request (give the reason with --note).")
     static let step = LifecycleStep.reject
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "Add a follow-up note (the reason).") var note: String?
+    @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestWithdraw: LifecycleCommand {
     static let configuration = CommandConfiguration(commandName: "withdraw", abstract: "撤回: the resident withdrew the request.")
     static let step = LifecycleStep.withdraw
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "Add a follow-up note.") var note: String?
+    @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestAssign: ParsableCommand {

@@ -184,7 +184,6 @@ final class SessionHandler: ChannelInboundHandler {
                     $0.clearError = true
                 }
             case .caughtUp:
-                node.configuration.onEvent?(.caughtUp(peer: peerKey))
                 let peerVector = machine.peerHolds
                 node.recordPeer(peerKey, direction: direction) {
                     $0.syncedNow = true

@@ -33,9 +33,6 @@ public final class SyncNode: Sendable {
     public enum Event: Sendable, Equatable {
         /// A TCP connection to or from `peer` is open (before HELLO).
         case connected(peer: String)
-        /// This node has applied everything `peer` had to send it when the connection opened
-        /// (and again after each later push that emptied the peer's queue).
-        case caughtUp(peer: String)
     }
 
     /// The page cache a daemon gives its store: syncing applies modest batches, and the

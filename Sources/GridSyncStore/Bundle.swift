@@ -251,6 +251,8 @@ extension Store {
     /// Applies encoded changes from a peer in one transaction and returns what happened and the
     /// store's vector afterwards.
     public func apply(encoded changes: [[UInt8]]) throws -> (report: ApplyReport, vector: VersionVector) {
+        // An empty batch (a peer saying "that was all") needs no write transaction.
+        guard !changes.isEmpty else { return (ApplyReport(), try vector()) }
         var vector = VersionVector()
         let report = try applyInOneTransaction { apply in
             try apply(changes.map { .encoded($0) })

@@ -135,7 +135,7 @@ public struct RequestReport: Sendable, Codable, Equatable {
                 responseHoursList.append(hours)
                 if hours <= Double(responseHours) { respondedInTime += 1 }
             }
-            if isResolved || r.status == .rejected { closed += 1 }
+            if r.status.isClosed { closed += 1 }  // resolved, rated or refused (withdrawn skipped above)
             if isResolved {
                 resolved += 1
                 if let created, let done = r.resolvedAt.flatMap(Timestamp.parse) {
@@ -147,9 +147,9 @@ public struct RequestReport: Sendable, Codable, Equatable {
                 if s == Satisfaction.satisfied.rawValue || s == Satisfaction.basicallySatisfied.rawValue { satisfied += 1 }
             }
             if let due = r.due {
-                if isResolved || r.status == .rejected {
-                    if isResolved, let done = r.resolvedAt.flatMap(Timestamp.parse), day.of(date: done) > due { overdue += 1 }
-                } else if today > due {
+                if isResolved {
+                    if let done = r.resolvedAt.flatMap(Timestamp.parse), day.of(date: done) > due { overdue += 1 }
+                } else if !r.status.isClosed, today > due {
                     overdue += 1
                 }
             }
@@ -174,7 +174,7 @@ public struct RequestReport: Sendable, Codable, Equatable {
     }
 }
 
-/// Calendar days in one time zone.
+/// Calendar days (YYYY-MM-DD) in one time zone: due dates, "today", report periods.
 struct LocalDay {
     let calendar: Calendar
 

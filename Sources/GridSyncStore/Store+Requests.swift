@@ -30,6 +30,12 @@ extension Store {
         var grid, building, resident, title, category: String
         var unit, room, phone, detail, due: String?
         var urgent: Bool
+
+        /// An upper bound on the bytes this request adds to a change.
+        func encodedSizeEstimate(fields: Int) -> Int {
+            let texts = [grid, building, resident, title, category] + [unit, room, phone, detail, due].compactMap { $0 }
+            return texts.reduce(0) { $0 + $1.utf8.count } + 64 * fields
+        }
     }
 
     /// Checks a new request; `name` gives how a field is called in messages (a flag for the
@@ -118,11 +124,26 @@ extension Store {
         guard (problems.isEmpty || skipBad) && !dryRun else { return ([], problems) }
         let ids = valid.map { _ in RecordID.make() }
         let now = Timestamp.iso(wallClock())
-        // Several requests per change (a change holds at most 10,000 ops), all in one transaction.
-        let perChange = Limits.maxOpsPerChange / (Schema.requests.fields.count + 1)
-        try localWriteMany(stride(from: 0, to: valid.count, by: perChange).map { start in
+        // Several requests per change, all in one transaction. A change holds at most 10,000 ops
+        // and 1 MiB; each group stays within a quarter of the bytes (values plus a generous
+        // 64 bytes of names and references per field), so long details never overflow one.
+        let opsPerRequest = Schema.requests.fields.count + 1
+        let byteBudget = Limits.maxChangeBytes / 4
+        var groups: [Range<Int>] = []
+        var start = 0, bytes = 0
+        for (i, v) in valid.enumerated() {
+            let size = v.encodedSizeEstimate(fields: opsPerRequest)
+            if i > start, bytes + size > byteBudget || (i - start + 1) * opsPerRequest > Limits.maxOpsPerChange {
+                groups.append(start..<i)
+                start = i
+                bytes = 0
+            }
+            bytes += size
+        }
+        if start < valid.count { groups.append(start..<valid.count) }
+        try localWriteMany(groups.map { range in
             { change in
-                for i in start..<min(valid.count, start + perChange) { self.write(valid[i], id: ids[i], now: now, &change) }
+                for i in range { self.write(valid[i], id: ids[i], now: now, &change) }
             }
         })
         return (ids, problems)
@@ -268,7 +289,7 @@ extension Store {
 
     /// Requests matching `filter`, newest first; deleted ones are left out.
     public func requests(_ filter: RequestFilter = RequestFilter()) throws -> [RequestRecord] {
-        let today = LocalDate.today(wallClock())
+        let today = LocalDay(timeZone: .current).of(ms: wallClock())
         return try read { db in
             var sql = "SELECT * FROM requests WHERE deleted = 0"
             var args: [any DatabaseValueConvertible] = []
@@ -311,7 +332,7 @@ extension Store {
         if (row["deleted"] as Int64?) == 1 {
             throw GridSyncError(.notFound, "request \(id) was deleted; see `gridsync conflicts list` if that was a mistake")
         }
-        return try Self.request(from: row, today: LocalDate.today(wallClock()))
+        return try Self.request(from: row, today: LocalDay(timeZone: .current).of(ms: wallClock()))
     }
 
     static func request(from row: Row, today: String) throws -> RequestRecord {

@@ -222,6 +222,11 @@ public final class Store: Sendable {
             origin: node.id, seq: (own?.maxSeq ?? 0) + 1, hlc: hlc,
             prevHash: own?.lastHash ?? Change.zeroHash, ops: ops)
         let signed = key.sign(change)
+        // Every peer refuses a change over the limit, so one must never be made: it would stop
+        // this node's history from syncing at all.
+        guard signed.body.count <= Limits.maxChangeBytes else {
+            throw GridSyncError(.tooLarge, "this write would make a change of \(signed.body.count) bytes, more than the \(Limits.maxChangeBytes) a change may hold; write less at once")
+        }
         _ = try applier.apply([.decoded(signed)], db, trusted: true)
         try saveClock(applier.clock, db)
         return signed

@@ -58,16 +58,6 @@ enum Validate {
     }
 }
 
-/// Today's date (YYYY-MM-DD) in the machine's time zone.
-public enum LocalDate {
-    public static func today(_ ms: UInt64) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .current
-        let c = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(ms) / 1000))
-        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
-    }
-}
-
 /// New record IDs: 128 random bits as 32 lowercase hex digits.
 enum RecordID {
     static func make() -> String {

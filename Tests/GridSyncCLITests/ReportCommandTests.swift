@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GridSyncCLI
+
 /// `gridsync report` through the real binary: the three formats, and bad options.
 @Suite struct ReportCommandTests {
     @Test func tableCSVAndJSON() throws {
@@ -23,10 +25,19 @@ import Testing
 
         let table = try cli.ok(["report", "--by", "category"] + c)
         #expect(table.contains("响应率") && table.contains("满意率") && table.contains("100.0%"))
-        // Rows line up by display width: every line of the first table is padded alike.
+        // Rows line up by display width: in the counts table, the 总数 column starts at the same
+        // display column on the header line and on every row, whatever the width of the category.
         let lines = table.split(separator: "\n").map(String.init)
         let header = try #require(lines.firstIndex { $0.hasPrefix("类别") })
         #expect(lines[header + 1].hasPrefix("法律咨询") && lines[header + 2].hasPrefix("物业") && lines[header + 3].hasPrefix("全部"))
+        func column(_ line: String, before index: String.Index) -> Int { DisplayWidth.of(String(line[..<index])) }
+        let totalAt = try #require(lines[header].range(of: "总数"))
+        let totalColumn = column(lines[header], before: totalAt.lowerBound)
+        for row in lines[(header + 1)...(header + 3)] {
+            let digit = row.firstIndex { $0.isNumber }
+            let firstDigit = try #require(digit)
+            #expect(column(row, before: firstDigit) == totalColumn, "misaligned: \(row)")
+        }
 
         let csv = try cli.run(["report", "--by", "grid", "--format", "csv"] + c)
         #expect(csv.status == 0)
