@@ -22,6 +22,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on, or 'none' (default 127.0.0.1:7420).", valueName: "HOST:PORT")) var listen: String?
     @Option(name: .customLong("peer"), help: ArgumentHelp("A peer to dial (repeatable; replaces the config's peers).", valueName: "HOST:PORT")) var peers: [String] = []
     @Option(help: "trace, debug, info, notice, warning, error (default info).") var logLevel: String?
+    @Option(help: "text, or json for one JSON object per line (default text).") var logFormat: String?
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (keep it on 127.0.0.1 or a management network).", valueName: "HOST:PORT"))
+    var metrics: String?
 
     /// Embedded defaults, then the config file, then flags.
     func settings() throws -> DaemonConfig {
@@ -30,6 +33,12 @@ struct DaemonCommand: AsyncParsableCommand {
         if let listen { s.listen = listen }
         if !peers.isEmpty { s.peers = peers }
         if let logLevel { s.logLevel = logLevel }
+        if let logFormat { s.logFormat = logFormat }
+        if let metrics { s.metrics = metrics }
+        if let m = s.metrics { _ = try Self.parseAddress(m, "metrics") }
+        guard ["text", "json"].contains(s.logFormat) else {
+            throw GridSyncError(.invalidInput, "log format must be text or json")
+        }
         if s.listen != "none" { _ = try Self.parseAddress(s.listen, "listen") }
         for p in s.peers { _ = try Self.parseAddress(p, "peer") }
         guard Logger.Level(rawValue: s.logLevel) != nil else {
@@ -48,7 +57,13 @@ struct DaemonCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try settings()
         let level = Logger.Level(rawValue: settings.logLevel)!
-        var logger = Logger(label: "gridsync") { label in
+        let json = settings.logFormat == "json"
+        var logger = Logger(label: "gridsync") { label -> any LogHandler in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -63,11 +78,12 @@ struct DaemonCommand: AsyncParsableCommand {
             nodeConfig.listen = (host, port)
         }
         nodeConfig.peers = settings.peers
+        if let m = settings.metrics { nodeConfig.metrics = try Self.parseAddress(m, "metrics") }
         let node = SyncNode(store: s, configuration: nodeConfig, logger: logger)
         do {
             try node.start()
         } catch {
-            throw GridSyncError(.io, "cannot listen on \(settings.listen): \(error); is another daemon running? pick another port with --listen")
+            throw GridSyncError(.io, "cannot listen on \(settings.listen)\(settings.metrics.map { " or \($0)" } ?? ""): \(error); is another daemon running? pick other ports with --listen and --metrics")
         }
         logger.info("node \(s.node.id.short) (\(s.node.name)) serving \(s.path)")
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

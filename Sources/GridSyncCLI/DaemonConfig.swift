@@ -9,15 +9,19 @@ import TOMLKit
 /// listen = "0.0.0.0:7420"                   # default "127.0.0.1:7420"; "none" to only dial
 /// peers = ["192.0.2.10:7420"]               # default []
 /// log_level = "info"                        # trace debug info notice warning error
+/// log_format = "text"                       # or "json": one JSON object per line
+/// metrics = "127.0.0.1:9420"                # default: no metrics endpoint
 /// ```
 struct DaemonConfig: Equatable {
     var store: String?
     var listen = "127.0.0.1:7420"
     var peers: [String] = []
     var logLevel = "info"
+    var logFormat = "text"
+    var metrics: String?
 
     static let maxFileBytes = 1 << 20
-    static let knownKeys: Set = ["store", "listen", "peers", "log_level"]
+    static let knownKeys: Set = ["store", "listen", "peers", "log_level", "log_format", "metrics"]
 
     /// Reads a config file; every problem is reported with the file name and the key.
     static func load(path: String) throws -> DaemonConfig {
@@ -51,6 +55,8 @@ struct DaemonConfig: Equatable {
         config.store = try string("store")
         if let v = try string("listen") { config.listen = v }
         if let v = try string("log_level") { config.logLevel = v }
+        if let v = try string("log_format") { config.logFormat = v }
+        config.metrics = try string("metrics")
         if let value = table["peers"] {
             guard let array = value.array else { throw GridSyncError(.invalidInput, "config file \(name): 'peers' must be an array of \"HOST:PORT\" strings") }
             config.peers = try array.map { item in

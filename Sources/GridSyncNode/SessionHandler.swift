@@ -21,6 +21,8 @@ final class SessionHandler: ChannelInboundHandler {
     /// Received batches waiting for the store, and whether a group is being applied.
     private var pendingApplies: [(batch: UInt64, changes: [[UInt8]])] = []
     private var applying = false
+    /// Who is on the other end, once HELLO said so.
+    private var peer: (id: NodeID, name: String)?
 
     init(node: SyncNode, peerKey: String, direction: String) {
         self.node = node
@@ -37,7 +39,7 @@ final class SessionHandler: ChannelInboundHandler {
         node.configuration.onEvent?(.connected(peer: peerKey))
         let bound = loopBound
         let loop = context.eventLoop
-        node.register(peerKey, loop: loop, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+        node.register(peerKey, loop: loop, identified: false, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
         timer = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             bound.value.perform(bound.value.machine.tick(nowMs: SyncNode.nowMs()))
         }
@@ -107,18 +109,24 @@ final class SessionHandler: ChannelInboundHandler {
                     node.logger.warning("node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this clock; one of the clocks is wrong")
                 }
             }
+            let started = ContinuousClock.now
             do {
-                let (r, vector) = try store.apply(encoded: group.flatMap(\.changes))
+                let all = group.flatMap(\.changes)
+                let (r, vector) = try store.apply(encoded: all)
+                node.metrics.applyDuration.record(ContinuousClock.now - started)
+                node.metrics.changesReceived.increment(by: Int64(all.count))
                 report(r)
                 outcomes = group.map { ($0.batch, .success(vector)) }
             } catch {
                 for (batch, changes) in group {
                     do {
                         let (r, vector) = try store.apply(encoded: changes)
+                        node.metrics.changesReceived.increment(by: Int64(changes.count))
                         report(r)
                         outcomes.append((batch, .success(vector)))
                     } catch {
                         let wire = WireError.from(error)
+                        node.metrics.changesRefused.increment()
                         node.logger.warning("refused a batch from \(peerKey): \(wire.message)")
                         node.recordPeer(peerKey, direction: direction) { $0.error = wire.message }
                         outcomes.append((batch, .failure(wire)))
@@ -157,6 +165,9 @@ final class SessionHandler: ChannelInboundHandler {
         for action in actions {
             switch action {
             case .send(let message):
+                if case .changes(let batch) = message, !batch.changes.isEmpty {
+                    node.metrics.changesSent.increment(by: Int64(batch.changes.count))
+                }
                 context.writeAndFlush(wrapOutboundOut(message), promise: nil)
             case .fetch(let vector, let maxChanges, let maxBytes):
                 node.onStoreQueue { store in
@@ -173,8 +184,11 @@ final class SessionHandler: ChannelInboundHandler {
                     // Inbound peers are known by node ID, not by their ephemeral port.
                     node.unregister(peerKey)
                     peerKey = "in:" + hello.node.text
-                    node.register(peerKey, loop: loop, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+                    node.register(peerKey, loop: loop, identified: true, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+                } else {
+                    node.markIdentified(peerKey)
                 }
+                peer = (hello.node, hello.name)
                 node.logger.info("connected to \(hello.node.short) (\(hello.name)) via \(peerKey)")
                 node.recordPeer(peerKey, direction: direction) {
                     $0.nodeID = hello.node.text
@@ -184,6 +198,7 @@ final class SessionHandler: ChannelInboundHandler {
                     $0.clearError = true
                 }
             case .caughtUp:
+                if let peer { node.metrics.peerSynced(peer.id, name: peer.name, atMs: SyncNode.nowMs()) }
                 let peerVector = machine.peerHolds
                 node.recordPeer(peerKey, direction: direction) {
                     $0.syncedNow = true
@@ -203,6 +218,7 @@ final class SessionHandler: ChannelInboundHandler {
             }
         }
         if machine.isPeerUpToDate {
+            if let peer { node.metrics.peerSynced(peer.id, name: peer.name, atMs: SyncNode.nowMs()) }
             let peerVector = machine.peerHolds
             node.recordPeerThrottled(peerKey, direction: direction, vector: peerVector)
         }

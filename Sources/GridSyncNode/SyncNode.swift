@@ -5,6 +5,7 @@ import GridSyncWire
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// A running node: a listener, a dialer per configured peer, one ``SessionHandler`` per
@@ -16,6 +17,8 @@ public final class SyncNode: Sendable {
     public struct Configuration: Sendable {
         /// Where to listen, or nil to only dial.
         public var listen: (host: String, port: Int)?
+        /// Where to serve Prometheus metrics over HTTP (`/metrics`), or nil for nowhere.
+        public var metrics: (host: String, port: Int)?
         /// Peers to dial, as `host:port`.
         public var peers: [String] = []
         public var sync = SyncStateMachine.Configuration()
@@ -40,6 +43,8 @@ public final class SyncNode: Sendable {
     public static let storeCacheMiB = 16
 
     public let store: Store
+    /// What the metrics endpoint shows; kept up to date whether or not it is served.
+    public let metrics = NodeMetrics()
     let configuration: Configuration
     let logger: Logger
     private let group: MultiThreadedEventLoopGroup
@@ -47,6 +52,8 @@ public final class SyncNode: Sendable {
 
     private struct Session {
         var loop: any EventLoop
+        /// HELLO exchanged: the session counts as a connected peer.
+        var identified: Bool
         var notify: @Sendable () -> Void
         var shutdown: @Sendable () -> Void
     }
@@ -54,6 +61,7 @@ public final class SyncNode: Sendable {
     private struct State {
         var sessions: [String: Session] = [:]
         var listener: (any Channel)?
+        var metricsListener: (any Channel)?
         var stopped = false
         var lastPosition: Int64 = 0
         var lastPeerWrite: [String: UInt64] = [:]
@@ -123,17 +131,53 @@ public final class SyncNode: Sendable {
             }
         }
         state.withLockedValue { $0.poller = poller }
+        if let address = configuration.metrics {
+            let channel = try ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { [self] channel in
+                    channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
+                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler { loop in self.renderMetrics(on: loop) })
+                    }
+                }
+                .bind(host: address.host, port: address.port).wait()
+            state.withLockedValue { $0.metricsListener = channel }
+            logger.info("metrics on http://\(address.host):\(channel.localAddress?.port ?? address.port)/metrics")
+        }
         return bound
+    }
+
+    /// The address the metrics endpoint is bound to, once started with ``Configuration/metrics``.
+    public var metricsAddress: SocketAddress? {
+        state.withLockedValue { $0.metricsListener?.localAddress }
+    }
+
+    /// Brings the gauges that mirror the store and the sessions up to date, then renders every
+    /// family. The store is read on the store queue, like every other store access.
+    func renderMetrics(on loop: any EventLoop) -> EventLoopFuture<[UInt8]> {
+        let promise = loop.makePromise(of: [UInt8].self)
+        let metrics = metrics
+        let connected = state.withLockedValue { $0.sessions.values.filter(\.identified).count }
+        metrics.peersConnected.set(to: Double(connected))
+        metrics.countTraffic(trafficTotals)
+        onStoreQueue { store in
+            let counts = try store.counts()
+            metrics.openConflicts.set(to: Double(counts.conflicts))
+            metrics.quarantined.set(to: Double(counts.quarantined))
+            promise.succeed(metrics.render())
+        } failed: { error in
+            promise.fail(error)
+        }
+        return promise.futureResult
     }
 
     /// Tells every peer the node is stopping, closes every connection and the listener.
     public func stop() {
-        let (sessions, listener) = state.withLockedValue { s -> ([Session], (any Channel)?) in
+        let (sessions, listeners) = state.withLockedValue { s -> ([Session], [any Channel]) in
             s.stopped = true
             s.poller?.cancel()
-            return (Array(s.sessions.values), s.listener)
+            return (Array(s.sessions.values), [s.listener, s.metricsListener].compactMap { $0 })
         }
-        try? listener?.close().wait()
+        for listener in listeners { try? listener.close().wait() }
         // Each session sends ERROR "shutting down" and closes.
         for session in sessions { session.loop.execute(session.shutdown) }
         Thread.sleep(forTimeInterval: 0.2)
@@ -193,8 +237,13 @@ public final class SyncNode: Sendable {
 
     // MARK: For sessions
 
-    func register(_ key: String, loop: any EventLoop, notify: @escaping @Sendable () -> Void, shutdown: @escaping @Sendable () -> Void) {
-        state.withLockedValue { $0.sessions[key] = Session(loop: loop, notify: notify, shutdown: shutdown) }
+    func register(_ key: String, loop: any EventLoop, identified: Bool, notify: @escaping @Sendable () -> Void, shutdown: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.sessions[key] = Session(loop: loop, identified: identified, notify: notify, shutdown: shutdown) }
+    }
+
+    /// The session under `key` has exchanged HELLO.
+    func markIdentified(_ key: String) {
+        state.withLockedValue { $0.sessions[key]?.identified = true }
     }
 
     func unregister(_ key: String) {

@@ -155,6 +155,23 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v3-quarantine") { db in
+            try db.execute(sql: """
+                -- Changes refused on receipt (bad signature, outside their origin's scope, from a
+                -- revoked node...), kept as received for a person to inspect. Never materialised.
+                CREATE TABLE quarantine (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    origin TEXT NOT NULL,             -- the origin the change claims ('' if unreadable)
+                    seq INTEGER,                      -- the seq it claims, if readable
+                    change_hash BLOB NOT NULL UNIQUE, -- SHA-256 of the bytes: a resent change is kept once
+                    reason TEXT NOT NULL,             -- a stable code, e.g. 'out_of_scope'
+                    detail TEXT NOT NULL,             -- plain words; never a record's values
+                    from_peer TEXT NOT NULL,          -- the peer or bundle it came from
+                    received_at TEXT NOT NULL,
+                    change BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -154,12 +154,13 @@ extension Store {
     }
 
     /// Counts for `gridsync status`.
-    public func counts() throws -> (changes: Int, requests: Int, services: Int, conflicts: Int) {
+    public func counts() throws -> (changes: Int, requests: Int, services: Int, conflicts: Int, quarantined: Int) {
         try read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM requests WHERE deleted = 0") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM services WHERE deleted = 0") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM open_conflicts") ?? 0)
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM open_conflicts") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") ?? 0)
         }
     }
 }

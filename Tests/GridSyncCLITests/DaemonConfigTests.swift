@@ -1,5 +1,6 @@
 import Foundation
 import GridSyncCore
+import Logging
 import Testing
 
 @testable import GridSyncCLI
@@ -16,8 +17,26 @@ import Testing
             listen = "none"
             peers = ["10.0.0.1:7420", "h:1"]
             log_level = "debug"
+            log_format = "json"
+            metrics = "127.0.0.1:9420"
             """, name: "x")
-        #expect(c == DaemonConfig(store: "/tmp/s.db", listen: "none", peers: ["10.0.0.1:7420", "h:1"], logLevel: "debug"))
+        #expect(c == DaemonConfig(store: "/tmp/s.db", listen: "none", peers: ["10.0.0.1:7420", "h:1"], logLevel: "debug", logFormat: "json", metrics: "127.0.0.1:9420"))
+    }
+
+    @Test func jsonLogLinesEscapeWhatJSONNeedsAndKeepChinese() throws {
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let lines = Lines()
+        var handler = JSONLogHandler(label: "gridsync") { lines.all.append($0) }
+        handler.metadata["peer"] = "一号楼"
+        let logger = Logger(label: "gridsync") { _ in handler }
+        logger.warning("bad \"quote\" \\ tab\t\u{01} 中心\nnext", metadata: ["msg": "ignored", "code": "7"])
+        #expect(lines.all.count == 1)
+        let line = try #require(lines.all.first)
+        #expect(line.hasSuffix("}\n") && !line.dropLast().contains("\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["msg"] == "bad \"quote\" \\ tab\t\u{01} 中心\nnext")
+        #expect(object["level"] == "warning" && object["label"] == "gridsync" && object["peer"] == "一号楼" && object["code"] == "7")
+        #expect(line.contains("中心"))
     }
 
     @Test func shippedExamplesParse() throws {
