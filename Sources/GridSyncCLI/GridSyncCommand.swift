@@ -17,7 +17,7 @@ public struct GridSyncCommand: ParsableCommand {
             """,
         subcommands: [
             InitCommand.self, IDCommand.self, RequestCommand.self, ServiceCommand.self, ConflictsCommand.self,
-            BundleCommand.self, ReportCommand.self, DaemonCommand.self, PeersCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self,
+            BundleCommand.self, ReportCommand.self, DaemonCommand.self, DemoCommand.self, PeersCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self,
         ])
 
     public init() {}
