@@ -48,6 +48,8 @@ struct BundleImport: ParsableCommand {
         var already_present: Int
         var ops: Int
         var open_conflicts: Int
+        /// Changes refused and kept in quarantine (`gridsync quarantine list`).
+        var quarantined: Int
         var skewed_origins: [String: UInt64]
     }
 
@@ -57,13 +59,23 @@ struct BundleImport: ParsableCommand {
         let conflicts = try s.counts().conflicts
         let result = Result(
             changes_in_bundle: r.changesInBundle, new_changes: r.apply.applied, already_present: r.apply.duplicates,
-            ops: r.apply.ops, open_conflicts: conflicts,
+            ops: r.apply.ops, open_conflicts: conflicts, quarantined: r.apply.quarantined.count,
             skewed_origins: Dictionary(uniqueKeysWithValues: r.apply.skewedOrigins.map { ($0.key.text, $0.value) }))
         for (origin, ahead) in r.apply.skewedOrigins {
             Output.warn("warning: node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this machine's clock; one of the two clocks is wrong — fix it")
         }
-        if output.json { return try Output.json(result) }
-        Output.line("Imported \(file): \(r.changesInBundle) changes in bundle, \(r.apply.applied) new, \(r.apply.duplicates) already here (\(r.apply.ops) field ops applied).")
-        if conflicts > 0 { Output.line("\(conflicts) open conflicts — see `gridsync conflicts list`.") }
+        if output.json {
+            try Output.json(result)
+        } else {
+            Output.line("Imported \(file): \(r.changesInBundle) changes in bundle, \(r.apply.applied) new, \(r.apply.duplicates) already here (\(r.apply.ops) field ops applied).")
+            if conflicts > 0 { Output.line("\(conflicts) open conflicts — see `gridsync conflicts list`.") }
+        }
+        // Refused changes were kept aside and the rest applied; say so with the "refused" exit
+        // code, so a script notices.
+        if !r.apply.quarantined.isEmpty {
+            let reasons = Dictionary(grouping: r.apply.quarantined, by: \.reason)
+                .map { "\($0.value.count) \($0.key.rawValue)" }.sorted().joined(separator: ", ")
+            throw GridSyncError(.notPermitted, "\(r.apply.quarantined.count) changes of the bundle were refused and quarantined (\(reasons)); nothing in them was applied, the rest was — `gridsync quarantine list` says why")
+        }
     }
 }

@@ -111,6 +111,15 @@ final class Demo: @unchecked Sendable {
         try gs("init", "--db", b1, "--name", "一号楼", "--role", "building", "--grid", "1", "--building", "1")
         try gs("init", "--db", b2, "--name", "二号楼", "--role", "building", "--grid", "1", "--building", "2")
 
+        say("服务中心把两台笔记本登记进社区名册", "The centre enrols both laptops in the community's roster; each laptop joins the community.")
+        let centreID = try identity(centre)
+        for (store, name, building) in [(b1, "一号楼", "1"), (b2, "二号楼", "2")] {
+            let member = try identity(store)
+            try gs("roster", "add", "--db", centre, member.node, "--name", name, "--role", "building", "--grid", "1", "--building", building)
+            try gs("join", "--db", store, "--community", centreID.community, "--centre-id", centreID.node)
+        }
+        try gs("roster", "list", "--db", centre)
+
         say("服务中心登记服务清单", "The centre lists the services on offer (服务清单).")
         let meals = try gs("service", "add", "--db", centre, "--name", "长者食堂送餐", "--provider", "社区长者食堂", "--kind", "centre",
                            "--category", "居家养老", "--grid", "", "--description", "午餐送餐上门，每餐12元")
@@ -339,6 +348,14 @@ final class Demo: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.2)
         }
         throw Failure(description: "the stores did not converge within 30 s")
+    }
+
+    /// A store's node ID and community ID, from `gridsync id --json`.
+    private func identity(_ store: String) throws -> (node: String, community: String) {
+        let json = try gs(quiet: true, "id", "--db", store, "--json")
+        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        guard let node = object["node_id"] as? String else { throw Failure(description: "`gridsync id` on \(store) printed no node ID") }
+        return (node, object["community_id"] as? String ?? "")
     }
 
     private func requestID(titled title: String, in store: String) throws -> String {

@@ -16,7 +16,7 @@ public struct GridSyncCommand: ParsableCommand {
             The store is --db PATH, or $GRIDSYNC_DB, or ~/.local/share/gridsync/gridsync.db.
             """,
         subcommands: [
-            InitCommand.self, IDCommand.self, RequestCommand.self, ServiceCommand.self, ConflictsCommand.self,
+            InitCommand.self, IDCommand.self, JoinCommand.self, RosterCommand.self, QuarantineCommand.self, RequestCommand.self, ServiceCommand.self, ConflictsCommand.self,
             BundleCommand.self, ReportCommand.self, DaemonCommand.self, DemoCommand.self, PeersCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self,
         ])
 

@@ -34,39 +34,67 @@ struct InitCommand: ParsableCommand {
         let s = try Store.create(
             path: store.path, name: name.trimmingCharacters(in: .whitespaces), role: role,
             grid: role == .centre ? nil : grid, building: role == .building ? building : nil)
+        let community = try s.community()
         if output.json {
-            try Output.json(IDCommand.Identity(s.node))
+            try Output.json(IDCommand.Identity(s.node, community))
         } else {
             Output.line("Created store \(s.path) for \(role.label) node \(s.node.name).")
             Output.line("Node ID: \(s.node.id.text)")
+            if let community {
+                Output.line("Community ID (社区编号): \(community.id.text)")
+                Output.line("Give it to each laptop with the centre's address; enrol each laptop's node ID with `gridsync roster add`.")
+            } else {
+                Output.line("Next: give this node ID to the centre (it runs `gridsync roster add`), then `gridsync join`.")
+            }
         }
     }
 }
 
 struct IDCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "id", abstract: "Print this node's ID.")
+    static let configuration = CommandConfiguration(commandName: "id", abstract: "Print this node's ID and its community's ID (--json: node_id, community_id, …).")
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
     struct Identity: Encodable {
         var node_id: String
+        /// nil (JSON null) until the node founds (centre) or joins a community.
+        var community_id: String?
+        var centre_id: String?
         var name: String
         var role: String
         var grid: String?
         var building: String?
 
-        init(_ n: LocalNode) {
+        init(_ n: LocalNode, _ community: CommunityInfo?) {
             node_id = n.id.text
+            community_id = community?.id.text
+            centre_id = community?.centre.text
             name = n.name
             role = n.role.rawValue
             grid = n.grid
             building = n.building
         }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(node_id, forKey: .node_id)
+            try c.encode(community_id, forKey: .community_id)
+            try c.encode(centre_id, forKey: .centre_id)
+            try c.encode(name, forKey: .name)
+            try c.encode(role, forKey: .role)
+            try c.encode(grid, forKey: .grid)
+            try c.encode(building, forKey: .building)
+        }
+
+        enum CodingKeys: String, CodingKey { case node_id, community_id, centre_id, name, role, grid, building }
     }
 
     func run() throws {
         let s = try store.open()
-        if output.json { try Output.json(Identity(s.node)) } else { Output.line(s.node.id.text) }
+        let community = try s.community()
+        if output.json { return try Output.json(Identity(s.node, community)) }
+        Output.line(s.node.id.text)
+        Output.line(community.map { "community \($0.id.text)" } ?? "community: none yet (`gridsync join`)")
     }
 }

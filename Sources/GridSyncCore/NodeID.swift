@@ -57,6 +57,16 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
         return out
     }
 
+    /// The record ID of this node's entry in the roster collection (record IDs are unique
+    /// across collections, and the `nodes` profile already uses ``text``).
+    public var rosterRecord: String { "member-" + text.filter { $0 != "-" } }
+
+    /// The node whose roster entry is `record`, if it is one.
+    public init?(rosterRecord record: String) {
+        guard record.hasPrefix("member-"), let id = try? NodeID(text: String(record.dropFirst(7))) else { return nil }
+        self = id
+    }
+
     /// The first group of the text form: enough to tell nodes of one community apart in a table.
     public var short: String { String(text.prefix(7)) }
 

@@ -57,7 +57,14 @@ public enum Schema {
     public static let nodes = CollectionSchema(
         name: "nodes", table: "nodes", fields: ["name", "role", "grid", "building"])
 
-    public static let all: [CollectionSchema] = [requests, services, notes, categories, nodes]
+    /// The community's roster: which nodes belong, with what role and scope, and which were
+    /// revoked (`status` "revoked", `revoked_at` the centre's clock in Unix ms). Record ID: the
+    /// node ID's text form. Only the centre writes it; every node checks received changes
+    /// against it.
+    public static let roster = CollectionSchema(
+        name: "roster", table: "roster", fields: ["name", "role", "grid", "building", "status", "revoked_at"])
+
+    public static let all: [CollectionSchema] = [requests, services, notes, categories, nodes, roster]
 
     public static func collection(named name: String) -> CollectionSchema? {
         all.first { $0.name == name }

@@ -182,7 +182,7 @@ extension Store {
     /// Imports a bundle in one transaction: either every change in it applies, or none does.
     public func importBundle(at path: String) throws -> ImportReport {
         let reader = try ChangeBundle.Reader(path: path)
-        let report = try applyInOneTransaction { apply in
+        let report = try applyInOneTransaction(source: "bundle " + (path as NSString).lastPathComponent) { apply in
             var start = 0
             while start < reader.count {
                 let end = min(start + Store.importBatch, reader.count)
@@ -249,12 +249,12 @@ extension Store {
     }
 
     /// Applies encoded changes from a peer in one transaction and returns what happened and the
-    /// store's vector afterwards.
-    public func apply(encoded changes: [[UInt8]]) throws -> (report: ApplyReport, vector: VersionVector) {
+    /// store's vector afterwards. `source` names the peer in the quarantine.
+    public func apply(encoded changes: [[UInt8]], from source: String = "peer") throws -> (report: ApplyReport, vector: VersionVector) {
         // An empty batch (a peer saying "that was all") needs no write transaction.
         guard !changes.isEmpty else { return (ApplyReport(), try vector()) }
         var vector = VersionVector()
-        let report = try applyInOneTransaction { apply in
+        let report = try applyInOneTransaction(source: source) { apply in
             try apply(changes.map { .encoded($0) })
         } after: { db in
             vector = try OriginTable.load(db).vector

@@ -38,16 +38,50 @@ struct ChangeApplier {
     }
 
     /// Applies `batch` in order. The caller owns the transaction. `trusted` skips signature
-    /// verification for a change this node has just signed itself.
-    mutating func apply(_ batch: [Input], _ db: Database, trusted: Bool = false) throws -> ApplyReport {
+    /// verification and authorisation for a change this node has just signed itself.
+    ///
+    /// A change that is badly signed, chained wrongly, or refused by the community's
+    /// ``Authorizer`` is not applied: it goes to the `quarantine` table (marked as coming from
+    /// `source`) with every later change of its origin in the batch, and the rest of the batch
+    /// applies. Malformed bytes, forks, gaps that no quarantined change explains, and missing
+    /// predecessors still refuse the whole batch.
+    mutating func apply(_ batch: [Input], _ db: Database, trusted: Bool = false, source: String = "local") throws -> ApplyReport {
         var report = ApplyReport()
         report.received = batch.count
         var accepted: [(SignedChange, Int64)] = []
         accepted.reserveCapacity(batch.count)
-        var lastOfRun: [Int64: Int] = [:]
+        var runs: [Int64: [Int]] = [:]
         var batchHashes: [OpRef: [UInt8]] = [:]
+        var authorizer = trusted ? nil : try Authorizer.load(db)
+        let quarantineInUse = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM quarantine)") ?? false
+        /// Origins with a quarantined change in this batch, and its seq.
+        var blocked: [NodeID: UInt64] = [:]
+        /// Each touched origin's state before this batch.
+        var before: [Int64: (seq: UInt64, hash: [UInt8])] = [:]
 
-        // 1. Continuity, chain and causality, before writing anything but new origin rows.
+        func isQuarantined(_ origin: NodeID, _ seq: UInt64) throws -> Bool {
+            if let from = blocked[origin], seq >= from { return true }
+            guard quarantineInUse else { return false }
+            return try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM quarantine WHERE origin = ? AND seq = ?)"),
+                arguments: [origin.text, Int64(seq)]) ?? false
+        }
+        func quarantine(_ sc: SignedChange, _ reason: QuarantineReason, _ detail: String) throws {
+            let ch = sc.change
+            if blocked[ch.origin] == nil { blocked[ch.origin] = ch.seq }
+            report.quarantined.append(QuarantinedChange(origin: ch.origin, seq: ch.seq, reason: reason, detail: detail))
+            try db.cachedStatement(sql: """
+                INSERT INTO quarantine (origin, seq, change_hash, reason, detail, from_peer, received_at, change)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (change_hash) DO UPDATE SET reason = excluded.reason, detail = excluded.detail
+                """).execute(arguments: [
+                    ch.origin.text, Int64(ch.seq), sc.hash.blob, reason.rawValue, detail, source, Timestamp.iso(wallMs),
+                    (sc.body + sc.signature).blob,
+                ])
+        }
+
+        // 1. Continuity, chain, causality and authorisation, before writing anything but new
+        // origin rows and quarantine rows.
         for (index, input) in batch.enumerated() {
             let sc: SignedChange
             do {
@@ -70,6 +104,10 @@ struct ChangeApplier {
                 throw GridSyncError(error.code, "change \(index + 1) of the batch: \(error.message)")
             }
             let ch = sc.change
+            if blocked[ch.origin] != nil {
+                try quarantine(sc, .followsQuarantined, "an earlier change of node \(ch.origin.short) is quarantined")
+                continue
+            }
             let known = origins.maxSeq(ch.origin)
             if ch.seq <= known {
                 try checkDuplicate(ch.origin, ch.seq, sc.hash, batchHashes, db)
@@ -77,29 +115,82 @@ struct ChangeApplier {
                 continue
             }
             guard ch.seq == known + 1 else {
+                if try isQuarantined(ch.origin, known + 1) {
+                    try quarantine(sc, .followsQuarantined, "change \(known + 1) of node \(ch.origin.short) is quarantined")
+                    continue
+                }
                 throw GridSyncError(.seqGap, "changes of node \(ch.origin.short) jump from seq \(known) to \(ch.seq); the changes in between are missing — export again with --since set to this store's `gridsync vector`")
             }
             let idx = try origins.index(of: ch.origin, db)
             guard ch.prevHash == origins.states[idx]!.lastHash else {
-                throw GridSyncError(.brokenChain, "change \(ch.seq) of node \(ch.origin.short) does not link to the hash of change \(ch.seq - 1); it was altered or belongs to another history")
+                try quarantine(sc, .brokenChain, "change \(ch.seq) of node \(ch.origin.short) does not link to the hash of change \(ch.seq - 1); it was altered or belongs to another history")
+                continue
             }
+            var missing: OpRef?
             for op in ch.ops {
                 for p in op.pred where origins.maxSeq(p.origin) < p.seq {
-                    throw GridSyncError(.causalGap, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which this store does not have; import the earlier changes first")
+                    missing = p
+                    break
+                }
+                if missing != nil { break }
+            }
+            if let p = missing {
+                if try isQuarantined(p.origin, p.seq) {
+                    try quarantine(sc, .dependsOnQuarantined, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which is quarantined")
+                    continue
+                }
+                throw GridSyncError(.causalGap, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which this store does not have; import the earlier changes first")
+            }
+            if authorizer != nil {
+                // Roster changes are verified at once: later changes of the batch are judged by them.
+                if Authorizer.touchesRoster(ch), !sc.verifySignature() {
+                    try quarantine(sc, .badSignature, "change \(ch.seq) of node \(ch.origin.short) has a signature that does not verify; the data was altered after it was signed")
+                    continue
+                }
+                if let (reason, detail) = try authorizer!.check(ch, db) {
+                    try quarantine(sc, reason, detail)
+                    continue
                 }
             }
+            if Authorizer.touchesRoster(ch) { report.rosterChanged = true }
+            if before[idx] == nil { before[idx] = (known, origins.states[idx]!.lastHash) }
             origins.advance(idx, seq: ch.seq, hash: sc.hash)
             batchHashes[OpRef(origin: ch.origin, seq: ch.seq)] = sc.hash
-            lastOfRun[idx] = accepted.count
+            runs[idx, default: []].append(accepted.count)
             accepted.append((sc, idx))
         }
         if !trusted {
-            for (_, i) in lastOfRun {
-                let sc = accepted[i].0
-                guard sc.verifySignature() else {
-                    throw GridSyncError(.badSignature, "change \(sc.change.seq) of node \(sc.change.origin.short) has a signature that does not verify; the data was altered after it was signed")
+            // The last change of each origin's run commits to the whole run through the hash
+            // chain, so one verification covers it. If it fails, each change of the run is
+            // checked to find the first altered one; it and the rest of the run are quarantined.
+            var dropped = Set<Int>()
+            for (idx, run) in runs.sorted(by: { $0.key < $1.key }) where !accepted[run.last!].0.verifySignature() {
+                let firstBad = run.firstIndex { !accepted[$0].0.verifySignature() } ?? run.count - 1
+                for (k, i) in run[firstBad...].enumerated() {
+                    let sc = accepted[i].0
+                    if k == 0 {
+                        try quarantine(sc, .badSignature, "change \(sc.change.seq) of node \(sc.change.origin.short) has a signature that does not verify; the data was altered after it was signed")
+                    } else {
+                        try quarantine(sc, .followsQuarantined, "an earlier change of node \(sc.change.origin.short) is quarantined")
+                    }
+                    dropped.insert(i)
+                }
+                if firstBad == 0 {
+                    origins.advance(idx, seq: before[idx]!.seq, hash: before[idx]!.hash)
+                } else {
+                    let good = accepted[run[firstBad - 1]].0
+                    origins.advance(idx, seq: good.change.seq, hash: good.hash)
                 }
             }
+            if !dropped.isEmpty {
+                accepted = accepted.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+            }
+        }
+        report.quarantined.sort { ($0.origin, $0.seq) < ($1.origin, $1.seq) }
+        if quarantineInUse {
+            // A change accepted now (resent after the roster changed) leaves the quarantine.
+            let release = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE change_hash = ?")
+            for (sc, _) in accepted { try release.execute(arguments: [sc.hash.blob]) }
         }
         for (sc, _) in accepted {
             if case .skewed(let ahead) = clock.observe(sc.change.hlc, wallMs: wallMs) {

@@ -172,6 +172,22 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v4-community-roster") { db in
+            try db.execute(sql: """
+                -- The community this node belongs to: its ID, the centre's node ID, and the address
+                -- `gridsync join` reached the centre at. NULL until `init --role centre` or `join`.
+                ALTER TABLE local_node ADD COLUMN community TEXT;
+                ALTER TABLE local_node ADD COLUMN centre TEXT;
+                ALTER TABLE local_node ADD COLUMN centre_address TEXT;
+
+                -- Current values of the centre-signed roster (see Schema.roster).
+                CREATE TABLE roster (
+                    id TEXT PRIMARY KEY,
+                    name TEXT, role TEXT, grid TEXT, building TEXT, status TEXT, revoked_at INTEGER,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                );
+                """)
+        }
         return m
     }
 }

@@ -60,7 +60,9 @@ public final class Store: Sendable {
         try KeyFile.write(key, to: keyPath)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration())
-            return try initialize(writer: pool, path: path, key: key, name: name, role: role, grid: grid, building: building, wallClock: wallClock)
+            return try initialize(
+                writer: pool, path: path, key: key, name: name, role: role, grid: grid, building: building,
+                foundCommunity: role == .centre, wallClock: wallClock)
         } catch {
             try? FileManager.default.removeItem(atPath: keyPath)
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -68,18 +70,22 @@ public final class Store: Sendable {
         }
     }
 
-    /// A store in memory, for tests.
+    /// A store in memory, for tests. Unlike ``create(path:name:role:grid:building:wallClock:)``
+    /// a centre founds a community only if `foundCommunity` says so: replication tests use
+    /// centres as replicas that accept each other's changes.
     public static func inMemory(
         name: String, role: NodeRole, grid: String? = nil, building: String? = nil, key: NodeKey = NodeKey(),
-        wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
+        foundCommunity: Bool = false, wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
     ) throws -> Store {
         let queue = try DatabaseQueue(configuration: configuration())
-        return try initialize(writer: queue, path: ":memory:", key: key, name: name, role: role, grid: grid, building: building, wallClock: wallClock)
+        return try initialize(
+            writer: queue, path: ":memory:", key: key, name: name, role: role, grid: grid, building: building,
+            foundCommunity: foundCommunity && role == .centre, wallClock: wallClock)
     }
 
     private static func initialize(
         writer: any DatabaseWriter, path: String, key: NodeKey, name: String, role: NodeRole,
-        grid: String?, building: String?, wallClock: @escaping @Sendable () -> UInt64
+        grid: String?, building: String?, foundCommunity: Bool, wallClock: @escaping @Sendable () -> UInt64
     ) throws -> Store {
         try Migrations.migrator.migrate(writer)
         let node = LocalNode(id: key.nodeID, name: name, role: role, grid: grid, building: building)
@@ -89,6 +95,7 @@ public final class Store: Sendable {
                 arguments: [node.id.text, name, role.rawValue, grid, building, Timestamp.iso(wallClock())])
         }
         let store = Store(path: path, writer: writer, key: key, node: node, wallClock: wallClock)
+        if foundCommunity { try store.foundCommunity() }
         try store.publishProfile()
         return store
     }
@@ -227,9 +234,24 @@ public final class Store: Sendable {
         guard signed.body.count <= Limits.maxChangeBytes else {
             throw GridSyncError(.tooLarge, "this write would make a change of \(signed.body.count) bytes, more than the \(Limits.maxChangeBytes) a change may hold; write less at once")
         }
-        _ = try applier.apply([.decoded(signed)], db, trusted: true)
+        var report = try applier.apply([.decoded(signed)], db, trusted: true)
+        if report.rosterChanged { try retryQuarantined(&applier, &report, db) }
         try saveClock(applier.clock, db)
         return signed
+    }
+
+    /// After a roster change: tries again the quarantined changes a roster change can make
+    /// acceptable. Released changes can release others (one that depended on them), so it
+    /// repeats while a pass releases any.
+    func retryQuarantined(_ applier: inout ChangeApplier, _ report: inout ApplyReport, _ db: Database) throws {
+        for _ in 0..<16 {
+            let retry = try QuarantineTable.retryable(db)
+            guard !retry.isEmpty else { return }
+            let r = try applier.apply(retry.map { .encoded($0) }, db, source: "retry")
+            report.applied += r.applied
+            report.ops += r.ops
+            if r.applied == 0 { return }
+        }
     }
 
     func loadClock(_ db: Database) throws -> HybridClock {
@@ -262,7 +284,12 @@ public final class Store: Sendable {
 
     /// Runs `feed`, which may hand any number of batches to the apply function it gets, all in
     /// one transaction: if anything throws, nothing is kept.
+    ///
+    /// `source` names where the changes came from (a peer, a bundle file) in the quarantine.
+    /// When an applied change touched the roster, quarantined changes that a roster change can
+    /// make acceptable are tried again in the same transaction.
     func applyInOneTransaction(
+        source: String = "local",
         _ feed: (_ apply: ([ChangeApplier.Input]) throws -> Void) throws -> Void,
         after: (Database) throws -> Void = { _ in }
     ) throws -> ApplyReport {
@@ -271,7 +298,8 @@ public final class Store: Sendable {
                 var report = ApplyReport()
                 try db.inTransaction(.immediate) {
                     var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wallClock())
-                    try feed { batch in report.merge(try applier.apply(batch, db)) }
+                    try feed { batch in report.merge(try applier.apply(batch, db, source: source)) }
+                    if report.rosterChanged { try retryQuarantined(&applier, &report, db) }
                     try saveClock(applier.clock, db)
                     try after(db)
                     return .commit

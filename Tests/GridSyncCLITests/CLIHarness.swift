@@ -66,3 +66,22 @@ struct CLI {
 
     func cleanup() { try? FileManager.default.removeItem(atPath: dir) }
 }
+
+extension CLI {
+    /// Enrols the node of store `member` (its `--db` arguments) in the community of the centre
+    /// `centre`, as a user would: `roster add` on the centre with the member's ID and scope,
+    /// then `join` on the member with the centre's community and node IDs.
+    func enrol(_ member: [String], in centre: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        func identity(_ db: [String]) throws -> [String: Any] {
+            let text = try ok(["id", "--json"] + db, sourceLocation: sourceLocation)
+            return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], sourceLocation: sourceLocation)
+        }
+        let m = try identity(member)
+        let c = try identity(centre)
+        var add = ["roster", "add", m["node_id"] as! String, "--name", m["name"] as! String, "--role", m["role"] as! String]
+        if let grid = m["grid"] as? String { add += ["--grid", grid] }
+        if let building = m["building"] as? String { add += ["--building", building] }
+        try ok(add + centre, sourceLocation: sourceLocation)
+        try ok(["join", "--community", c["community_id"] as! String, "--centre-id", c["node_id"] as! String] + member, sourceLocation: sourceLocation)
+    }
+}

@@ -72,6 +72,8 @@ import Testing
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
         try cli.ok(["init", "--name", "一号楼", "--role", "building", "--grid", "1", "--building", "1"] + a)
         try cli.ok(["init", "--name", "二号楼", "--role", "building", "--grid", "1", "--building", "2"] + b)
+        try cli.enrol(a, in: c)
+        try cli.enrol(b, in: c)
         let peer = ["--listen", "none", "--peer", "127.0.0.1:\(port)"]
 
         let centre = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
@@ -170,6 +172,7 @@ import Testing
         // Still serving: a real node syncs afterwards.
         let b = ["--db", cli.path("b.db")]
         try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + b)
+        try cli.enrol(b, in: c)
         let grid = try Daemon(cli: cli, args: b + ["--listen", "none", "--peer", "127.0.0.1:\(port)"], name: "b")
         defer { grid.stop() }
         #expect(Self.eventually(15) { (try? cli.run(["digest"] + c).out) == (try? cli.run(["digest"] + b).out) })
@@ -187,8 +190,10 @@ import GridSyncStore
         let port = DaemonEndToEndTests.freePort()
         let centrePath = cli.path("c.db")
         let laptop = ["--db", cli.path("l.db")]
-        // A centre holding 4,000 changes (40,000 field ops) from another node.
-        let centre = try Store.create(path: centrePath, name: "中心", role: .centre, grid: nil, building: nil)
+        // A server holding 4,000 changes (40,000 field ops) from another node. Neither store
+        // belongs to a community (grid and building nodes that never joined one), so both
+        // accept changes from any key: this test is about crashes, CommunityTests about trust.
+        let centre = try Store.create(path: centrePath, name: "网格", role: .grid, grid: "1", building: nil)
         let key = NodeKey()
         var prev = Change.zeroHash
         var changes: [SignedChange] = []
@@ -199,7 +204,7 @@ import GridSyncStore
             changes.append(c)
         }
         _ = try centre.apply(changes)
-        try cli.ok(["init", "--name", "电脑", "--role", "centre"] + laptop)
+        try cli.ok(["init", "--name", "电脑", "--role", "building", "--grid", "1", "--building", "1"] + laptop)
 
         let server = try DaemonEndToEndTests.Daemon(cli: cli, args: ["--db", centrePath, "--listen", "127.0.0.1:\(port)"], name: "c")
         defer { server.stop() }
@@ -232,7 +237,9 @@ import NIOCore
         defer { cli.cleanup() }
         let port = DaemonEndToEndTests.freePort()
         let c = ["--db", cli.path("c.db")]
-        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        // A grid node outside any community: it takes changes from any key, so the hand-made
+        // ones below are judged on continuity alone.
+        try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + c)
         let centre = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
         defer { centre.stop() }
         #expect(DaemonEndToEndTests.eventually(10) { centre.logText.contains("listening") })

@@ -15,6 +15,7 @@ import Testing
         let aID = try cli.ok(["init", "--name", "社区中心", "--role", "centre"] + a)
         #expect(aID.contains("Node ID:"))
         try cli.ok(["init", "--name", "三号楼", "--role", "building", "--grid", "1", "--building", "3"] + b)
+        try cli.enrol(b, in: a)
 
         let id = try cli.ok(["request", "add", "--resident", "张三", "--phone", "13800000000", "--category", "居家养老", "--title", "帮忙买菜", "--due", "2027-01-10"] + b)
         #expect(id.count == 32)
@@ -136,37 +137,48 @@ import Testing
         }
     }
 
-    @Test func tamperedBundleIsRefusedAndTheStoreIsUnchanged() throws {
+    @Test func aTamperedChangeIsQuarantinedAndTheRestOfTheBundleApplies() throws {
         let cli = CLI()
         defer { cli.cleanup() }
         let a = ["--db", cli.path("a.db")]
         let b = ["--db", cli.path("b.db")]
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + a)
         try cli.ok(["init", "--name", "网格一", "--role", "grid", "--grid", "1"] + b)
+        try cli.enrol(b, in: a)
         for i in 0..<3 {
             try cli.ok(["request", "add", "--grid", "1", "--building", "2", "--resident", "孙七", "--category", "助残", "--title", "轮椅\(i)"] + a)
         }
         let good = cli.path("good.gsb")
         try cli.ok(["bundle", "export", "--out", good] + a)
 
-        // A relay alters the second change and rewrites the checksum so the file looks intact.
+        // A relay alters the third change and rewrites the checksum so the file looks intact.
         let reader = try ChangeBundle.Reader(path: good)
         var entries = try reader.changes(0..<reader.count).map(\.encoded)
-        entries[1][40] ^= 1
+        #expect(entries.count == 5)   // profile, roster entry, three requests
+        entries[2][40] ^= 1
         let bad = cli.path("tampered.gsb")
         _ = try ChangeBundle.write(to: bad) { emit in for e in entries { try emit(e) } }
 
-        let before = try [cli.ok(["digest"] + b), cli.ok(["vector"] + b), cli.ok(["request", "list", "--json"] + b)]
         let r = try cli.run(["bundle", "import", bad] + b)
-        #expect(r.status == 4)
-        #expect(r.err.hasPrefix("gridsync: error:"))
-        #expect(r.err.contains("altered"))
-        #expect(!r.err.contains("孙七"))
-        let after = try [cli.ok(["digest"] + b), cli.ok(["vector"] + b), cli.ok(["request", "list", "--json"] + b)]
-        #expect(before == after)
+        #expect(r.status == 3)
+        #expect(r.err.hasPrefix("gridsync: error: 3 changes of the bundle were refused and quarantined (1 bad_signature, 1 broken_chain, 1 follows_quarantined)"))
+        #expect(!r.err.contains("孙七") && !r.err.contains("轮椅"))
+        // The two changes before the altered one applied; nothing after it did.
+        let centreID = try cli.ok(["id"] + a).split(separator: "\n")[0]
+        #expect(try cli.ok(["vector"] + b).contains("\(centreID):2"))
+        #expect(try cli.ok(["request", "list", "--json"] + b).filter { !$0.isWhitespace } == "[]")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["quarantine", "list", "--json"] + b).utf8)) as? [[String: Any]])
+        #expect(listed.compactMap { $0["reason"] as? String }.sorted() == ["bad_signature", "broken_chain", "follows_quarantined"])
+        #expect(listed.allSatisfy { $0["from"] as? String == "bundle tampered.gsb" && $0["origin_name"] as? String == "中心" })
+        let table = try cli.ok(["quarantine", "list"] + b)
+        #expect(table.contains("签名无效") && table.contains("3 条被隔离的变更"))
 
-        // The genuine bundle still imports.
-        #expect(try cli.ok(["bundle", "import", good] + b).contains("4 new"))
+        // The genuine bundle still imports; the genuine changes leave the quarantine, the
+        // altered one stays as evidence.
+        #expect(try cli.ok(["bundle", "import", good] + b).contains("3 new"))
+        let after = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["quarantine", "list", "--json"] + b).utf8)) as? [[String: Any]])
+        #expect(after.compactMap { $0["reason"] as? String } == ["bad_signature"])
+        #expect(try cli.ok(["request", "list", "--json"] + a) == cli.ok(["request", "list", "--json"] + b))
     }
 
     @Test func defaultStorePathAndIDJSON() throws {
@@ -177,7 +189,10 @@ import Testing
         let id = try #require(try json(try cli.ok(["id", "--json"])) as? [String: Any])
         let nodeID = try #require(id["node_id"] as? String)
         #expect(try NodeID(text: nodeID).text == nodeID)
+        // The centre's community ID is derived from its key, in both outputs.
+        let community = CommunityID(centre: try NodeID(text: nodeID)).text
+        #expect(id["community_id"] as? String == community && id["centre_id"] as? String == nodeID)
         let viaEnv = try cli.run(["id"], env: ["GRIDSYNC_DB": cli.dir + "/xdg/gridsync/gridsync.db"])
-        #expect(viaEnv.out.trimmingCharacters(in: .whitespacesAndNewlines) == nodeID)
+        #expect(viaEnv.out.split(separator: "\n").map(String.init) == [nodeID, "community \(community)"])
     }
 }

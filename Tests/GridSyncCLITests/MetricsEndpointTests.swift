@@ -59,6 +59,7 @@ import Testing
         let a = ["--db", cli.path("a.db")]
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
         try cli.ok(["init", "--name", "一号楼", "--role", "building", "--grid", "1", "--building", "1"] + a)
+        try cli.enrol(a, in: c)
         let buildingID = try cli.ok(["id"] + a).split(separator: "\n").first.map(String.init) ?? ""
 
         // Port 0: the kernel picks; the log line says which.

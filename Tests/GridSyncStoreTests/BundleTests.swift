@@ -36,6 +36,30 @@ import Testing
         #expect(try Snapshot(target) == before, sourceLocation: sourceLocation)
     }
 
+    /// Imports `entries` as a well-formed bundle and expects the changes from `firstBad` on to be
+    /// quarantined with `reason` (the first) and `follows_quarantined` (the rest), and everything
+    /// before them applied — as if the bundle had ended just before the bad change.
+    func expectQuarantined(
+        _ entries: [[UInt8]], firstBad: Int, _ reasons: QuarantineReason..., sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let path = dir.file("bad-\(UUID().uuidString).bundle")
+        try Fixture.writeBundle(entries, to: path)
+        let good = try Store.inMemory(name: "对照", role: .centre)
+        try good.apply(entries[..<firstBad].map { try SignedChange(encoded: $0) })
+        let report = try target.importBundle(at: path).apply
+        #expect(report.applied == firstBad, sourceLocation: sourceLocation)
+        #expect(report.quarantined.map(\.reason) == reasons + Array(repeating: .followsQuarantined, count: entries.count - firstBad - reasons.count), sourceLocation: sourceLocation)
+        #expect(try target.requests() == good.requests(), sourceLocation: sourceLocation)
+        #expect(try target.vector()[source.node.id] == UInt64(firstBad), sourceLocation: sourceLocation)
+        let listed = try target.quarantine()
+        #expect(listed.count == entries.count - firstBad, sourceLocation: sourceLocation)
+        #expect(listed.allSatisfy { $0.from == (path as NSString).lastPathComponent.prefixed("bundle ") }, sourceLocation: sourceLocation)
+        #expect(!listed.contains { $0.detail.contains("张三") }, sourceLocation: sourceLocation)
+        // Importing it again changes nothing and keeps each change once.
+        _ = try target.importBundle(at: path)
+        #expect(try target.quarantine().count == listed.count, sourceLocation: sourceLocation)
+    }
+
     @Test func exportImportRoundTripAndReimportChangesNothing() throws {
         let path = dir.file("all.bundle")
         let n = try source.exportBundle(to: path)
@@ -65,7 +89,8 @@ import Testing
         var body = Array(entries[i].dropLast(64))
         body[40] ^= 1  // inside the HLC: still decodes
         entries[i] = body + entries[i].suffix(64)
-        try expectRefused(entries, .brokenChain)
+        // Change i is altered: change i + 1 no longer links to it, and its own signature fails.
+        try expectQuarantined(entries, firstBad: i, .badSignature, .brokenChain)
     }
 
     @Test func alteredLastChangeFailsItsSignature() throws {
@@ -73,7 +98,7 @@ import Testing
         var last = entries.removeLast()
         last[40] ^= 1
         entries.append(last)
-        try expectRefused(entries, .badSignature)
+        try expectQuarantined(entries, firstBad: entries.count - 1, .badSignature)
     }
 
     @Test func forgedChangeWithValidChainButWrongKeyIsRefused() throws {
@@ -86,7 +111,7 @@ import Testing
         let impostor = key.sign(Change(origin: key.nodeID, seq: 1, hlc: forged.hlc, prevHash: Change.zeroHash, ops: forged.ops))
         entries[entries.count - 1] = body + impostor.signature
         #expect(forged.prevHash == prior.hash)
-        try expectRefused(entries, .badSignature)
+        try expectQuarantined(entries, firstBad: entries.count - 1, .badSignature)
     }
 
     @Test func gapInSeqIsRefused() throws {
@@ -150,4 +175,8 @@ import Testing
         let reader = try? ChangeBundle.Reader(data: Data(w.bytes + Array(repeating: 0, count: 32)))
         #expect(reader == nil)
     }
+}
+
+extension String {
+    func prefixed(_ p: String) -> String { p + self }
 }

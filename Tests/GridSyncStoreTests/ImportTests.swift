@@ -15,7 +15,8 @@ import Testing
     @Test func longDetailsAreSplitIntoChangesPeersAccept() throws {
         let dir = TempDir()
         let centre = try Store.create(path: dir.file("c.db"), name: "中心", role: .centre, grid: nil, building: nil)
-        let laptop = try Store.create(path: dir.file("l.db"), name: "电脑", role: .centre, grid: nil, building: nil)
+        // A laptop that has not joined a community accepts what it is given.
+        let laptop = try Store.create(path: dir.file("l.db"), name: "电脑", role: .building, grid: "1", building: "3")
         // 300 rows × 4,000 Chinese characters (12 KB) of detail: 3.6 MB, far over one change.
         let detail = String(repeating: "详", count: 4000)
         let (ids, problems) = try centre.importRequests(Self.rows(300, detail: detail), skipBad: false, name: { $0 })

@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import GridSyncCore
+
+/// The community this store belongs to.
+public struct CommunityInfo: Sendable, Equatable {
+    public var id: CommunityID
+    public var centre: NodeID
+    /// Where `gridsync join` reached the centre (nil on the centre itself).
+    public var centreAddress: String?
+}
+
+/// A roster entry as `gridsync roster list` shows it.
+public struct RosterEntry: Sendable, Codable, Equatable {
+    public var node_id: String
+    public var name: String?
+    public var role: String?
+    public var grid: String?
+    public var building: String?
+    /// "active" or "revoked".
+    public var status: String
+    /// When the centre revoked the node (ISO 8601 UTC), if it did.
+    public var revoked_at: String?
+}
+
+/// A quarantined change as `gridsync quarantine list` shows it.
+public struct QuarantineEntry: Sendable, Codable, Equatable {
+    public var origin: String
+    public var origin_name: String?
+    public var seq: Int64?
+    public var reason: String
+    public var detail: String
+    public var from: String
+    public var received_at: String
+}
+
+enum QuarantineTable {
+    /// The quarantined changes a roster change may make acceptable, in origin and seq order.
+    static func retryable(_ db: Database) throws -> [[UInt8]] {
+        let codes = QuarantineReason.allCases.filter(\.mayBeReleased).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try Data.fetchAll(db, sql: "SELECT change FROM quarantine WHERE reason IN (\(codes)) ORDER BY origin, seq").map { Array($0) }
+    }
+}
+
+extension Store {
+    // MARK: Community
+
+    /// The community this store belongs to, or nil before `init --role centre` or `join`.
+    public func community() throws -> CommunityInfo? {
+        try read { db in try Self.community(db) }
+    }
+
+    static func community(_ db: Database) throws -> CommunityInfo? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT community, centre, centre_address FROM local_node"),
+            let idText = row[0] as String?, let centreText = row[1] as String?
+        else { return nil }
+        return CommunityInfo(id: try CommunityID(text: idText), centre: try NodeID(text: centreText), centreAddress: row[2])
+    }
+
+    /// Makes this (centre) node the centre of a new community whose ID derives from its key.
+    func foundCommunity() throws {
+        precondition(node.role == .centre)
+        try writer.write { db in
+            try db.execute(sql: "UPDATE local_node SET community = ?, centre = ?", arguments: [CommunityID(centre: node.id).text, node.id.text])
+        }
+    }
+
+    /// Records that this node belongs to `community`, whose centre is `centre` (checked against
+    /// the community ID) reached at `address`. Refuses to switch an already joined store to
+    /// another community.
+    public func join(community: CommunityID, centre: NodeID, address: String?) throws {
+        guard node.role != .centre else {
+            throw GridSyncError(.invalidInput, "this node is a centre; it founded its own community and cannot join another")
+        }
+        guard community.isCentre(centre) else {
+            throw GridSyncError(.notPermitted, "node \(centre.short) is not the centre of community \(community.text): its key does not hash to that ID; check the community ID and the address")
+        }
+        if let existing = try self.community(), existing.id != community {
+            throw GridSyncError(.invalidInput, "this store already belongs to community \(existing.id.text); a node belongs to one community — use a new store for another")
+        }
+        do {
+            try writer.write { db in
+                try db.execute(
+                    sql: "UPDATE local_node SET community = ?, centre = ?, centre_address = ?",
+                    arguments: [community.text, centre.text, address])
+            }
+        } catch {
+            throw Store.wrap(error, path: path)
+        }
+    }
+
+    // MARK: Roster
+
+    private func requireCentre(_ what: String) throws {
+        guard node.role == .centre, try community()?.centre == node.id else {
+            throw GridSyncError(.notPermitted, "only the community centre \(what); run this on the centre's store")
+        }
+    }
+
+    /// Adds `member` to the roster with a role and scope, or updates it (a revoked node stays
+    /// revoked: enrol its replacement under a new key).
+    public func rosterAdd(_ member: NodeID, name: String, role: NodeRole, grid: String?, building: String?) throws {
+        try requireCentre("enrols nodes")
+        guard member != node.id else { throw GridSyncError(.invalidInput, "the centre is always a member of its own community; enrol the other nodes") }
+        guard role != .centre else { throw GridSyncError(.invalidInput, "--role must be grid or building; a community has one centre") }
+        guard grid?.isEmpty == false else { throw GridSyncError(.invalidInput, "--grid is required for grid and building nodes") }
+        if role == .building, building?.isEmpty != false { throw GridSyncError(.invalidInput, "--building is required for a building node") }
+        let name = try Validate.required(name, "--name")
+        _ = try Validate.place(grid, "--grid")
+        _ = try Validate.place(building, "--building")
+        if try roster().first(where: { $0.node_id == member.text })?.status == "revoked" {
+            throw GridSyncError(.notPermitted, "node \(member.short) was revoked and stays revoked; if the laptop was recovered, give it a new store (`gridsync init`) and enrol its new ID")
+        }
+        _ = try localWrite { _, change in
+            let id = member.rosterRecord
+            change.set(Schema.roster, id, "name", .text(name))
+            change.set(Schema.roster, id, "role", .text(role.rawValue))
+            change.set(Schema.roster, id, "grid", grid.map(FieldValue.text) ?? .null)
+            change.set(Schema.roster, id, "building", role == .building ? building.map(FieldValue.text) ?? .null : .null)
+            change.set(Schema.roster, id, "status", .text("active"))
+        }
+    }
+
+    /// Revokes `member`: from now on every node refuses changes it makes and connections from it.
+    public func rosterRevoke(_ member: NodeID) throws {
+        try requireCentre("revokes nodes")
+        guard try roster().contains(where: { $0.node_id == member.text }) else {
+            throw GridSyncError(.notFound, "node \(member.short) is not on the roster; `gridsync roster list` shows who is")
+        }
+        let now = wallClock()
+        _ = try localWrite { _, change in
+            change.set(Schema.roster, member.rosterRecord, "status", .text("revoked"))
+            change.set(Schema.roster, member.rosterRecord, "revoked_at", .int(Int64(now)))
+        }
+    }
+
+    /// The roster as this store holds it, by name.
+    public func roster() throws -> [RosterEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, role, grid, building, status, revoked_at FROM roster WHERE deleted = 0 ORDER BY name, id").compactMap { row in
+                guard let id = NodeID(rosterRecord: row[0]) else { return nil }
+                return RosterEntry(
+                    node_id: id.text, name: row[1], role: row[2], grid: row[3], building: row[4], status: row[5] ?? "active",
+                    revoked_at: (row[6] as Int64?).map { Timestamp.iso(UInt64(max(0, $0))) })
+            }
+        }
+    }
+
+    /// Whether `peer` may connect: the centre, or a roster member not revoked.
+    public func isActiveMember(_ peer: NodeID) throws -> Bool {
+        guard let c = try community() else { return false }
+        if peer == c.centre { return true }
+        return try roster().contains { $0.node_id == peer.text && $0.status != "revoked" && $0.role != nil }
+    }
+
+    // MARK: Quarantine
+
+    /// Quarantined changes, newest first.
+    public func quarantine() throws -> [QuarantineEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT q.origin, coalesce(r.name, n.name), q.seq, q.reason, q.detail, q.from_peer, q.received_at
+                FROM quarantine q LEFT JOIN roster r ON r.id = 'member-' || replace(q.origin, '-', '') LEFT JOIN nodes n ON n.id = q.origin
+                ORDER BY q.received_at DESC, q.origin, q.seq
+                """).map { row in
+                QuarantineEntry(origin: row[0], origin_name: row[1], seq: row[2], reason: row[3], detail: row[4], from: row[5], received_at: row[6])
+            }
+        }
+    }
+}
