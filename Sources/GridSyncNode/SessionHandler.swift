@@ -54,6 +54,11 @@ final class SessionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
+        if case .refused(let batch, let changes) = message {
+            let summary = changes.prefix(5).map { "\($0.origin.short)#\($0.seq) \($0.code)" }.joined(separator: ", ")
+            node.logger.warning("peer \(peerKey) refused \(changes.count) changes of batch \(batch) and quarantined them: \(summary)\(changes.count > 5 ? ", …" : "")")
+            node.recordPeer(peerKey, direction: direction) { $0.error = "peer quarantined \(changes.count) changes (`gridsync quarantine list` on the peer says why)" }
+        }
         if case .error(let e) = message, e.code != .shuttingDown {
             node.logger.warning("peer \(peerKey) closed the connection: \(e)")
             node.recordPeer(peerKey, direction: direction) { $0.error = "peer: \(e.message)" }
@@ -102,17 +107,34 @@ final class SessionHandler: ChannelInboundHandler {
         let peerKey = peerKey
         let direction = direction
         let node = node
+        let peerName = peer.map { "peer \($0.id.short) (\($0.name))" } ?? "peer \(peerKey)"
         node.onStoreQueue { store in
             var outcomes: [(UInt64, Result<VersionVector, WireError>)] = []
+            var refusals: [UInt64: [Message.Refusal]] = [:]
+            /// Which batch of the group each (origin, seq) came in.
+            func batchOf(_ q: QuarantinedChange) -> UInt64? {
+                for (batch, changes) in group {
+                    for c in changes {
+                        if let (origin, seq) = try? ChangeCodec.peekHeader(c), origin == q.origin, seq == q.seq { return batch }
+                    }
+                }
+                return nil
+            }
             func report(_ r: ApplyReport) {
                 for (origin, ahead) in r.skewedOrigins {
                     node.logger.warning("node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this clock; one of the clocks is wrong")
+                }
+                for q in r.quarantined {
+                    node.logger.warning("quarantined change \(q.seq) of node \(q.origin.short) from \(peerKey): \(q.reason.rawValue) — \(q.detail)")
+                    if let batch = batchOf(q) {
+                        refusals[batch, default: []].append(Message.Refusal(origin: q.origin, seq: q.seq, code: WireErrorCode(q.reason)))
+                    }
                 }
             }
             let started = ContinuousClock.now
             do {
                 let all = group.flatMap(\.changes)
-                let (r, vector) = try store.apply(encoded: all)
+                let (r, vector) = try store.apply(encoded: all, from: peerName)
                 node.metrics.applyDuration.record(ContinuousClock.now - started)
                 node.metrics.changesReceived.increment(by: Int64(all.count))
                 report(r)
@@ -120,7 +142,7 @@ final class SessionHandler: ChannelInboundHandler {
             } catch {
                 for (batch, changes) in group {
                     do {
-                        let (r, vector) = try store.apply(encoded: changes)
+                        let (r, vector) = try store.apply(encoded: changes, from: peerName)
                         node.metrics.changesReceived.increment(by: Int64(changes.count))
                         report(r)
                         outcomes.append((batch, .success(vector)))
@@ -138,10 +160,14 @@ final class SessionHandler: ChannelInboundHandler {
                 node.storeDidChange(except: peerKey)
             }
             let results = outcomes
+            let refused = refusals
             loop.execute {
                 let handler = bound.value
                 handler.applying = false
                 for (batch, outcome) in results {
+                    if let changes = refused[batch], case .success = outcome {
+                        handler.perform([.send(.refused(batch: batch, changes: changes))])
+                    }
                     switch outcome {
                     case .success(let vector): handler.perform(handler.machine.applied(batch: batch, vector: vector, nowMs: SyncNode.nowMs()))
                     case .failure(let wire): handler.perform(handler.machine.applyFailed(batch: batch, error: wire))
@@ -231,6 +257,21 @@ extension WireRole {
         case .centre: self = .centre
         case .grid: self = .grid
         case .building: self = .building
+        }
+    }
+}
+
+extension WireErrorCode {
+    /// The code a REFUSED message gives for a quarantine reason.
+    init(_ reason: QuarantineReason) {
+        switch reason {
+        case .notMember: self = .notMember
+        case .revoked: self = .revoked
+        case .outOfScope: self = .outOfScope
+        case .badSignature: self = .badSignature
+        case .brokenChain: self = .brokenChain
+        case .followsQuarantined: self = .followsQuarantined
+        case .dependsOnQuarantined: self = .dependsOnQuarantined
         }
     }
 }

@@ -19,6 +19,22 @@ public enum Message: Sendable, Equatable {
     case pong(UInt64)
     /// The sender closes the connection after this.
     case error(WireError)
+    /// Sent before the ACK of batch `batch`: these changes of it were refused and quarantined;
+    /// the rest applied. The connection stays open.
+    case refused(batch: UInt64, changes: [Refusal])
+
+    /// One refused change: its origin, its seq, and why (a ``WireErrorCode``).
+    public struct Refusal: Sendable, Equatable {
+        public var origin: NodeID
+        public var seq: UInt64
+        public var code: WireErrorCode
+
+        public init(origin: NodeID, seq: UInt64, code: WireErrorCode) {
+            self.origin = origin
+            self.seq = seq
+            self.code = code
+        }
+    }
 
     public struct Hello: Sendable, Equatable {
         public static let magic: UInt32 = 0x4753_5931  // "GSY1"
@@ -62,7 +78,7 @@ public enum Message: Sendable, Equatable {
     }
 
     public enum Kind: UInt8, Sendable, CaseIterable {
-        case hello = 1, vector = 2, changes = 3, ack = 4, ping = 5, pong = 6, error = 7
+        case hello = 1, vector = 2, changes = 3, ack = 4, ping = 5, pong = 6, error = 7, refused = 8
     }
 
     public var kind: Kind {
@@ -74,6 +90,7 @@ public enum Message: Sendable, Equatable {
         case .ping: .ping
         case .pong: .pong
         case .error: .error
+        case .refused: .refused
         }
     }
 }

@@ -55,6 +55,15 @@ public enum MessageCodec {
                 text = String(decoding: text.utf8.prefix(WireLimits.maxErrorMessageBytes - 3), as: UTF8.self)
             }
             w.writeString(text)
+        case .refused(let batch, let changes):
+            w.writeVarint(batch)
+            w.writeVarint(changes.count)
+            for c in changes {
+                w.write(contentsOf: c.origin.bytes)
+                w.writeVarint(c.seq)
+                w.write(UInt8(c.code.rawValue >> 8))
+                w.write(UInt8(c.code.rawValue & 0xff))
+            }
         }
         return w.bytes
     }
@@ -139,6 +148,20 @@ public enum MessageCodec {
             let text = try r.readString(maxBytes: WireLimits.maxErrorMessageBytes, "error message")
             let code = WireErrorCode(rawValue: UInt16(hi) << 8 | UInt16(lo)) ?? .protocolViolation
             message = .error(WireError(code, text))
+        case .refused:
+            let batch = try r.readVarint()
+            // Each entry takes at least 35 bytes: the count is checked against what is left.
+            let n = try r.readCount(max: min(WireLimits.maxChangesPerBatch, r.remaining / 35), "refused changes")
+            var changes: [Message.Refusal] = []
+            changes.reserveCapacity(n)
+            for _ in 0..<n {
+                let origin = NodeID(bytes: try r.readBytes(32))!
+                let seq = try r.readVarint()
+                let hi = try r.readByte()
+                let lo = try r.readByte()
+                changes.append(Message.Refusal(origin: origin, seq: seq, code: WireErrorCode(rawValue: UInt16(hi) << 8 | UInt16(lo)) ?? .protocolViolation))
+            }
+            message = .refused(batch: batch, changes: changes)
         }
         guard r.isAtEnd else {
             throw GridSyncError(.malformed, "\(kind) message has \(r.remaining) unexpected trailing bytes")

@@ -97,6 +97,9 @@ public struct SyncStateMachine: Sendable {
             return sent([.send(.pong(n))], nowMs)
         case (_, .pong):
             return []
+        case (.syncing, .refused):
+            // Informational: the host logs it; the ACK that follows carries on as usual.
+            return []
         case (.awaitingHello, .hello(let hello)):
             guard hello.version == Message.Hello.currentVersion else {
                 return fail(WireError(.unsupportedVersion, "peer speaks protocol version \(hello.version); this node speaks \(Message.Hello.currentVersion)"))

@@ -26,6 +26,16 @@ public enum WireErrorCode: UInt16, Sendable, CaseIterable {
     case notPermitted = 12
     /// The node is shutting down.
     case shuttingDown = 13
+    /// REFUSED: the change's origin is not on the community's roster.
+    case notMember = 14
+    /// REFUSED: the change's origin was revoked before it made the change.
+    case revoked = 15
+    /// REFUSED: the change writes outside its origin's scope.
+    case outOfScope = 16
+    /// REFUSED: an earlier change of the same origin is quarantined.
+    case followsQuarantined = 17
+    /// REFUSED: the change builds on a quarantined change.
+    case dependsOnQuarantined = 18
 }
 
 /// A protocol failure: what to put in the ERROR frame before closing.

@@ -37,6 +37,11 @@ enum Samples {
         .ack(batch: 9, vector: VersionVector([keyB.nodeID: 1])),
         .ping(42), .pong(42),
         .error(WireError(.seqGap, "changes of node X jump from 3 to 5")),
+        .refused(batch: 4, changes: [
+            Message.Refusal(origin: keyA.nodeID, seq: 12, code: .outOfScope),
+            Message.Refusal(origin: keyA.nodeID, seq: 13, code: .followsQuarantined),
+        ]),
+        .refused(batch: 5, changes: []),
     ]
 }
 
@@ -53,6 +58,16 @@ enum Samples {
                 #expect(throws: WireError.self) { try MessageCodec.decode(Array(bytes[..<n])) }
             }
         }
+    }
+
+    @Test func aRefusedCountBeyondTheBytesLeftIsRefusedBeforeAllocating() {
+        var w = ByteWriter()
+        w.write(Message.Kind.refused.rawValue)
+        w.writeVarint(1)
+        w.writeVarint(9_000)  // under the per-batch limit, but 9,000 × 35 bytes are not there
+        w.write(contentsOf: [UInt8](repeating: 0, count: 70))
+        let e = #expect(throws: WireError.self) { try MessageCodec.decode(w.bytes) }
+        #expect(e?.code == .frameTooLarge || e?.code == .protocolViolation)
     }
 
     @Test func unknownTypeAndTrailingBytesAreRefused() {
