@@ -125,8 +125,11 @@ struct SyncBenchmark {
     /// event to the moment its store holds everything (polled every 5 ms).
     func syncThenReconnect(dir: String, tag: String, history: Int, seed: UInt64, port: Int) throws -> (full: (seconds: Double, bytes: Double, wall: Double), reconnect: Double, centre: [Report], laptop: Report, records: [String]) {
         let workload = Workload(origins: 8, seed: seed)
-        let centre = try Self.store(dir + "/\(tag)-centre.db", name: "中心", role: .centre, history: history, workload: workload)
-        let laptop = try Store.create(path: dir + "/\(tag)-laptop.db", name: "新电脑", role: .centre, grid: nil, building: nil)
+        // A grid office and a laptop outside any community: the workload's changes come from
+        // eight made-up origins, which a community's roster would quarantine. The daemons run
+        // without TLS (`SyncNode.Configuration.tls` nil): this measures the sync itself.
+        let centre = try Self.store(dir + "/\(tag)-centre.db", name: "中心", role: .grid, history: history, workload: workload)
+        let laptop = try Store.create(path: dir + "/\(tag)-laptop.db", name: "新电脑", role: .building, grid: "1", building: "1")
         var centreSide = try Self.listen(centre.path, port: port)
         let target = try centre.vector()
         let started = Double(monotonicNanoseconds()) / 1e9
@@ -238,7 +241,7 @@ enum Serve {
         }
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
-        let node = SyncNode(store: try Store.open(path: db, cacheMiB: SyncNode.storeCacheMiB), configuration: config, logger: logger)
+        let node = try SyncNode(store: try Store.open(path: db, cacheMiB: SyncNode.storeCacheMiB), configuration: config, logger: logger)
         running.withLockedValue { $0 = node }
         try node.start()
         signal(SIGTERM, SIG_IGN)

@@ -21,6 +21,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("TOML config file (see deploy/).", valueName: "FILE")) var config: String?
     @Option(help: ArgumentHelp("Address to listen on, or 'none' (default 127.0.0.1:7420).", valueName: "HOST:PORT")) var listen: String?
     @Option(name: .customLong("peer"), help: ArgumentHelp("A peer to dial (repeatable; replaces the config's peers).", valueName: "HOST:PORT")) var peers: [String] = []
+    @Flag(help: "Speak plain TCP without TLS or roster checks on connections. For tests on one machine only: anyone who can reach the port reads every resident's data.")
+    var plaintextForLocalTesting = false
     @Option(help: "trace, debug, info, notice, warning, error (default info).") var logLevel: String?
     @Option(help: "text, or json for one JSON object per line (default text).") var logFormat: String?
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (keep it on 127.0.0.1 or a management network).", valueName: "HOST:PORT"))
@@ -78,14 +80,26 @@ struct DaemonCommand: AsyncParsableCommand {
             nodeConfig.listen = (host, port)
         }
         nodeConfig.peers = settings.peers
+        let community = try s.community()
+        if nodeConfig.peers.isEmpty, let address = community?.centreAddress {
+            nodeConfig.peers = [address]  // where `gridsync join` found the centre
+        }
+        if plaintextForLocalTesting {
+            logger.warning("plaintext mode (--plaintext-for-local-testing): no TLS and no roster check on connections; never use it on a real network")
+        } else {
+            guard community != nil else {
+                throw GridSyncError(.notPermitted, "this node belongs to no community, so it has nobody to trust: on the centre's machine create the store with `gridsync init --role centre`; on a laptop run `gridsync join`. (Only for a test on one machine: --plaintext-for-local-testing.)")
+            }
+            nodeConfig.tls = try NodeTLS(key: s.nodeKey, name: s.node.name)
+        }
         if let m = settings.metrics { nodeConfig.metrics = try Self.parseAddress(m, "metrics") }
-        let node = SyncNode(store: s, configuration: nodeConfig, logger: logger)
+        let node = try SyncNode(store: s, configuration: nodeConfig, logger: logger)
         do {
             try node.start()
         } catch {
             throw GridSyncError(.io, "cannot listen on \(settings.listen)\(settings.metrics.map { " or \($0)" } ?? ""): \(error); is another daemon running? pick other ports with --listen and --metrics")
         }
-        logger.info("node \(s.node.id.short) (\(s.node.name)) serving \(s.path)")
+        logger.info("node \(s.node.id.short) (\(s.node.name)) serving \(s.path)\(nodeConfig.tls == nil ? " without TLS" : " with mutual TLS")")
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [SyncNodeService(node: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

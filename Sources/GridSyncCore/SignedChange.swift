@@ -79,6 +79,9 @@ public struct NodeKey: Sendable {
         }
     }
 
+    /// The key itself, for certificates bound to the node ID.
+    public var privateKey: Curve25519.Signing.PrivateKey { key }
+
     /// The 32-byte seed, for storing in the key file.
     public var seed: [UInt8] { Array(key.rawRepresentation) }
 

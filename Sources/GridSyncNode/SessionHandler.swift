@@ -4,6 +4,7 @@ import GridSyncStore
 import GridSyncWire
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Runs one connection's ``SyncStateMachine`` on its event loop: forwards messages to it and
 /// carries out its actions — sends on the channel, store work on the node's store queue.
@@ -24,8 +25,12 @@ final class SessionHandler: ChannelInboundHandler {
     /// Who is on the other end, once HELLO said so.
     private var peer: (id: NodeID, name: String)?
 
-    init(node: SyncNode, peerKey: String, direction: String) {
+    /// The node ID the TLS handshake proved, when the connection uses TLS.
+    private let verified: VerifiedPeer?
+
+    init(node: SyncNode, peerKey: String, direction: String, verified: VerifiedPeer?) {
         self.node = node
+        self.verified = verified
         self.peerKey = peerKey
         self.direction = direction
         let hello = Message.Hello(node: node.store.node.id, role: WireRole(node.store.node.role), name: node.store.node.name)
@@ -78,6 +83,9 @@ final class SessionHandler: ChannelInboundHandler {
             node.logger.warning("peer \(peerKey) sent bad data: \(wire)")
             fail(wire)
         } else {
+            if error is NIOSSLError || error is BoringSSLError {
+                node.logger.warning("TLS with \(peerKey) failed: \(error) — both nodes must be on the community's roster (`gridsync roster list`)")
+            }
             node.recordPeer(peerKey, direction: direction) { $0.error = "\(error)" }
             context.close(promise: nil)
         }
@@ -206,6 +214,12 @@ final class SessionHandler: ChannelInboundHandler {
                 pendingApplies.append((batch, changes))
                 applyPending()
             case .peerIdentified(let hello):
+                if let verified, verified.nodeID != hello.node {
+                    let proven = verified.nodeID?.text ?? "none"
+                    node.logger.warning("peer \(peerKey) says it is node \(hello.node.text) but its certificate is for node \(proven); closing")
+                    fail(WireError(.notPermitted, "HELLO names another node than the TLS certificate"))
+                    return
+                }
                 if direction == "in" {
                     // Inbound peers are known by node ID, not by their ephemeral port.
                     node.unregister(peerKey)

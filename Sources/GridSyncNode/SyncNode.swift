@@ -7,6 +7,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A running node: a listener, a dialer per configured peer, one ``SessionHandler`` per
 /// connection, and a watcher that notices writes made to the store by other processes (the
@@ -19,6 +20,9 @@ public final class SyncNode: Sendable {
         public var listen: (host: String, port: Int)?
         /// Where to serve Prometheus metrics over HTTP (`/metrics`), or nil for nowhere.
         public var metrics: (host: String, port: Int)?
+        /// Mutual TLS with this identity on every connection, or nil for plaintext (local
+        /// testing only: anyone who can reach the port then reads and writes the registers).
+        public var tls: NodeTLS?
         /// Peers to dial, as `host:port`.
         public var peers: [String] = []
         public var sync = SyncStateMachine.Configuration()
@@ -79,15 +83,39 @@ public final class SyncNode: Sendable {
     }
 
     private let traffic = NIOLockedValueBox(Traffic())
+    private let tlsContexts: (server: NIOSSLContext, client: NIOSSLContext)?
 
     /// Bytes sent and received so far.
     public var trafficTotals: Traffic { traffic.withLockedValue { $0 } }
 
-    public init(store: Store, configuration: Configuration, logger: Logger) {
+    public init(store: Store, configuration: Configuration, logger: Logger) throws {
         self.store = store
         self.configuration = configuration
         self.logger = logger
+        tlsContexts = try configuration.tls.map {
+            (try NIOSSLContext(configuration: $0.configuration(server: true)), try NIOSSLContext(configuration: $0.configuration(server: false)))
+        }
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Why `peer` may not connect to or be dialed by this node, or nil if it may: it must be
+    /// the community's centre or an active member of its roster.
+    public static func admission(of peer: NodeID, in store: Store) -> String? {
+        do {
+            guard let community = try store.community() else {
+                return "this node belongs to no community yet; run `gridsync join`"
+            }
+            if peer == community.centre { return nil }
+            guard let entry = try store.roster().first(where: { $0.node_id == peer.text }) else {
+                return "node \(peer.text) is not on the community's roster; the centre enrols it with `gridsync roster add \(peer.text) …`"
+            }
+            if entry.status == "revoked" {
+                return "node \(peer.text) (\(entry.name ?? "?")) was revoked at \(entry.revoked_at ?? "?")"
+            }
+            return nil
+        } catch {
+            return "cannot read the roster: \(error)"
+        }
     }
 
     static func nowMs() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
@@ -190,9 +218,23 @@ public final class SyncNode: Sendable {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(ByteCounter(self.traffic))
+            var verified: VerifiedPeer?
+            if let tls = self.configuration.tls, let contexts = self.tlsContexts {
+                let peer = VerifiedPeer()
+                verified = peer
+                let store = self.store
+                let logger = self.logger
+                let server = direction == "in"
+                try sync.addHandler(try tls.handler(
+                    server: server, context: server ? contexts.server : contexts.client, verified: peer,
+                    admit: { SyncNode.admission(of: $0, in: store) },
+                    refused: { id, reason in
+                        logger.warning("refused \(server ? "connection from" : "peer at") \(peerKey)\(id.map { " (node \($0.text))" } ?? ""): \(reason)")
+                    }))
+            }
             try sync.addHandler(ByteToMessageHandler(MessageFrameDecoder()))
             try sync.addHandler(MessageToByteHandler(MessageFrameEncoder()))
-            try sync.addHandler(SessionHandler(node: self, peerKey: peerKey, direction: direction))
+            try sync.addHandler(SessionHandler(node: self, peerKey: peerKey, direction: direction, verified: verified))
         }
     }
 

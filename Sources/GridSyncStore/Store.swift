@@ -15,6 +15,9 @@ public final class Store: Sendable {
     public let node: LocalNode
     let writer: any DatabaseWriter
     let key: NodeKey
+    /// This node's signing key, for the daemon's TLS certificate (which binds the connection
+    /// to the node ID). Nothing else outside the store signs with it.
+    public var nodeKey: NodeKey { key }
     let wallClock: @Sendable () -> UInt64
 
     /// Milliseconds since the Unix epoch.

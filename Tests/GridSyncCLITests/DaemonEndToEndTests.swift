@@ -132,7 +132,8 @@ import Testing
         let port = Self.freePort()
         let c = ["--db", cli.path("c.db")]
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
-        let centre = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
+        // Plaintext: the test speaks the frame layer by hand.
+        let centre = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
         defer { centre.stop() }
         #expect(Self.eventually(10) { (try? String(contentsOfFile: centre.log, encoding: .utf8))?.contains("listening") == true })
 
@@ -173,7 +174,7 @@ import Testing
         let b = ["--db", cli.path("b.db")]
         try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + b)
         try cli.enrol(b, in: c)
-        let grid = try Daemon(cli: cli, args: b + ["--listen", "none", "--peer", "127.0.0.1:\(port)"], name: "b")
+        let grid = try Daemon(cli: cli, args: b + ["--listen", "none", "--peer", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "b")
         defer { grid.stop() }
         #expect(Self.eventually(15) { (try? cli.run(["digest"] + c).out) == (try? cli.run(["digest"] + b).out) })
     }
@@ -206,10 +207,10 @@ import GridSyncStore
         _ = try centre.apply(changes)
         try cli.ok(["init", "--name", "电脑", "--role", "building", "--grid", "1", "--building", "1"] + laptop)
 
-        let server = try DaemonEndToEndTests.Daemon(cli: cli, args: ["--db", centrePath, "--listen", "127.0.0.1:\(port)"], name: "c")
+        let server = try DaemonEndToEndTests.Daemon(cli: cli, args: ["--db", centrePath, "--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
         defer { server.stop() }
         #expect(DaemonEndToEndTests.eventually(10) { server.logText.contains("listening") })
-        let peer = ["--listen", "none", "--peer", "127.0.0.1:\(port)"]
+        let peer = ["--listen", "none", "--peer", "127.0.0.1:\(port)", "--plaintext-for-local-testing"]
         let first = try DaemonEndToEndTests.Daemon(cli: cli, args: laptop + peer, name: "l1")
         // Kill it as soon as it has applied something, before it can have finished.
         let laptopStore = try Store.open(path: cli.path("l.db"))
@@ -240,7 +241,7 @@ import NIOCore
         // A grid node outside any community: it takes changes from any key, so the hand-made
         // ones below are judged on continuity alone.
         try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + c)
-        let centre = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
+        let centre = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
         defer { centre.stop() }
         #expect(DaemonEndToEndTests.eventually(10) { centre.logText.contains("listening") })
 

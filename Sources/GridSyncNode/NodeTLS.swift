@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+import GridSyncCore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOSSL
+import X509
+
+/// Mutual TLS 1.3 bound to node keys.
+///
+/// Each node presents a self-signed certificate for its own Ed25519 node key, made afresh when
+/// the daemon starts; TLS 1.3's CertificateVerify proves the peer holds the key. There is no
+/// certificate authority: instead of a chain, the peer's key *is* its node ID, and a custom
+/// verification callback asks the node whether that ID may connect (the centre, or an active
+/// roster member). Both sides require a certificate, so a client without one (e.g. plain
+/// `openssl s_client`) cannot complete a handshake.
+public struct NodeTLS: Sendable {
+    let certificate: NIOSSLCertificate
+    let privateKey: NIOSSLPrivateKey
+    public let nodeID: NodeID
+
+    /// A certificate for `key`, valid from a day ago for 20 years (validity is not what the
+    /// peer checks; the key is).
+    public init(key: NodeKey, name: String) throws {
+        let signing = Certificate.PrivateKey(key.privateKey)
+        let subject = try DistinguishedName {
+            CommonName("gridsync node \(key.nodeID.short)")
+            OrganizationName("GridSync")
+        }
+        let now = Date()
+        let cert = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: signing.publicKey,
+            notValidBefore: now.addingTimeInterval(-86_400), notValidAfter: now.addingTimeInterval(20 * 365 * 86_400),
+            issuer: subject, subject: subject, signatureAlgorithm: .ed25519,
+            extensions: Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+            },
+            issuerPrivateKey: signing)
+        certificate = try NIOSSLCertificate(bytes: Array(try cert.serializeAsPEM().pemString.utf8), format: .pem)
+        privateKey = try NIOSSLPrivateKey(bytes: Array(try signing.serializeAsPEM().pemString.utf8), format: .pem)
+        nodeID = key.nodeID
+    }
+
+    /// TLS 1.3 only, Ed25519 only, a certificate required from the peer.
+    func configuration(server: Bool) -> TLSConfiguration {
+        var c = server
+            ? TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(privateKey))
+            : TLSConfiguration.makeClientConfiguration()
+        c.certificateChain = [.certificate(certificate)]
+        c.privateKey = .privateKey(privateKey)
+        c.minimumTLSVersion = .tlsv13
+        c.maximumTLSVersion = .tlsv13
+        c.certificateVerification = .noHostnameVerification
+        c.trustRoots = .certificates([])
+        c.signingSignatureAlgorithms = [.ed25519]
+        c.verifySignatureAlgorithms = [.ed25519]
+        return c
+    }
+
+    /// The node ID a peer certificate is for: its key, if it is an Ed25519 key.
+    public static func nodeID(of certificate: NIOSSLCertificate) -> NodeID? {
+        // SubjectPublicKeyInfo of an Ed25519 key: a fixed 12-byte header, then the 32-byte key.
+        let header: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
+        guard let spki = try? certificate.extractPublicKey().toSPKIBytes(), spki.count == 44, Array(spki.prefix(12)) == header else {
+            return nil
+        }
+        return NodeID(bytes: spki.suffix(32))
+    }
+}
+
+/// What the verification callback learnt about the peer of one connection: filled in during
+/// the handshake, read by the session when HELLO arrives.
+final class VerifiedPeer: Sendable {
+    private let box = NIOLockedValueBox<NodeID?>(nil)
+    var nodeID: NodeID? { box.withLockedValue { $0 } }
+    func set(_ id: NodeID) { box.withLockedValue { $0 = id } }
+}
+
+extension NodeTLS {
+    /// Why a peer may not connect, or nil if it may. Called off the event loop.
+    public typealias Admission = @Sendable (NodeID) -> String?
+
+    /// The TLS handler for one connection: verifies the peer's certificate with `admit` and
+    /// records its node ID in `verified`. Refusals are logged by `refused`.
+    func handler(
+        server: Bool, context: NIOSSLContext, verified: VerifiedPeer, admit: @escaping Admission,
+        refused: @escaping @Sendable (NodeID?, String) -> Void
+    ) throws -> any ChannelHandler {
+        let callback: NIOSSLCustomVerificationCallback = { certificates, promise in
+            guard let leaf = certificates.first, let id = NodeTLS.nodeID(of: leaf) else {
+                refused(nil, "its certificate does not carry an Ed25519 node key")
+                promise.succeed(.failed)
+                return
+            }
+            // The admission check reads the store: run it off the event loop.
+            DispatchQueue.global().async {
+                if let reason = admit(id) {
+                    refused(id, reason)
+                    promise.succeed(.failed)
+                } else {
+                    verified.set(id)
+                    promise.succeed(.certificateVerified)
+                }
+            }
+        }
+        if server {
+            return NIOSSLServerHandler(context: context, customVerificationCallback: callback)
+        }
+        return try NIOSSLClientHandler(context: context, serverHostname: nil, customVerificationCallback: callback)
+    }
+}
