@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GridSyncCore
+import GridSyncNode
 import GridSyncStore
 
 /// `gridsync roster`: who belongs to the community (centre only writes it).
@@ -103,23 +104,39 @@ struct QuarantineList: ParsableCommand {
 struct JoinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
-        abstract: "Join a community: record its ID and its centre, so this node accepts only the community's members.",
+        abstract: "Join a community: find its centre, check its key against the community ID, and remember both.",
         discussion: """
-            Ask the centre for two things, given out of band (on paper, by phone): the community ID \
-            (`gridsync id` on the centre) and the centre's node ID; and tell the centre this node's ID so it \
-            runs `gridsync roster add`. The centre's node ID must hash to the community ID, so a typo or an \
-            impostor is refused. Then start `gridsync daemon --peer CENTRE:7420`.
+            First tell the centre this node's ID (`gridsync id`) so it runs `gridsync roster add`. Then, with \
+            the community ID the centre gave you (on paper, by phone — as Syncthing exchanges device IDs):
+
+              gridsync join --centre 192.168.1.10:7420 --community XXXXXXXXX-XXXXXXXXX-XXXXXXXXX-XXXXXXXXX
+
+            connects to the centre over mutual TLS, checks that its key hashes to the community ID (so a \
+            typo or an impostor is refused), and records the community, the centre and its address: \
+            `gridsync daemon` then dials it by default. Without a network (bundles only), give the centre's \
+            node ID instead: --centre-id NODE_ID.
             """)
     @OptionGroup var store: StoreOptions
     @Option(help: ArgumentHelp("The community ID (社区编号) from the centre.", valueName: "ID")) var community: String
-    @Option(name: .customLong("centre-id"), help: ArgumentHelp("The centre's node ID.", valueName: "NODE_ID")) var centreID: String
-    @Option(help: ArgumentHelp("The centre's sync address, remembered as this node's default peer.", valueName: "HOST:PORT")) var centre: String?
+    @Option(help: ArgumentHelp("The centre's sync address; join connects to it.", valueName: "HOST:PORT")) var centre: String?
+    @Option(name: .customLong("centre-id"), help: ArgumentHelp("The centre's node ID, to join without connecting.", valueName: "NODE_ID"))
+    var centreID: String?
+
+    func validate() throws {
+        guard centre != nil || centreID != nil else { throw ValidationError("give --centre HOST:PORT (or, offline, --centre-id NODE_ID)") }
+    }
 
     func run() throws {
         let communityID = try CommunityID(text: community)
-        let centreNode = try NodeID(text: centreID)
         if let centre { _ = try DaemonCommand.parseAddress(centre, "centre") }
         let s = try store.open()
+        let centreNode: NodeID
+        if let centreID {
+            centreNode = try NodeID(text: centreID)
+        } else {
+            let tls = try NodeTLS(key: s.nodeKey, name: s.node.name)
+            centreNode = try tls.identifyCentre(at: centre!, community: communityID)
+        }
         try s.join(community: communityID, centre: centreNode, address: centre)
         Output.line("Joined community \(communityID.text) (centre \(centreNode.short)).")
         Output.line(centre.map { "`gridsync daemon` now dials the centre at \($0) when given no --peer." }

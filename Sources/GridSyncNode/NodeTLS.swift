@@ -3,6 +3,7 @@ import Foundation
 import GridSyncCore
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import NIOSSL
 import X509
 
@@ -108,5 +109,88 @@ extension NodeTLS {
             return NIOSSLServerHandler(context: context, customVerificationCallback: callback)
         }
         return try NIOSSLClientHandler(context: context, serverHostname: nil, customVerificationCallback: callback)
+    }
+}
+
+/// Completes a promise when the peer's first application bytes arrive — its HELLO, which it
+/// sends only once it has accepted this node's certificate (in TLS 1.3 the client's handshake
+/// completes before the server has judged the client) — or fails it when the connection errs
+/// or closes first.
+private final class HandshakeWaiter: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let promise: EventLoopPromise<Void>
+
+    init(_ promise: EventLoopPromise<Void>) { self.promise = promise }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        promise.succeed(())
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(ChannelError.eof)
+        context.fireChannelInactive()
+    }
+}
+
+extension NodeTLS {
+    /// Connects to `address`, completes a TLS handshake as this node, and returns the node ID of
+    /// the peer if its key is the centre of `community`. Used by `gridsync join`: the community
+    /// ID, given out of band, pins the centre's key.
+    public func identifyCentre(at address: String, community: CommunityID, timeout: TimeAmount = .seconds(10)) throws -> NodeID {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw GridSyncError(.invalidInput, "centre address '\(address)' must be HOST:PORT, e.g. 192.168.1.10:7420")
+        }
+        let host = String(address[..<colon])
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let context = try NIOSSLContext(configuration: configuration(server: false))
+        let seen = VerifiedPeer()
+        let wrongKey = NIOLockedValueBox<NodeID?>(nil)
+        let done = group.next().makePromise(of: Void.self)
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let callback: NIOSSLCustomVerificationCallback = { certificates, promise in
+                        guard let id = certificates.first.flatMap(NodeTLS.nodeID(of:)) else { return promise.succeed(.failed) }
+                        if community.isCentre(id) {
+                            seen.set(id)
+                            promise.succeed(.certificateVerified)
+                        } else {
+                            wrongKey.withLockedValue { $0 = id }
+                            promise.succeed(.failed)
+                        }
+                    }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil, customVerificationCallback: callback))
+                    try sync.addHandler(HandshakeWaiter(done))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try bootstrap.connect(host: host, port: port).wait()
+        } catch {
+            throw GridSyncError(.io, "cannot connect to the centre at \(address): \(error); check the address and that the centre's daemon runs")
+        }
+        defer { try? channel.close().wait() }
+        let timer = group.next().scheduleTask(in: timeout) { done.fail(ChannelError.connectTimeout(timeout)) }
+        defer { timer.cancel() }
+        do {
+            try done.futureResult.wait()
+        } catch {
+            if let other = wrongKey.withLockedValue({ $0 }) {
+                throw GridSyncError(.notPermitted, "the node at \(address) is \(other.short), which is not the centre of community \(community.text); check the address and the community ID")
+            }
+            throw GridSyncError(.notPermitted, "the centre at \(address) did not accept this node (\(error)); ask the centre to enrol it: gridsync roster add \(nodeID.text) --name … --role …")
+        }
+        guard let centre = seen.nodeID else {
+            throw GridSyncError(.notPermitted, "the node at \(address) did not prove a key; is it a GridSync daemon?")
+        }
+        return centre
     }
 }

@@ -225,9 +225,8 @@ final class SessionHandler: ChannelInboundHandler {
                     node.unregister(peerKey)
                     peerKey = "in:" + hello.node.text
                     node.register(peerKey, loop: loop, identified: true, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
-                } else {
-                    node.markIdentified(peerKey)
                 }
+                node.markIdentified(peerKey, peer: hello.node)
                 peer = (hello.node, hello.name)
                 node.logger.info("connected to \(hello.node.short) (\(hello.name)) via \(peerKey)")
                 node.recordPeer(peerKey, direction: direction) {

@@ -58,6 +58,8 @@ public final class SyncNode: Sendable {
         var loop: any EventLoop
         /// HELLO exchanged: the session counts as a connected peer.
         var identified: Bool
+        /// The node on the other end, once HELLO named it.
+        var peer: NodeID? = nil
         var notify: @Sendable () -> Void
         var shutdown: @Sendable () -> Void
     }
@@ -153,7 +155,10 @@ public final class SyncNode: Sendable {
                 // Also fires after this daemon's own applies (which already notified the other
                 // sessions): harmless, a fetch that finds nothing, and it is what guarantees a CLI
                 // write committed at the same moment reaches every peer, the source one included.
-                if changed { self.storeDidChange(except: nil) }
+                if changed {
+                    self.storeDidChange(except: nil)
+                    self.dropRevokedSessions(store)
+                }
             } failed: { error in
                 self.logger.warning("cannot read the store: \(error)")
             }
@@ -283,9 +288,24 @@ public final class SyncNode: Sendable {
         state.withLockedValue { $0.sessions[key] = Session(loop: loop, identified: identified, notify: notify, shutdown: shutdown) }
     }
 
-    /// The session under `key` has exchanged HELLO.
-    func markIdentified(_ key: String) {
-        state.withLockedValue { $0.sessions[key]?.identified = true }
+    /// The session under `key` has exchanged HELLO with `peer`.
+    func markIdentified(_ key: String, peer: NodeID) {
+        state.withLockedValue {
+            $0.sessions[key]?.identified = true
+            $0.sessions[key]?.peer = peer
+        }
+    }
+
+    /// With TLS, closes the sessions of peers the roster no longer admits (a revocation that
+    /// just arrived or was just made): they cannot reconnect either. Runs on the store queue.
+    private func dropRevokedSessions(_ store: Store) {
+        guard configuration.tls != nil else { return }
+        let sessions = state.withLockedValue { $0.sessions }
+        for (key, session) in sessions {
+            guard let peer = session.peer, let reason = SyncNode.admission(of: peer, in: store) else { continue }
+            logger.warning("closing the session with \(key): \(reason)")
+            session.loop.execute(session.shutdown)
+        }
     }
 
     func unregister(_ key: String) {

@@ -299,4 +299,76 @@ import NIOCore
         // And no resident data, nor the peer's values, went into the log.
         #expect(!centre.logText.contains("x3"))
     }
+
+    /// Sends `messages` on a fresh connection to 127.0.0.1:`port`, reads until the daemon
+    /// closes or `seconds` pass, and returns what it sent back.
+    static func exchange(port: Int, _ messages: [Message], seconds: Int = 3) throws -> [Message] {
+        var out = ByteBuffer()
+        for m in messages { MessageFrameEncoder.write(m, to: &out) }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(connected == 0)
+        let bytes = out.readBytes(length: out.readableBytes)!
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var received = ByteBuffer()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            received.writeBytes(chunk[0..<n])
+        }
+        var result: [Message] = []
+        while let m = try MessageFrameDecoder.next(&received) { result.append(m) }
+        return result
+    }
+
+    @Test func changesFromAStrangerAreRefusedWithCodesAndTheConnectionStaysOpen() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let port = DaemonEndToEndTests.freePort()
+        let c = ["--db", cli.path("c.db")]
+        // A centre (so a community with a roster), in plaintext so the test can speak by hand.
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        let centre = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
+        defer { centre.stop() }
+        #expect(DaemonEndToEndTests.eventually(10) { centre.logText.contains("listening") })
+
+        let key = NodeKey()
+        var prev = Change.zeroHash
+        var chain: [SignedChange] = []
+        for seq in 1...3 {
+            let c = key.sign(Change(
+                origin: key.nodeID, seq: UInt64(seq), hlc: HLC(milliseconds: 1_700_000_000_000 + UInt64(seq), counter: 0), prevHash: prev,
+                ops: [Op(collection: "requests", record: "stranger\(seq)", field: "title", value: .text("s\(seq)"), pred: [])]))
+            prev = c.hash
+            chain.append(c)
+        }
+        let replies = try Self.exchange(port: port, [
+            .hello(Message.Hello(node: key.nodeID, role: .building, name: "陌生节点")),
+            .vector(VersionVector()),
+            .changes(Message.Batch(id: 1, caughtUp: true, changes: chain.map(\.encoded))),
+        ])
+        // REFUSED comes before the ACK of the same batch; no ERROR: the session went on until
+        // the read timed out.
+        let kinds = replies.map(\.kind)
+        let refusedAt = try #require(kinds.firstIndex(of: .refused), "replies: \(kinds)")
+        let ackAt = try #require(kinds.firstIndex(of: .ack), "replies: \(kinds)")
+        #expect(refusedAt < ackAt)
+        #expect(!kinds.contains(.error))
+        guard case .refused(let batch, let refused) = replies[refusedAt] else { return }
+        #expect(batch == 1)
+        #expect(refused.map(\.code) == [.notMember, .followsQuarantined, .followsQuarantined])
+        #expect(refused.map(\.seq) == [1, 2, 3] && refused.allSatisfy { $0.origin == key.nodeID })
+        let listed = try cli.ok(["quarantine", "list", "--json"] + c)
+        #expect(listed.components(separatedBy: "\"not_member\"").count == 2)
+        #expect(listed.contains("peer \(key.nodeID.short) (陌生节点)"))
+        #expect(centre.logText.contains("quarantined change 1 of node \(key.nodeID.short)"))
+    }
 }
