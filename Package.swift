@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "gridsync", targets: ["gridsync"]),
         .executable(name: "gridsync-bench", targets: ["gridsync-bench"]),
+        .executable(name: "gridsync-fuzz", targets: ["gridsync-fuzz"]),
         .library(name: "GridSyncCore", targets: ["GridSyncCore"]),
         .library(name: "GridSyncStore", targets: ["GridSyncStore"]),
     ],
@@ -98,6 +99,15 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Benchmarks/gridsync-bench",
+            swiftSettings: strict),
+        // Mutation fuzzing of every decoder, or libFuzzer with -DGRIDSYNC_LIBFUZZER (docs/FUZZING.md).
+        .executableTarget(
+            name: "gridsync-fuzz",
+            dependencies: [
+                "GridSyncCore", "GridSyncStore", "GridSyncWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/gridsync-fuzz",
             swiftSettings: strict),
         .testTarget(
             name: "GridSyncCoreTests",

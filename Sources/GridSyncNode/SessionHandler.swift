@@ -33,7 +33,8 @@ final class SessionHandler: ChannelInboundHandler {
         self.verified = verified
         self.peerKey = peerKey
         self.direction = direction
-        let hello = Message.Hello(node: node.store.node.id, role: WireRole(node.store.node.role), name: node.store.node.name)
+        let community = node.community.map { $0.id.bytes + Array(repeating: 0, count: 12) } ?? Array(repeating: 0, count: 32)
+        let hello = Message.Hello(node: node.store.node.id, community: community, role: WireRole(node.store.node.role), name: node.store.node.name)
         machine = SyncStateMachine(local: hello, configuration: node.configuration.sync, nowMs: SyncNode.nowMs())
     }
 

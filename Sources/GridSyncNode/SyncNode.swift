@@ -86,6 +86,9 @@ public final class SyncNode: Sendable {
 
     private let traffic = NIOLockedValueBox(Traffic())
     private let tlsContexts: (server: NIOSSLContext, client: NIOSSLContext)?
+    /// The community, as the store said when the node was made (a node does not change
+    /// community while it runs).
+    let community: CommunityInfo?
 
     /// Bytes sent and received so far.
     public var trafficTotals: Traffic { traffic.withLockedValue { $0 } }
@@ -94,6 +97,7 @@ public final class SyncNode: Sendable {
         self.store = store
         self.configuration = configuration
         self.logger = logger
+        community = try store.community()
         tlsContexts = try configuration.tls.map {
             (try NIOSSLContext(configuration: $0.configuration(server: true)), try NIOSSLContext(configuration: $0.configuration(server: false)))
         }

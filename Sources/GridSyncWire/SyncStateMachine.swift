@@ -107,6 +107,10 @@ public struct SyncStateMachine: Sendable {
             guard hello.node != local.node else {
                 return fail(WireError(.protocolViolation, "peer has this node's own ID; a node cannot sync with itself"))
             }
+            let none = [UInt8](repeating: 0, count: 32)
+            if local.community != none, hello.community != none, local.community != hello.community {
+                return fail(WireError(.notPermitted, "peer belongs to another community"))
+            }
             peer = hello
             state = .awaitingVector
             return [.peerIdentified(hello)]

@@ -140,6 +140,19 @@ struct Pair {
         #expect(again.a.batchesSent == 1 && again.b.batchesSent == 1)
     }
 
+    @Test func aPeerOfAnotherCommunityIsRefusedButOneWithoutACommunityIsNot() {
+        let ours = [UInt8](repeating: 7, count: 20) + [UInt8](repeating: 0, count: 12)
+        let theirs = [UInt8](repeating: 8, count: 20) + [UInt8](repeating: 0, count: 12)
+        let none = [UInt8](repeating: 0, count: 32)
+        for (peerCommunity, refused) in [(theirs, true), (ours, false), (none, false)] {
+            var m = SyncStateMachine(local: Message.Hello(node: Samples.keyA.nodeID, community: ours, role: .centre, name: "a"), nowMs: 0)
+            _ = m.start(localVector: VersionVector(), nowMs: 0)
+            let actions = m.receive(.hello(Message.Hello(node: Samples.keyB.nodeID, community: peerCommunity, role: .grid, name: "b")), nowMs: 0)
+            let closed = actions.contains { if case .close(let e) = $0 { e?.code == .notPermitted } else { false } }
+            #expect(closed == refused)
+        }
+    }
+
     @Test func aLastBatchSentWithoutTheFlagIsFollowedByAnEmptyCaughtUpBatch() {
         let me = Message.Hello(node: Samples.keyA.nodeID, role: .centre, name: "a")
         var m = SyncStateMachine(local: me, nowMs: 0)
