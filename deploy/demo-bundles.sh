@@ -19,6 +19,13 @@ step "Create the centre's store and a building lead's laptop"
 "$G" init "${centre[@]}" --name 社区服务中心 --role centre
 "$G" init "${b3[@]}" --name 三号楼 --role building --grid 1 --building 3
 
+step "The centre enrols the laptop; the laptop joins the centre's community (IDs read out by phone)"
+laptop_id=$("$G" id "${b3[@]}" | head -1)
+centre_id=$("$G" id "${centre[@]}" | head -1)
+community=$("$G" id "${centre[@]}" | sed -n 's/^community //p')
+"$G" roster add "${centre[@]}" "$laptop_id" --name 三号楼 --role building --grid 1 --building 3
+"$G" join "${b3[@]}" --community "$community" --centre-id "$centre_id"
+
 step "The building lead records a request (it gets an ID)"
 id=$("$G" request add "${b3[@]}" --resident 张阿姨 --phone 13800001234 --category 居家养老 \
       --title 每周送餐上门 --detail "独居老人，腿脚不便" --due 2026-12-31)

@@ -100,6 +100,19 @@ enum Fuzz {
         libFuzzerTarget.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
         return 0
     }
+
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+    /// SwiftPM names an executable's entry point after its module; hand over to libFuzzer's driver.
+    @_cdecl("gridsync_fuzz_main")
+    public func gridsyncFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+        var count = argc
+        var vector = argv
+        return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzOne(data, size) }
+    }
 #else
     @main
     struct FuzzMain {
@@ -115,8 +128,20 @@ enum Fuzz {
                 case "--seed": seed = UInt64(args.popFirst() ?? "") ?? seed
                 case "--target": targets = (args.popFirst() ?? "").split(separator: ",").compactMap { FuzzTarget(rawValue: String($0)) }
                 case "--out": out = args.popFirst() ?? out
+                case "--seeds":
+                    // Write every target's seeds as a starting corpus for libFuzzer: DIR/TARGET/seed-N.
+                    let dir = args.popFirst() ?? "corpus"
+                    for target in FuzzTarget.allCases {
+                        let sub = "\(dir)/\(target.rawValue)"
+                        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+                        for (i, seed) in try target.seeds().enumerated() {
+                            try Data(seed).write(to: URL(fileURLWithPath: "\(sub)/seed-\(i)"))
+                        }
+                    }
+                    print("seeds written to \(dir)/TARGET/")
+                    exit(0)
                 default:
-                    print("usage: gridsync-fuzz [--runs N] [--seed S] [--target frame,message,change,bundle,ids] [--out DIR]")
+                    print("usage: gridsync-fuzz [--runs N] [--seed S] [--target frame,message,change,bundle,ids] [--out DIR] | --seeds DIR")
                     exit(64)
                 }
             }
