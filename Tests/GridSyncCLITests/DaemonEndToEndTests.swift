@@ -371,4 +371,42 @@ import NIOCore
         #expect(listed.contains("peer \(key.nodeID.short) (陌生节点)"))
         #expect(centre.logText.contains("quarantined change 1 of node \(key.nodeID.short)"))
     }
+
+    @Test func aChangeAlteredOnTheWayIsRefusedAsBadlySignedAndTheRestApplies() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let port = DaemonEndToEndTests.freePort()
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + c)
+        let server = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
+        defer { server.stop() }
+        #expect(DaemonEndToEndTests.eventually(10) { server.logText.contains("listening") })
+
+        // A relay forwards another node's three changes and alters the last one's value.
+        let origin = NodeKey(), relay = NodeKey()
+        var prev = Change.zeroHash
+        var chain: [[UInt8]] = []
+        for seq in 1...3 {
+            let c = origin.sign(Change(
+                origin: origin.nodeID, seq: UInt64(seq), hlc: HLC(milliseconds: 1_700_000_000_000 + UInt64(seq), counter: 0), prevHash: prev,
+                ops: [Op(collection: "requests", record: "relayed\(seq)", field: "title", value: .text("原文\(seq)"), pred: [])]))
+            prev = c.hash
+            chain.append(c.encoded)
+        }
+        chain[2][40] ^= 1
+        let replies = try Self.exchange(port: port, [
+            .hello(Message.Hello(node: relay.nodeID, role: .grid, name: "中转")),
+            .vector(VersionVector()),
+            .changes(Message.Batch(id: 1, caughtUp: true, changes: chain)),
+        ])
+        guard let refused = replies.compactMap({ m -> [Message.Refusal]? in if case .refused(_, let r) = m { r } else { nil } }).first else {
+            Issue.record("no REFUSED in \(replies.map(\.kind))")
+            return
+        }
+        #expect(refused.map(\.code) == [.badSignature] && refused.map(\.seq) == [3])
+        #expect(!replies.map(\.kind).contains(.error))
+        let vector = try VersionVector(text: try cli.ok(["vector"] + c))
+        #expect(vector[origin.nodeID] == 2)
+        #expect(try cli.ok(["quarantine", "list", "--json"] + c).contains("bad_signature"))
+    }
 }
