@@ -45,7 +45,7 @@ final class SessionHandler: ChannelInboundHandler {
         node.configuration.onEvent?(.connected(peer: peerKey))
         let bound = loopBound
         let loop = context.eventLoop
-        node.register(peerKey, loop: loop, identified: false, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+        node.register(peerKey, token: ObjectIdentifier(self), loop: loop, identified: false, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
         timer = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             bound.value.perform(bound.value.machine.tick(nowMs: SyncNode.nowMs()))
         }
@@ -74,8 +74,11 @@ final class SessionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
-        node.unregister(peerKey)
-        node.recordPeer(peerKey, direction: direction) { $0.connected = false }
+        // A newer connection from the same peer may have taken the key over: then the peer is
+        // still connected, and that session stays registered for live pushes.
+        if node.unregister(peerKey, token: ObjectIdentifier(self)) {
+            node.recordPeer(peerKey, direction: direction) { $0.connected = false }
+        }
         context.fireChannelInactive()
     }
 
@@ -223,9 +226,9 @@ final class SessionHandler: ChannelInboundHandler {
                 }
                 if direction == "in" {
                     // Inbound peers are known by node ID, not by their ephemeral port.
-                    node.unregister(peerKey)
+                    node.unregister(peerKey, token: ObjectIdentifier(self))
                     peerKey = "in:" + hello.node.text
-                    node.register(peerKey, loop: loop, identified: true, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+                    node.register(peerKey, token: ObjectIdentifier(self), loop: loop, identified: true, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
                 }
                 node.markIdentified(peerKey, peer: hello.node)
                 peer = (hello.node, hello.name)

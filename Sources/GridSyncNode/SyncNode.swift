@@ -55,6 +55,9 @@ public final class SyncNode: Sendable {
     private let storeQueue = DispatchQueue(label: "gridsync.store")
 
     private struct Session {
+        /// Which connection registered: a newer connection from the same peer takes over the
+        /// key, and the older one must not remove it when it closes.
+        var token: ObjectIdentifier
         var loop: any EventLoop
         /// HELLO exchanged: the session counts as a connected peer.
         var identified: Bool
@@ -288,8 +291,11 @@ public final class SyncNode: Sendable {
 
     // MARK: For sessions
 
-    func register(_ key: String, loop: any EventLoop, identified: Bool, notify: @escaping @Sendable () -> Void, shutdown: @escaping @Sendable () -> Void) {
-        state.withLockedValue { $0.sessions[key] = Session(loop: loop, identified: identified, notify: notify, shutdown: shutdown) }
+    func register(
+        _ key: String, token: ObjectIdentifier, loop: any EventLoop, identified: Bool,
+        notify: @escaping @Sendable () -> Void, shutdown: @escaping @Sendable () -> Void
+    ) {
+        state.withLockedValue { $0.sessions[key] = Session(token: token, loop: loop, identified: identified, notify: notify, shutdown: shutdown) }
     }
 
     /// The session under `key` has exchanged HELLO with `peer`.
@@ -312,8 +318,15 @@ public final class SyncNode: Sendable {
         }
     }
 
-    func unregister(_ key: String) {
-        state.withLockedValue { $0.sessions[key] = nil }
+    /// Removes the session under `key` if it is still the one `token` registered; returns
+    /// whether it was.
+    @discardableResult
+    func unregister(_ key: String, token: ObjectIdentifier) -> Bool {
+        state.withLockedValue { s in
+            guard s.sessions[key]?.token == token else { return false }
+            s.sessions[key] = nil
+            return true
+        }
     }
 
     /// Every session but `except` pushes what its peer lacks.

@@ -409,4 +409,82 @@ import NIOCore
         #expect(vector[origin.nodeID] == 2)
         #expect(try cli.ok(["quarantine", "list", "--json"] + c).contains("bad_signature"))
     }
+
+    /// A hand-driven protocol connection to 127.0.0.1.
+    final class FrameSocket {
+        let fd: Int32
+        private var pending = ByteBuffer()
+
+        init(port: Int) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            try #require(rc == 0)
+        }
+
+        func send(_ messages: Message...) {
+            var out = ByteBuffer()
+            for m in messages { MessageFrameEncoder.write(m, to: &out) }
+            let bytes = out.readBytes(length: out.readableBytes)!
+            _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        }
+
+        /// Reads until a message satisfies `until` or `seconds` pass; returns all read.
+        func receive(seconds: Double, until: (Message) -> Bool) throws -> [Message] {
+            var got: [Message] = []
+            let deadline = Date().addingTimeInterval(seconds)
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while Date() < deadline {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                if n == 0 { break }
+                if n > 0 { pending.writeBytes(chunk[0..<n]) }
+                while let m = try MessageFrameDecoder.next(&pending) {
+                    got.append(m)
+                    if until(m) { return got }
+                }
+            }
+            return got
+        }
+
+        func close() { Glibc.close(fd) }
+    }
+
+    /// Found by the fault-injection suite (seed 20261124): a laptop reconnected while its old
+    /// connection was still open; the old one closing removed the new session from the daemon's
+    /// table, so the centre stopped pushing live changes to that laptop until it reconnected.
+    @Test func aNewerConnectionFromTheSamePeerKeepsReceivingWhenTheOlderOneCloses() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let port = DaemonEndToEndTests.freePort()
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + c)
+        let server = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
+        defer { server.stop() }
+        #expect(DaemonEndToEndTests.eventually(10) { server.logText.contains("listening") })
+        let serverVector = try VersionVector(text: try cli.ok(["vector"] + c))
+
+        let laptop = NodeKey()
+        let hello = Message.hello(Message.Hello(node: laptop.nodeID, role: .building, name: "一号楼"))
+        func caughtUp(_ m: Message) -> Bool { if case .changes(let b) = m { b.caughtUp } else { false } }
+        let old = try FrameSocket(port: port)
+        old.send(hello, .vector(serverVector))
+        #expect(try old.receive(seconds: 5, until: caughtUp).contains(where: caughtUp))
+        let new = try FrameSocket(port: port)
+        new.send(hello, .vector(serverVector))
+        #expect(try new.receive(seconds: 5, until: caughtUp).contains(where: caughtUp))
+        old.close()
+        Thread.sleep(forTimeInterval: 0.5)
+
+        // A write on the server must reach the newer connection live.
+        try cli.ok(["request", "add", "--grid", "1", "--building", "2", "--resident", "周一", "--category", "物业", "--title", "推送"] + c)
+        func carriesChanges(_ m: Message) -> Bool { if case .changes(let b) = m { !b.changes.isEmpty } else { false } }
+        let pushed = try new.receive(seconds: 5, until: carriesChanges)
+        #expect(pushed.contains(where: carriesChanges), "received: \(pushed.map(\.kind))")
+        new.close()
+    }
 }
