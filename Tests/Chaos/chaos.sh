@@ -150,7 +150,7 @@ for pid in "${clients[@]}"; do wait "$pid" 2>/dev/null; done
 log "healed everything; clients stopped"
 digests() { for k in $(seq 1 $N); do "$G" digest --db "$(db n$k)" 2>/dev/null || echo "error-n$k"; done | sort -u | wc -l; }
 converged=0
-for _ in $(seq 1 240); do
+while [ $(( $(date +%s) - healed )) -lt 240 ]; do
   if [ "$(digests)" = 1 ]; then converged=1; break; fi
   sleep 1
 done

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs the built `gridsync` binary as a user would.
 struct CLI {
     struct Result {
@@ -83,5 +87,42 @@ extension CLI {
         if let building = m["building"] as? String { add += ["--building", building] }
         try ok(add + centre, sourceLocation: sourceLocation)
         try ok(["join", "--community", c["community_id"] as! String, "--centre-id", c["node_id"] as! String] + member, sourceLocation: sourceLocation)
+    }
+}
+
+/// Plain TCP to 127.0.0.1, for tests that speak to a daemon by hand.
+enum Loopback {
+    /// A connected socket; `timeout` (seconds) bounds each read.
+    static func connect(port: Int, timeout: Double? = nil) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let timeout {
+            var t = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
+        }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return fd
+    }
+
+    static func send(_ fd: Int32, _ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Everything until the peer closes or a read times out.
+    static func readAll(_ fd: Int32) -> [UInt8] {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { return received }
+            received += chunk[0..<n]
+        }
     }
 }

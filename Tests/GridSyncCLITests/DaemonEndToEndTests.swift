@@ -138,22 +138,9 @@ import Testing
         #expect(Self.eventually(10) { (try? String(contentsOfFile: centre.log, encoding: .utf8))?.contains("listening") == true })
 
         // A frame claiming 1 GiB: the daemon answers ERROR (type 7, code 2) and closes.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        #expect(connected == 0)
-        let frame: [UInt8] = [0x40, 0, 0, 0, 1]
-        _ = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            received += buffer[0..<n]
-        }
+        let fd = try Loopback.connect(port: port)
+        Loopback.send(fd, [0x40, 0, 0, 0, 1])
+        let received = Loopback.readAll(fd)
         close(fd)
         // HELLO, VECTOR, then ERROR(frame too large).
         let errorType: UInt8 = 7
@@ -265,24 +252,10 @@ import NIOCore
             MessageFrameEncoder.write(m, to: &out)
         }
 
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try Loopback.connect(port: port)
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        try #require(connected == 0)
-        let bytes = out.readBytes(length: out.readableBytes)!
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-
-        var received = ByteBuffer()
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = recv(fd, &chunk, chunk.count, 0)
-            if n <= 0 { break }
-            received.writeBytes(chunk[0..<n])
-        }
+        Loopback.send(fd, out.readBytes(length: out.readableBytes)!)
+        var received = ByteBuffer(bytes: Loopback.readAll(fd))
         var messages: [Message] = []
         while let m = try MessageFrameDecoder.next(&received) { messages.append(m) }
         let acks = messages.compactMap { m -> UInt64? in if case .ack(let b, _) = m { return b } else { return nil } }
@@ -305,25 +278,10 @@ import NIOCore
     static func exchange(port: Int, _ messages: [Message], seconds: Int = 3) throws -> [Message] {
         var out = ByteBuffer()
         for m in messages { MessageFrameEncoder.write(m, to: &out) }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try Loopback.connect(port: port, timeout: Double(seconds))
         defer { close(fd) }
-        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        try #require(connected == 0)
-        let bytes = out.readBytes(length: out.readableBytes)!
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var received = ByteBuffer()
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = recv(fd, &chunk, chunk.count, 0)
-            if n <= 0 { break }
-            received.writeBytes(chunk[0..<n])
-        }
+        Loopback.send(fd, out.readBytes(length: out.readableBytes)!)
+        var received = ByteBuffer(bytes: Loopback.readAll(fd))
         var result: [Message] = []
         while let m = try MessageFrameDecoder.next(&received) { result.append(m) }
         return result
@@ -416,22 +374,13 @@ import NIOCore
         private var pending = ByteBuffer()
 
         init(port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = UInt16(port).bigEndian
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            try #require(rc == 0)
+            fd = try Loopback.connect(port: port, timeout: 0.2)
         }
 
         func send(_ messages: Message...) {
             var out = ByteBuffer()
             for m in messages { MessageFrameEncoder.write(m, to: &out) }
-            let bytes = out.readBytes(length: out.readableBytes)!
-            _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            Loopback.send(fd, out.readBytes(length: out.readableBytes)!)
         }
 
         /// Reads until a message satisfies `until` or `seconds` pass; returns all read.
