@@ -107,7 +107,7 @@ client() { # node
       else target=$(shuf -n 1 --random-source=<(yes "$i") "$work/$n.acked"); fi
       echo "edit" >>"$work/$n.attempted"
       if "${wrap[@]}" "$G" request edit --db "$(db "$n")" "$target" --title "$n 改$i" >/dev/null 2>&1; then
-        echo "$target" >>"$work/$n.edited"
+        printf '%s\t%s\n' "$target" "$n 改$i" >>"$work/$n.edited"
       fi
     fi
     sleep 0.$((RANDOM % 4 + 1))
@@ -178,6 +178,20 @@ print(bad)
 EOF
 )
 [ "$missing" = 0 ] && check ok "(a) every acknowledged write is on every node" || check no "(a) $missing acknowledged writes missing across nodes"
+
+# Acknowledged edits: the edited value is in the request's history on every node (a later
+# edit may have replaced it as the current value, but never erased it). Sampled: 40 edits.
+cat "$work"/n*.edited 2>/dev/null | shuf -n 40 --random-source=<(yes "$seed") >"$work/edits-sample"
+lost_edits=0
+sampled=$(wc -l <"$work/edits-sample")
+while IFS=$'\t' read -r id title; do
+  for k in $(seq 1 $N); do
+    "$G" request show --db "$(db n$k)" "$id" --json 2>/dev/null \
+      | python3 -c "import json,sys; h=json.load(sys.stdin)['history']; sys.exit(0 if any(e['field']=='title' and e['value']==sys.argv[1] for e in h) else 1)" "$title" \
+      || lost_edits=$((lost_edits + 1))
+  done
+done <"$work/edits-sample"
+[ "$lost_edits" = 0 ] && check ok "(a) every sampled acknowledged edit ($sampled) is in the history on every node" || check no "(a) $lost_edits (edit, node) pairs lost"
 
 for k in $(seq 1 $N); do "$G" conflicts list --db "$(db n$k)" --json 2>/dev/null | md5sum; done | sort -u | wc -l | grep -qx 1 \
   && check ok "(c) all nodes list the same conflicts" || check no "(c) conflict lists differ"
