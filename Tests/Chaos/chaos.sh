@@ -37,7 +37,8 @@ done
 work=$(mktemp -d /tmp/gridsync-chaos-XXXXXX)
 PORT=7420
 N=4                      # n1 centre, n2..n4 buildings
-SKEWED=n3                # runs two hours behind
+SKEWED=n3                # runs two hours off: behind for an even seed, ahead for an odd one
+SKEW=$([ $((seed % 2)) = 0 ] && echo -2h || echo +2h)
 DISKFUL=n4               # its store lives on a small tmpfs the nemesis fills
 declare -A faults=()
 declare -A killed=()
@@ -79,7 +80,7 @@ daemon_args() { # node
 start_daemon() { # node
   local n=$1
   if [ "$n" = "$SKEWED" ]; then
-    "$NETNS" skew "$n" -2h "$G" daemon --db "$(db "$n")" $(daemon_args "$n") >>"$work/$n.log" 2>&1 &
+    "$NETNS" skew "$n" "$SKEW" "$G" daemon --db "$(db "$n")" $(daemon_args "$n") >>"$work/$n.log" 2>&1 &
   else
     "$NETNS" exec "$n" "$G" daemon --db "$(db "$n")" $(daemon_args "$n") >>"$work/$n.log" 2>&1 &
   fi
@@ -91,7 +92,7 @@ sleep 1
 # --- Clients: write and edit through the CLI, record what was acknowledged ---------------
 client() { # node
   local n=$1 i=0 wrap=()
-  [ "$n" = "$SKEWED" ] && wrap=(faketime -f -2h)
+  [ "$n" = "$SKEWED" ] && wrap=(faketime -f "$SKEW")
   local scope=()
   [ "$n" = n1 ] && scope=(--grid 1 --building 1)
   while [ ! -e "$work/stop" ]; do
@@ -228,7 +229,7 @@ echo
 echo "chaos: figures"
 echo "  seed                 $seed"
 echo "  writes               $attempted attempted, $acked acknowledged; edits $edits attempted, $edited acknowledged"
-printf '  faults               '; for f in "${!faults[@]}"; do printf '%s=%s ' "$f" "${faults[$f]}"; done; echo "(clock skew: $SKEWED at -2h throughout)"
+printf '  faults               '; for f in "${!faults[@]}"; do printf '%s=%s ' "$f" "${faults[$f]}"; done; echo "(clock skew: $SKEWED at $SKEW throughout)"
 echo "  converged after      ${converge_s}s from the final heal"
 echo "  open conflicts       $conflicts (identical on every node)"
 echo "  JSON {\"seed\": $seed, \"duration_s\": $duration, \"writes_attempted\": $attempted, \"writes_acked\": $acked, \"edits_attempted\": $edits, \"edits_acked\": $edited, \"converge_s\": $converge_s, \"ok\": $([ $fail = 0 ] && echo true || echo false)}"

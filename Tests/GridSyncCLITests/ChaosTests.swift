@@ -10,10 +10,20 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static var canRun: Bool {
-        getuid() == 0 && ["/usr/sbin/nft", "/usr/bin/faketime", "/usr/sbin/iptables"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+        guard getuid() == 0, ["/usr/sbin/nft", "/usr/bin/faketime", "/usr/sbin/iptables", "/usr/sbin/ip"].allSatisfy({ FileManager.default.isExecutableFile(atPath: $0) })
+        else { return false }
+        // Root is not enough in every sandbox: the kernel must let us make a namespace.
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/bin/sh")
+        probe.arguments = ["-c", "ip netns add gs-probe-$$ && ip netns del gs-probe-$$"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
     }
 
-    @Test(.enabled(if: canRun, "needs root and nftables, iptables, faketime (`.ci/run` installs them)"))
+    @Test(.enabled(if: canRun, "needs root, network namespaces, and nftables, iptables, faketime (`.ci/run` installs them)"))
     func shortRunConvergesWithNothingLost() throws {
         let env = ProcessInfo.processInfo.environment
         let p = Process()
