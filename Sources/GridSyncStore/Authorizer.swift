@@ -104,6 +104,7 @@ struct Authorizer {
         let who = "node \(origin.short)"
         if origin == centre {
             noteRoster(change)
+            try notePlacements(change, db)
             return nil
         }
         guard let member = roster[origin], member.role != nil else {
@@ -117,6 +118,7 @@ struct Authorizer {
         }
         if member.role == .centre {
             noteRoster(change)
+            try notePlacements(change, db)
             return nil
         }
         var updates: [String: (grid: String?, building: String?)] = [:]
@@ -173,6 +175,16 @@ struct Authorizer {
         }
         pendingScope.merge(updates) { _, new in new }
         return nil
+    }
+
+    /// Records where the requests an accepted change writes now sit, for later changes of the
+    /// batch (which the store has not materialised yet).
+    private mutating func notePlacements(_ change: Change, _ db: Database) throws {
+        for op in change.ops where op.collection == Schema.requests.name && (op.field == "grid" || op.field == "building") {
+            var place = try scope(ofRequest: op.record, db) ?? (nil, nil)
+            if op.field == "grid" { place.grid = op.value.text } else { place.building = op.value.text }
+            pendingScope[op.record] = place
+        }
     }
 
     private func scope(ofRequest id: String, _ db: Database) throws -> (grid: String?, building: String?)? {

@@ -155,4 +155,18 @@ import Testing
         #expect(throws: GridSyncError.self) { try centre.rosterAdd(b2.node.id, name: "x", role: .building, grid: "1", building: nil) }
         #expect(throws: GridSyncError.self) { try centre.rosterRevoke(NodeKey().nodeID) }
     }
+
+    @Test func aBuildingMayEditInTheSameBatchARequestTheCentreCreatedForIt() throws {
+        try enrolBoth()
+        let id = try centre.addRequest(Fixture.sampleRequest(grid: "1", building: "2", title: "中心登记"))
+        try Fixture.sync(centre, b2)
+        var edit = RequestEdit()
+        edit.title = "二号楼补充"
+        _ = try b2.editRequest(id, edit)
+        // A third node receives the centre's creation and the building's edit in one batch.
+        let b1Batch = try centre.changes(missingFrom: try b1.vector()) + b2.changes(missingFrom: try centre.vector())
+        let r = try b1.apply(b1Batch)
+        #expect(r.quarantined.isEmpty, "\(r.quarantined)")
+        #expect(try b1.request(id).title == "二号楼补充")
+    }
 }
