@@ -110,20 +110,36 @@ public final class SyncNode: Sendable {
     /// Why `peer` may not connect to or be dialed by this node, or nil if it may: it must be
     /// the community's centre or an active member of its roster.
     public static func admission(of peer: NodeID, in store: Store) -> String? {
-        do {
-            guard let community = try store.community() else {
-                return "this node belongs to no community yet; run `gridsync join`"
+        Admission(store).reason(peer)
+    }
+
+    /// The community and roster read once, to judge several peers.
+    struct Admission {
+        private var community: CommunityInfo?
+        private var roster: [String: RosterEntry] = [:]
+        private var failure: String?
+
+        init(_ store: Store) {
+            do {
+                community = try store.community()
+                for entry in try store.roster() { roster[entry.node_id] = entry }
+            } catch {
+                failure = "cannot read the roster: \(error)"
             }
+        }
+
+        /// Why `peer` may not connect, or nil if it may.
+        func reason(_ peer: NodeID) -> String? {
+            if let failure { return failure }
+            guard let community else { return "this node belongs to no community yet; run `gridsync join`" }
             if peer == community.centre { return nil }
-            guard let entry = try store.roster().first(where: { $0.node_id == peer.text }) else {
+            guard let entry = roster[peer.text] else {
                 return "node \(peer.text) is not on the community's roster; the centre enrols it with `gridsync roster add \(peer.text) …`"
             }
             if entry.status == "revoked" {
                 return "node \(peer.text) (\(entry.name ?? "?")) was revoked at \(entry.revoked_at ?? "?")"
             }
             return nil
-        } catch {
-            return "cannot read the roster: \(error)"
         }
     }
 
@@ -311,8 +327,10 @@ public final class SyncNode: Sendable {
     private func dropRevokedSessions(_ store: Store) {
         guard configuration.tls != nil else { return }
         let sessions = state.withLockedValue { $0.sessions }
+        guard sessions.values.contains(where: { $0.peer != nil }) else { return }
+        let admission = Admission(store)
         for (key, session) in sessions {
-            guard let peer = session.peer, let reason = SyncNode.admission(of: peer, in: store) else { continue }
+            guard let peer = session.peer, let reason = admission.reason(peer) else { continue }
             logger.warning("closing the session with \(key): \(reason)")
             session.loop.execute(session.shutdown)
         }
