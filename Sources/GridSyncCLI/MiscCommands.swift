@@ -72,7 +72,11 @@ struct StatusCommand: ParsableCommand {
         var requests: Int
         var services: Int
         var open_conflicts: Int
+        /// Changes refused on receipt (`gridsync quarantine list`).
+        var quarantined: Int
         var origins: Int
+        /// nil until the node founds or joins a community.
+        var community_id: String?
         var peers: [PeerStatus]
     }
 
@@ -80,14 +84,16 @@ struct StatusCommand: ParsableCommand {
         let s = try store.open()
         let c = try s.counts()
         let v = try s.vector()
+        let community = try s.community()
         let summary = Summary(
             node_id: s.node.id.text, name: s.node.name, role: s.node.role.rawValue, store: s.path, changes: c.changes,
-            requests: c.requests, services: c.services, open_conflicts: c.conflicts, origins: v.entries.count,
-            peers: try s.peers())
+            requests: c.requests, services: c.services, open_conflicts: c.conflicts, quarantined: c.quarantined,
+            origins: v.entries.count, community_id: community?.id.text, peers: try s.peers())
         if output.json { return try Output.json(summary) }
         Output.line("节点 \(s.node.name) (\(s.node.role.label)) \(s.node.id.text)")
         Output.line("存储 \(s.path)")
-        Output.line("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 变更 \(c.changes) from \(v.entries.count) nodes")
+        Output.line(community.map { "社区 \($0.id.text) · 中心 \($0.centre.short)" } ?? "社区 — (not in a community yet: `gridsync join`)")
+        Output.line("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 隔离 \(c.quarantined) · 变更 \(c.changes) from \(v.entries.count) nodes")
         for p in summary.peers {
             let who = p.nodeID.map { Output.node($0, p.name) } ?? p.peer
             let state = p.connected ? "已连接" : "未连接"

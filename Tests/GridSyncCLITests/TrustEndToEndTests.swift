@@ -79,6 +79,8 @@ import Testing
         #expect((q.first?["detail"] as? String)?.contains("was revoked at") == true)
         #expect(try cli.run(["request", "show", late] + c).status == 2)
         #expect(try cli.ok(["roster", "list"] + c).contains("已吊销"))
+        let status = try Self.json(cli.ok(["status", "--json"] + c))
+        #expect(status["quarantined"] as? Int == 1 && status["community_id"] as? String == community)
 
         // No resident's data in any log.
         for log in [centre.logText, laptop.logText, stranger.logText] {
