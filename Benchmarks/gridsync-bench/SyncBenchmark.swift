@@ -12,6 +12,9 @@ import NIOConcurrencyHelpers
 struct SyncBenchmark {
     let requests: Int
     let baseDir: String
+    /// Both sides speak mutual TLS 1.3, as real daemons do (admitting any key: the stores are
+    /// outside any community).
+    let tls: Bool
     /// New changes (10 field ops each) written at the centre while the laptop is cut off.
     static let reconnectChanges = 1_000
     /// Reconnects per history; the median is reported (one takes ~0.1 s, so noise matters).
@@ -58,13 +61,13 @@ struct SyncBenchmark {
         var peakRSS: Double { summary["peak_rss_mib", default: 0] }
     }
 
-    static func spawn(_ args: [String]) throws -> Side {
+    func spawn(_ args: [String]) throws -> Side {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
         if !FileManager.default.isExecutableFile(atPath: p.executableURL!.path) {
             p.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
         }
-        p.arguments = ["serve"] + args
+        p.arguments = ["serve"] + args + (tls ? ["--tls", "on"] : [])
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -73,9 +76,9 @@ struct SyncBenchmark {
     }
 
     /// Starts a listening node and returns once it accepts connections.
-    static func listen(_ db: String, port: Int) throws -> Side {
+    func listen(_ db: String, port: Int) throws -> Side {
         let side = try spawn(["--db", db, "--listen", "127.0.0.1:\(port)"])
-        guard try waitUntil(30, every: 0.01, { canConnect(port) }) else { throw BenchError("node on port \(port) did not start") }
+        guard try Self.waitUntil(30, every: 0.01, { Self.canConnect(port) }) else { throw BenchError("node on port \(port) did not start") }
         return side
     }
 
@@ -130,10 +133,10 @@ struct SyncBenchmark {
         // without TLS (`SyncNode.Configuration.tls` nil): this measures the sync itself.
         let centre = try Self.store(dir + "/\(tag)-centre.db", name: "中心", role: .grid, history: history, workload: workload)
         let laptop = try Store.create(path: dir + "/\(tag)-laptop.db", name: "新电脑", role: .building, grid: "1", building: "1")
-        var centreSide = try Self.listen(centre.path, port: port)
+        var centreSide = try listen(centre.path, port: port)
         let target = try centre.vector()
         let started = Double(monotonicNanoseconds()) / 1e9
-        let laptopSide = try Self.spawn(["--db", laptop.path, "--peer", "127.0.0.1:\(port)", "--max-backoff-ms", "100"])
+        let laptopSide = try spawn(["--db", laptop.path, "--peer", "127.0.0.1:\(port)", "--max-backoff-ms", "100"])
         let fullDone = try Self.waitForSync(laptop, target, timeout: 120)
         var centreReports = [try centreSide.stop()]
 
@@ -141,7 +144,7 @@ struct SyncBenchmark {
         for _ in 0..<Self.reconnectRounds {
             _ = try centre.apply(workload.next(Self.reconnectChanges))
             let newTarget = try centre.vector()
-            centreSide = try Self.listen(centre.path, port: port)
+            centreSide = try listen(centre.path, port: port)
             reconnectsDone.append(try Self.waitForSync(laptop, newTarget, timeout: 30))
             centreReports.append(try centreSide.stop())
         }
@@ -160,7 +163,7 @@ struct SyncBenchmark {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ops = requests * Workload.fields.count
-        print("gridsync-bench sync: full sync of \(requests) requests × 10 fields = \(ops) field ops (40-byte values) over loopback")
+        print("gridsync-bench sync: full sync of \(requests) requests × 10 fields = \(ops) field ops (40-byte values) over loopback, \(tls ? "mutual TLS 1.3" : "plaintext")")
         let port = 20_000 + Int(getpid() % 20_000)
 
         let large = try syncThenReconnect(dir: dir, tag: "large", history: requests, seed: 7, port: port)
@@ -204,6 +207,7 @@ struct SyncBenchmark {
             "reconnect_ms_10k": Int(small.reconnect * 1000),
             "reconnect_ms_1m": Int(large.reconnect * 1000),
             "reconnect_ratio": (large.reconnect / small.reconnect * 100).rounded() / 100,
+            "tls": tls,
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
     }
@@ -213,6 +217,7 @@ struct SyncBenchmark {
 enum Serve {
     static func run(_ args: [String]) throws -> Never {
         var db = ""
+        var tls = false
         var config = SyncNode.Configuration()
         var i = 0
         while i + 1 < args.count {
@@ -223,6 +228,7 @@ enum Serve {
                 config.listen = (String(parts[0]), Int(parts[1])!)
             case "--peer": config.peers.append(args[i + 1])
             case "--max-backoff-ms": config.maxBackoff = .milliseconds(Int64(args[i + 1])!)
+            case "--tls": tls = args[i + 1] == "on"
             default: break
             }
             i += 2
@@ -241,7 +247,12 @@ enum Serve {
         }
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
-        let node = try SyncNode(store: try Store.open(path: db, cacheMiB: SyncNode.storeCacheMiB), configuration: config, logger: logger)
+        let store = try Store.open(path: db, cacheMiB: SyncNode.storeCacheMiB)
+        if tls {
+            config.tls = try NodeTLS(key: store.nodeKey, name: store.node.name)
+            config.admit = { _ in nil }
+        }
+        let node = try SyncNode(store: store, configuration: config, logger: logger)
         running.withLockedValue { $0 = node }
         try node.start()
         signal(SIGTERM, SIG_IGN)

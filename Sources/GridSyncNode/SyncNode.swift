@@ -23,6 +23,10 @@ public final class SyncNode: Sendable {
         /// Mutual TLS with this identity on every connection, or nil for plaintext (local
         /// testing only: anyone who can reach the port then reads and writes the registers).
         public var tls: NodeTLS?
+        /// Who may connect when TLS is on; nil (the default): the store's community centre
+        /// and active roster members (``SyncNode/admission(of:in:)``). A benchmark of stores
+        /// outside any community admits every key to measure TLS alone.
+        public var admit: NodeTLS.Admission?
         /// Peers to dial, as `host:port`.
         public var peers: [String] = []
         public var sync = SyncStateMachine.Configuration()
@@ -255,7 +259,7 @@ public final class SyncNode: Sendable {
                 let server = direction == "in"
                 try sync.addHandler(try tls.handler(
                     server: server, context: server ? contexts.server : contexts.client, verified: peer,
-                    admit: { SyncNode.admission(of: $0, in: store) },
+                    admit: self.configuration.admit ?? { SyncNode.admission(of: $0, in: store) },
                     refused: { id, reason in
                         logger.warning("refused \(server ? "connection from" : "peer at") \(peerKey)\(id.map { " (node \($0.text))" } ?? ""): \(reason)")
                     }))
@@ -325,7 +329,7 @@ public final class SyncNode: Sendable {
     /// With TLS, closes the sessions of peers the roster no longer admits (a revocation that
     /// just arrived or was just made): they cannot reconnect either. Runs on the store queue.
     private func dropRevokedSessions(_ store: Store) {
-        guard configuration.tls != nil else { return }
+        guard configuration.tls != nil, configuration.admit == nil else { return }
         let sessions = state.withLockedValue { $0.sessions }
         guard sessions.values.contains(where: { $0.peer != nil }) else { return }
         let admission = Admission(store)
