@@ -9,12 +9,13 @@ import ServiceLifecycle
 struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daemon",
-        abstract: "Sync this store with peers over TCP: listen, dial, push changes live.",
+        abstract: "Sync this store with the community's other nodes over mutual TLS: listen, dial, push changes live.",
         discussion: """
             With no options it listens on 127.0.0.1:7420 for the default store. Use --listen 0.0.0.0:7420 \
             to accept other machines, and --peer HOST:PORT (repeatable) to dial them. Writes made with the \
             CLI while the daemon runs are noticed and pushed within about a second. SIGTERM or Ctrl-C \
-            stops it cleanly.
+            stops it cleanly. Every connection is mutual TLS 1.3: only the community's centre and active \
+            roster members are admitted (see `gridsync join` and `gridsync roster`).
             """)
 
     @OptionGroup var store: StoreOptions
