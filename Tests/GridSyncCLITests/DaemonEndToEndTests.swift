@@ -223,25 +223,14 @@ import NIOCore
     @Test func aGapGetsAnErrorCodeWhileEarlierBatchesStayApplied() throws {
         let cli = CLI()
         defer { cli.cleanup() }
-        let port = DaemonEndToEndTests.freePort()
-        let c = ["--db", cli.path("c.db")]
         // A grid node outside any community: it takes changes from any key, so the hand-made
         // ones below are judged on continuity alone.
-        try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + c)
-        let centre = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
+        let (port, centre) = try Self.plaintextServer(cli, ["--name", "网格", "--role", "grid", "--grid", "1"])
+        let c = ["--db", cli.path("c.db")]
         defer { centre.stop() }
-        #expect(DaemonEndToEndTests.eventually(10) { centre.logText.contains("listening") })
 
         let key = NodeKey()
-        var prev = Change.zeroHash
-        var chain: [SignedChange] = []
-        for seq in 1...5 {
-            let c = key.sign(Change(
-                origin: key.nodeID, seq: UInt64(seq), hlc: HLC(milliseconds: 1_700_000_000_000 + UInt64(seq), counter: 0), prevHash: prev,
-                ops: [Op(collection: "requests", record: "bad\(seq)", field: "title", value: .text("x\(seq)"), pred: [])]))
-            prev = c.hash
-            chain.append(c)
-        }
+        let chain = Self.handChain(key, count: 5, record: "bad")
         var out = ByteBuffer()
         for m: Message in [
             .hello(Message.Hello(node: key.nodeID, role: .grid, name: "手写的节点")),
@@ -270,7 +259,29 @@ import NIOCore
         let vector = try VersionVector(text: try cli.ok(["vector"] + c))
         #expect(vector[key.nodeID] == 3)
         // And no resident data, nor the peer's values, went into the log.
-        #expect(!centre.logText.contains("x3"))
+        #expect(!centre.logText.contains("值3"))
+    }
+
+    /// A daemon in plaintext on a free port, for a store made with `init ARGS`.
+    static func plaintextServer(_ cli: CLI, _ initArgs: [String]) throws -> (Int, DaemonEndToEndTests.Daemon) {
+        let port = DaemonEndToEndTests.freePort()
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init"] + initArgs + c)
+        let server = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
+        #expect(DaemonEndToEndTests.eventually(10) { server.logText.contains("listening") })
+        return (port, server)
+    }
+
+    /// `count` changes of `key`, each setting the title of its own request `PREFIXn`.
+    static func handChain(_ key: NodeKey, count: Int, record prefix: String) -> [SignedChange] {
+        var prev = Change.zeroHash
+        return (1...count).map { seq in
+            let c = key.sign(Change(
+                origin: key.nodeID, seq: UInt64(seq), hlc: HLC(milliseconds: 1_700_000_000_000 + UInt64(seq), counter: 0), prevHash: prev,
+                ops: [Op(collection: "requests", record: "\(prefix)\(seq)", field: "title", value: .text("值\(seq)"), pred: [])]))
+            prev = c.hash
+            return c
+        }
     }
 
     /// Sends `messages` on a fresh connection to 127.0.0.1:`port`, reads until the daemon
@@ -290,24 +301,13 @@ import NIOCore
     @Test func changesFromAStrangerAreRefusedWithCodesAndTheConnectionStaysOpen() throws {
         let cli = CLI()
         defer { cli.cleanup() }
-        let port = DaemonEndToEndTests.freePort()
-        let c = ["--db", cli.path("c.db")]
         // A centre (so a community with a roster), in plaintext so the test can speak by hand.
-        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
-        let centre = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
+        let (port, centre) = try Self.plaintextServer(cli, ["--name", "中心", "--role", "centre"])
+        let c = ["--db", cli.path("c.db")]
         defer { centre.stop() }
-        #expect(DaemonEndToEndTests.eventually(10) { centre.logText.contains("listening") })
 
         let key = NodeKey()
-        var prev = Change.zeroHash
-        var chain: [SignedChange] = []
-        for seq in 1...3 {
-            let c = key.sign(Change(
-                origin: key.nodeID, seq: UInt64(seq), hlc: HLC(milliseconds: 1_700_000_000_000 + UInt64(seq), counter: 0), prevHash: prev,
-                ops: [Op(collection: "requests", record: "stranger\(seq)", field: "title", value: .text("s\(seq)"), pred: [])]))
-            prev = c.hash
-            chain.append(c)
-        }
+        let chain = Self.handChain(key, count: 3, record: "stranger")
         let replies = try Self.exchange(port: port, [
             .hello(Message.Hello(node: key.nodeID, role: .building, name: "陌生节点")),
             .vector(VersionVector()),
@@ -333,24 +333,13 @@ import NIOCore
     @Test func aChangeAlteredOnTheWayIsRefusedAsBadlySignedAndTheRestApplies() throws {
         let cli = CLI()
         defer { cli.cleanup() }
-        let port = DaemonEndToEndTests.freePort()
+        let (port, server) = try Self.plaintextServer(cli, ["--name", "网格", "--role", "grid", "--grid", "1"])
         let c = ["--db", cli.path("c.db")]
-        try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + c)
-        let server = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
         defer { server.stop() }
-        #expect(DaemonEndToEndTests.eventually(10) { server.logText.contains("listening") })
 
         // A relay forwards another node's three changes and alters the last one's value.
         let origin = NodeKey(), relay = NodeKey()
-        var prev = Change.zeroHash
-        var chain: [[UInt8]] = []
-        for seq in 1...3 {
-            let c = origin.sign(Change(
-                origin: origin.nodeID, seq: UInt64(seq), hlc: HLC(milliseconds: 1_700_000_000_000 + UInt64(seq), counter: 0), prevHash: prev,
-                ops: [Op(collection: "requests", record: "relayed\(seq)", field: "title", value: .text("原文\(seq)"), pred: [])]))
-            prev = c.hash
-            chain.append(c.encoded)
-        }
+        var chain = Self.handChain(origin, count: 3, record: "relayed").map(\.encoded)
         chain[2][40] ^= 1
         let replies = try Self.exchange(port: port, [
             .hello(Message.Hello(node: relay.nodeID, role: .grid, name: "中转")),
@@ -409,12 +398,9 @@ import NIOCore
     @Test func aNewerConnectionFromTheSamePeerKeepsReceivingWhenTheOlderOneCloses() throws {
         let cli = CLI()
         defer { cli.cleanup() }
-        let port = DaemonEndToEndTests.freePort()
+        let (port, server) = try Self.plaintextServer(cli, ["--name", "网格", "--role", "grid", "--grid", "1"])
         let c = ["--db", cli.path("c.db")]
-        try cli.ok(["init", "--name", "网格", "--role", "grid", "--grid", "1"] + c)
-        let server = try DaemonEndToEndTests.Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)", "--plaintext-for-local-testing"], name: "c")
         defer { server.stop() }
-        #expect(DaemonEndToEndTests.eventually(10) { server.logText.contains("listening") })
         let serverVector = try VersionVector(text: try cli.ok(["vector"] + c))
 
         let laptop = NodeKey()
