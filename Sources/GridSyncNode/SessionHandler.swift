@@ -123,14 +123,20 @@ final class SessionHandler: ChannelInboundHandler {
         node.onStoreQueue { store in
             var outcomes: [(UInt64, Result<VersionVector, WireError>)] = []
             var refusals: [UInt64: [Message.Refusal]] = [:]
-            /// Which batch of the group each (origin, seq) came in.
-            func batchOf(_ q: QuarantinedChange) -> UInt64? {
-                for (batch, changes) in group {
-                    for c in changes {
-                        if let (origin, seq) = try? ChangeCodec.peekHeader(c), origin == q.origin, seq == q.seq { return batch }
+            /// Which batch of the group each (origin, seq) came in; built only if something was
+            /// quarantined.
+            var batchOf: [OpRef: UInt64]?
+            func batch(of q: QuarantinedChange) -> UInt64? {
+                if batchOf == nil {
+                    var map: [OpRef: UInt64] = [:]
+                    for (batch, changes) in group {
+                        for c in changes {
+                            if let (origin, seq) = try? ChangeCodec.peekHeader(c) { map[OpRef(origin: origin, seq: seq)] = batch }
+                        }
                     }
+                    batchOf = map
                 }
-                return nil
+                return batchOf?[OpRef(origin: q.origin, seq: q.seq)]
             }
             func report(_ r: ApplyReport) {
                 for (origin, ahead) in r.skewedOrigins {
@@ -138,7 +144,7 @@ final class SessionHandler: ChannelInboundHandler {
                 }
                 for q in r.quarantined {
                     node.logger.warning("quarantined change \(q.seq) of node \(q.origin.short) from \(peerKey): \(q.reason.rawValue) — \(q.detail)")
-                    if let batch = batchOf(q) {
+                    if let batch = batch(of: q) {
                         refusals[batch, default: []].append(Message.Refusal(origin: q.origin, seq: q.seq, code: WireErrorCode(q.reason)))
                     }
                 }

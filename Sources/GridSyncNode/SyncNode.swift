@@ -114,36 +114,10 @@ public final class SyncNode: Sendable {
     /// Why `peer` may not connect to or be dialed by this node, or nil if it may: it must be
     /// the community's centre or an active member of its roster.
     public static func admission(of peer: NodeID, in store: Store) -> String? {
-        Admission(store).reason(peer)
-    }
-
-    /// The community and roster read once, to judge several peers.
-    struct Admission {
-        private var community: CommunityInfo?
-        private var roster: [String: RosterEntry] = [:]
-        private var failure: String?
-
-        init(_ store: Store) {
-            do {
-                community = try store.community()
-                for entry in try store.roster() { roster[entry.node_id] = entry }
-            } catch {
-                failure = "cannot read the roster: \(error)"
-            }
-        }
-
-        /// Why `peer` may not connect, or nil if it may.
-        func reason(_ peer: NodeID) -> String? {
-            if let failure { return failure }
-            guard let community else { return "this node belongs to no community yet; run `gridsync join`" }
-            if peer == community.centre { return nil }
-            guard let entry = roster[peer.text] else {
-                return "node \(peer.text) is not on the community's roster; the centre enrols it with `gridsync roster add \(peer.text) …`"
-            }
-            if entry.status == "revoked" {
-                return "node \(peer.text) (\(entry.name ?? "?")) was revoked at \(entry.revoked_at ?? "?")"
-            }
-            return nil
+        do {
+            return try store.membership().refusal(of: peer)
+        } catch {
+            return "cannot read the roster: \(error)"
         }
     }
 
@@ -220,9 +194,9 @@ public final class SyncNode: Sendable {
         metrics.peersConnected.set(to: Double(connected))
         metrics.countTraffic(trafficTotals)
         onStoreQueue { store in
-            let counts = try store.counts()
-            metrics.openConflicts.set(to: Double(counts.conflicts))
-            metrics.quarantined.set(to: Double(counts.quarantined))
+            let attention = try store.attention()
+            metrics.openConflicts.set(to: Double(attention.conflicts))
+            metrics.quarantined.set(to: Double(attention.quarantined))
             promise.succeed(metrics.render())
         } failed: { error in
             promise.fail(error)
@@ -332,9 +306,9 @@ public final class SyncNode: Sendable {
         guard configuration.tls != nil, configuration.admit == nil else { return }
         let sessions = state.withLockedValue { $0.sessions }
         guard sessions.values.contains(where: { $0.peer != nil }) else { return }
-        let admission = Admission(store)
+        guard let membership = try? store.membership() else { return }
         for (key, session) in sessions {
-            guard let peer = session.peer, let reason = admission.reason(peer) else { continue }
+            guard let peer = session.peer, let reason = membership.refusal(of: peer) else { continue }
             logger.warning("closing the session with \(key): \(reason)")
             session.loop.execute(session.shutdown)
         }

@@ -50,14 +50,13 @@ struct ChangeApplier {
         report.received = batch.count
         var accepted: [(SignedChange, Int64)] = []
         accepted.reserveCapacity(batch.count)
-        var runs: [Int64: [Int]] = [:]
+        var lastOfRun: [Int64: Int] = [:]
         var batchHashes: [OpRef: [UInt8]] = [:]
+        // A change this node just signed is never refused, so local writes skip both lookups.
         var authorizer = trusted ? nil : try Authorizer.load(db)
-        let quarantineInUse = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM quarantine)") ?? false
+        let quarantineInUse = try !trusted && (Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM quarantine)") ?? false)
         /// Origins with a quarantined change in this batch, and its seq.
         var blocked: [NodeID: UInt64] = [:]
-        /// Each touched origin's state before this batch.
-        var before: [Int64: (seq: UInt64, hash: [UInt8])] = [:]
 
         func isQuarantined(_ origin: NodeID, _ seq: UInt64) throws -> Bool {
             if let from = blocked[origin], seq >= from { return true }
@@ -75,8 +74,7 @@ struct ChangeApplier {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (change_hash) DO UPDATE SET reason = excluded.reason, detail = excluded.detail
                 """).execute(arguments: [
-                    ch.origin.text, Int64(ch.seq), sc.hash.blob, reason.rawValue, detail, source, Timestamp.iso(wallMs),
-                    (sc.body + sc.signature).blob,
+                    ch.origin.text, Int64(ch.seq), sc.hash.blob, reason.rawValue, detail, source, Timestamp.iso(wallMs), sc.encoded.blob,
                 ])
         }
 
@@ -141,22 +139,22 @@ struct ChangeApplier {
                 }
                 throw GridSyncError(.causalGap, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which this store does not have; import the earlier changes first")
             }
+            let touchesRoster = Authorizer.touchesRoster(ch)
             if authorizer != nil {
                 // Roster changes are verified at once: later changes of the batch are judged by them.
-                if Authorizer.touchesRoster(ch), !sc.verifySignature() {
-                    try quarantine(sc, .badSignature, "change \(ch.seq) of node \(ch.origin.short) has a signature that does not verify; the data was altered after it was signed")
+                if touchesRoster, !sc.verifySignature() {
+                    try quarantine(sc, .badSignature, Self.badSignature(ch))
                     continue
                 }
-                if let (reason, detail) = try authorizer!.check(ch, db) {
+                if let (reason, detail) = try authorizer?.check(ch, db) {
                     try quarantine(sc, reason, detail)
                     continue
                 }
             }
-            if Authorizer.touchesRoster(ch) { report.rosterChanged = true }
-            if before[idx] == nil { before[idx] = (known, origins.states[idx]!.lastHash) }
+            if touchesRoster { report.rosterChanged = true }
             origins.advance(idx, seq: ch.seq, hash: sc.hash)
             batchHashes[OpRef(origin: ch.origin, seq: ch.seq)] = sc.hash
-            runs[idx, default: []].append(accepted.count)
+            lastOfRun[idx] = accepted.count
             accepted.append((sc, idx))
         }
         if !trusted {
@@ -164,23 +162,21 @@ struct ChangeApplier {
             // chain, so one verification covers it. If it fails, each change of the run is
             // checked to find the first altered one; it and the rest of the run are quarantined.
             var dropped = Set<Int>()
-            for (idx, run) in runs.sorted(by: { $0.key < $1.key }) where !accepted[run.last!].0.verifySignature() {
-                let firstBad = run.firstIndex { !accepted[$0].0.verifySignature() } ?? run.count - 1
-                for (k, i) in run[firstBad...].enumerated() {
-                    let sc = accepted[i].0
-                    if k == 0 {
-                        try quarantine(sc, .badSignature, "change \(sc.change.seq) of node \(sc.change.origin.short) has a signature that does not verify; the data was altered after it was signed")
+            for (idx, last) in lastOfRun.sorted(by: { $0.key < $1.key }) where !accepted[last].0.verifySignature() {
+                let run = accepted.indices.filter { accepted[$0].1 == idx }
+                let firstBad = run.first { !accepted[$0].0.verifySignature() } ?? last
+                for i in run where i >= firstBad {
+                    let ch = accepted[i].0.change
+                    if i == firstBad {
+                        try quarantine(accepted[i].0, .badSignature, Self.badSignature(ch))
                     } else {
-                        try quarantine(sc, .followsQuarantined, "an earlier change of node \(sc.change.origin.short) is quarantined")
+                        try quarantine(accepted[i].0, .followsQuarantined, "an earlier change of node \(ch.origin.short) is quarantined")
                     }
                     dropped.insert(i)
                 }
-                if firstBad == 0 {
-                    origins.advance(idx, seq: before[idx]!.seq, hash: before[idx]!.hash)
-                } else {
-                    let good = accepted[run[firstBad - 1]].0
-                    origins.advance(idx, seq: good.change.seq, hash: good.hash)
-                }
+                // The bad change passed the chain check, so it names the state to return to.
+                let bad = accepted[firstBad].0.change
+                origins.advance(idx, seq: bad.seq - 1, hash: bad.prevHash)
             }
             if !dropped.isEmpty {
                 accepted = accepted.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
@@ -276,6 +272,10 @@ struct ChangeApplier {
             try materialize(record, collection: collection!, heads: heads, db)
         }
         return report
+    }
+
+    private static func badSignature(_ ch: Change) -> String {
+        "change \(ch.seq) of node \(ch.origin.short) has a signature that does not verify; the data was altered after it was signed"
     }
 
     private func checkDuplicate(_ origin: NodeID, _ seq: UInt64, _ hash: [UInt8], _ batchHashes: [OpRef: [UInt8]], _ db: Database) throws {

@@ -186,6 +186,10 @@ enum Migrations {
                     name TEXT, role TEXT, grid TEXT, building TEXT, status TEXT, revoked_at INTEGER,
                     deleted INTEGER NOT NULL DEFAULT 0
                 );
+
+                -- "Is change (origin, seq) quarantined?", asked when a later change of that origin
+                -- or one naming it as a pred arrives.
+                CREATE INDEX quarantine_origin_seq ON quarantine (origin, seq);
                 """)
         }
         return m

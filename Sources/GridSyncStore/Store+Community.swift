@@ -23,6 +23,26 @@ public struct RosterEntry: Sendable, Codable, Equatable {
     public var revoked_at: String?
 }
 
+/// Who may connect: the community's centre and its active roster members, as one store holds
+/// them at one moment.
+public struct Membership: Sendable {
+    public let community: CommunityInfo?
+    let roster: [String: RosterEntry]
+
+    /// Why `peer` may not connect, or nil if it may.
+    public func refusal(of peer: NodeID) -> String? {
+        guard let community else { return "this node belongs to no community yet; run `gridsync join`" }
+        if peer == community.centre { return nil }
+        guard let entry = roster[peer.text], entry.role != nil else {
+            return "node \(peer.text) is not on the community's roster; the centre enrols it with `gridsync roster add \(peer.text) …`"
+        }
+        if entry.status == "revoked" {
+            return "node \(peer.text) (\(entry.name ?? "?")) was revoked at \(entry.revoked_at ?? "?")"
+        }
+        return nil
+    }
+}
+
 /// A quarantined change as `gridsync quarantine list` shows it.
 public struct QuarantineEntry: Sendable, Codable, Equatable {
     public var origin: String
@@ -136,21 +156,26 @@ extension Store {
 
     /// The roster as this store holds it, by name.
     public func roster() throws -> [RosterEntry] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, role, grid, building, status, revoked_at FROM roster WHERE deleted = 0 ORDER BY name, id").compactMap { row in
-                guard let id = NodeID(rosterRecord: row[0]) else { return nil }
-                return RosterEntry(
-                    node_id: id.text, name: row[1], role: row[2], grid: row[3], building: row[4], status: row[5] ?? "active",
-                    revoked_at: (row[6] as Int64?).map { Timestamp.iso(UInt64(max(0, $0))) })
-            }
+        try read { db in try Self.roster(db) }
+    }
+
+    static func roster(_ db: Database) throws -> [RosterEntry] {
+        try Row.fetchAll(db, sql: "SELECT id, name, role, grid, building, status, revoked_at FROM roster WHERE deleted = 0 ORDER BY name, id").compactMap { row in
+            guard let id = NodeID(rosterRecord: row[0]) else { return nil }
+            return RosterEntry(
+                node_id: id.text, name: row[1], role: row[2], grid: row[3], building: row[4], status: row[5] ?? "active",
+                revoked_at: (row[6] as Int64?).map { Timestamp.iso(UInt64(max(0, $0))) })
         }
     }
 
-    /// Whether `peer` may connect: the centre, or a roster member not revoked.
-    public func isActiveMember(_ peer: NodeID) throws -> Bool {
-        guard let c = try community() else { return false }
-        if peer == c.centre { return true }
-        return try roster().contains { $0.node_id == peer.text && $0.status != "revoked" && $0.role != nil }
+    /// The community and its roster, read once to judge several peers.
+    public func membership() throws -> Membership {
+        try read { db in
+            let community = try Self.community(db)
+            var roster: [String: RosterEntry] = [:]
+            for entry in try Self.roster(db) { roster[entry.node_id] = entry }
+            return Membership(community: community, roster: roster)
+        }
     }
 
     // MARK: Quarantine

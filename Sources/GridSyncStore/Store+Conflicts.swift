@@ -153,6 +153,15 @@ extension Store {
         }
     }
 
+    /// What needs a person's attention: open conflicts and quarantined changes. Cheap enough
+    /// for every metrics scrape (unlike ``counts()``, which counts the whole change log).
+    public func attention() throws -> (conflicts: Int, quarantined: Int) {
+        try read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM open_conflicts") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") ?? 0)
+        }
+    }
+
     /// Counts for `gridsync status`.
     public func counts() throws -> (changes: Int, requests: Int, services: Int, conflicts: Int, quarantined: Int) {
         try read { db in

@@ -139,7 +139,10 @@ import Testing
         #expect(try centre.request(before).title == "吊销前")
         #expect(throws: GridSyncError.self) { try centre.request(after) }
         #expect(try centre.roster().first { $0.node_id == b1.node.id.text }?.status == "revoked")
-        #expect(try !centre.isActiveMember(b1.node.id) && centre.isActiveMember(b2.node.id) && centre.isActiveMember(centre.node.id))
+        let membership = try centre.membership()
+        #expect(membership.refusal(of: b1.node.id)?.contains("was revoked at") == true)
+        #expect(membership.refusal(of: b2.node.id) == nil && membership.refusal(of: centre.node.id) == nil)
+        #expect(membership.refusal(of: NodeKey().nodeID)?.contains("is not on the community's roster") == true)
         // Building 2 learns the revocation from the centre and refuses building 1 the same way.
         try Fixture.sync(centre, b2)
         let r2 = try b2.apply(try b1.changes(missingFrom: try b2.vector()))

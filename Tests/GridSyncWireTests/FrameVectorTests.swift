@@ -43,6 +43,12 @@ import Testing
             ("ping", "PING nonce 7", .ping(7)),
             ("pong", "PONG nonce 7", .pong(7)),
             ("error", "ERROR code 5 (seq gap) with a message", .error(WireError(.seqGap, "changes of node X jump from seq 3 to 5"))),
+            ("hello-community", "HELLO from node \(a.nodeID.short)…, role centre (0), name 社区服务中心, community \(CommunityID(centre: a.nodeID).text) (its 20 bytes, then 12 zero bytes)",
+             .hello(Message.Hello(node: a.nodeID, community: CommunityID(centre: a.nodeID).bytes + Array(repeating: 0, count: 12), role: .centre, name: "社区服务中心"))),
+            ("refused", "REFUSED for batch 4: seq 2 of \(b.nodeID.short)… out of scope (16), seq 3 follows a quarantined change (17)",
+             .refused(batch: 4, changes: [
+                Message.Refusal(origin: b.nodeID, seq: 2, code: .outOfScope), Message.Refusal(origin: b.nodeID, seq: 3, code: .followsQuarantined),
+             ])),
         ]
     }
 
@@ -68,7 +74,7 @@ import Testing
         let computed = described.map { Vector(name: $0.0, meaning: $0.1, frame_hex: Self.hex(Self.frame($0.2))) }
         if ProcessInfo.processInfo.environment["GRIDSYNC_WRITE_VECTORS"] == "1" {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes, .sortedKeys]
             try encoder.encode(computed).write(to: Self.path)
         }
         let stored = try JSONDecoder().decode([Vector].self, from: Data(contentsOf: Self.path))
