@@ -45,7 +45,7 @@ final class SessionHandler: ChannelInboundHandler {
         node.configuration.onEvent?(.connected(peer: peerKey))
         let bound = loopBound
         let loop = context.eventLoop
-        node.register(peerKey, token: ObjectIdentifier(self), loop: loop, identified: false, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+        node.register(peerKey, token: ObjectIdentifier(self), loop: loop, peer: nil, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
         timer = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             bound.value.perform(bound.value.machine.tick(nowMs: SyncNode.nowMs()))
         }
@@ -234,9 +234,10 @@ final class SessionHandler: ChannelInboundHandler {
                     // Inbound peers are known by node ID, not by their ephemeral port.
                     node.unregister(peerKey, token: ObjectIdentifier(self))
                     peerKey = "in:" + hello.node.text
-                    node.register(peerKey, token: ObjectIdentifier(self), loop: loop, identified: true, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+                    node.register(peerKey, token: ObjectIdentifier(self), loop: loop, peer: hello.node, notify: { bound.value.storeChanged() }, shutdown: { bound.value.shutdown() })
+                } else {
+                    node.markIdentified(peerKey, peer: hello.node)
                 }
-                node.markIdentified(peerKey, peer: hello.node)
                 peer = (hello.node, hello.name)
                 node.logger.info("connected to \(hello.node.short) (\(hello.name)) via \(peerKey)")
                 node.recordPeer(peerKey, direction: direction) {

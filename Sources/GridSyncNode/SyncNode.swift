@@ -63,10 +63,9 @@ public final class SyncNode: Sendable {
         /// key, and the older one must not remove it when it closes.
         var token: ObjectIdentifier
         var loop: any EventLoop
-        /// HELLO exchanged: the session counts as a connected peer.
-        var identified: Bool
-        /// The node on the other end, once HELLO named it.
-        var peer: NodeID? = nil
+        /// The node on the other end, once HELLO named it: then the session counts as a
+        /// connected peer.
+        var peer: NodeID?
         var notify: @Sendable () -> Void
         var shutdown: @Sendable () -> Void
     }
@@ -190,7 +189,7 @@ public final class SyncNode: Sendable {
     func renderMetrics(on loop: any EventLoop) -> EventLoopFuture<[UInt8]> {
         let promise = loop.makePromise(of: [UInt8].self)
         let metrics = metrics
-        let connected = state.withLockedValue { $0.sessions.values.filter(\.identified).count }
+        let connected = state.withLockedValue { $0.sessions.values.filter { $0.peer != nil }.count }
         metrics.peersConnected.set(to: Double(connected))
         metrics.countTraffic(trafficTotals)
         onStoreQueue { store in
@@ -286,18 +285,15 @@ public final class SyncNode: Sendable {
     // MARK: For sessions
 
     func register(
-        _ key: String, token: ObjectIdentifier, loop: any EventLoop, identified: Bool,
+        _ key: String, token: ObjectIdentifier, loop: any EventLoop, peer: NodeID?,
         notify: @escaping @Sendable () -> Void, shutdown: @escaping @Sendable () -> Void
     ) {
-        state.withLockedValue { $0.sessions[key] = Session(token: token, loop: loop, identified: identified, notify: notify, shutdown: shutdown) }
+        state.withLockedValue { $0.sessions[key] = Session(token: token, loop: loop, peer: peer, notify: notify, shutdown: shutdown) }
     }
 
     /// The session under `key` has exchanged HELLO with `peer`.
     func markIdentified(_ key: String, peer: NodeID) {
-        state.withLockedValue {
-            $0.sessions[key]?.identified = true
-            $0.sessions[key]?.peer = peer
-        }
+        state.withLockedValue { $0.sessions[key]?.peer = peer }
     }
 
     /// With TLS, closes the sessions of peers the roster no longer admits (a revocation that

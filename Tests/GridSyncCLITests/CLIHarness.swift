@@ -126,3 +126,30 @@ enum Loopback {
         }
     }
 }
+
+/// Another program the tests check against (a validator, a real peer, the chaos script).
+enum Tool {
+    /// Runs `path` with `arguments`, feeding `input` on standard input and keeping it open for
+    /// `holdInput` seconds (for programs that read their peer's answer while stdin is open);
+    /// returns the exit status and standard output and error together.
+    static func run(
+        _ path: String, _ arguments: [String], input: Data = Data(), holdInput: Double = 0, environment: [String: String]? = nil
+    ) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        if let environment { p.environment = environment }
+        let stdin = Pipe()
+        let out = Pipe()
+        p.standardInput = stdin
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        stdin.fileHandleForWriting.write(input)
+        if holdInput > 0 { Thread.sleep(forTimeInterval: holdInput) }
+        try stdin.fileHandleForWriting.close()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+}

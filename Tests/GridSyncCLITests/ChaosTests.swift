@@ -26,23 +26,14 @@ import Testing
     @Test(.enabled(if: canRun, "needs root, network namespaces, and nftables, iptables, faketime (`.ci/run` installs them)"))
     func shortRunConvergesWithNothingLost() throws {
         let env = ProcessInfo.processInfo.environment
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
         var args = [Self.root.appendingPathComponent("Tests/Chaos/chaos.sh").path, "--duration", env["GRIDSYNC_CHAOS_SECONDS"] ?? "90"]
         if let seed = env["GRIDSYNC_CHAOS_SEED"] { args += ["--seed", seed] }
-        p.arguments = args
         var environment = env
         environment["GRIDSYNC_BIN"] = CLI.binary
-        p.environment = environment
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let (status, text) = try Tool.run("/bin/bash", args, environment: environment)
         // The figures and the seed belong in the CI log whatever happens.
         print(text)
-        #expect(p.terminationStatus == 0, "chaos run failed:\n\(text)")
+        #expect(status == 0, "chaos run failed:\n\(text)")
         #expect(text.contains("chaos: passed"))
     }
 }

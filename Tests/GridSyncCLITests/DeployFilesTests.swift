@@ -18,16 +18,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/" + name
         try unit.replacingOccurrences(of: "/usr/local/bin/gridsync", with: CLI.binary).write(toFile: path, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.analyze)
-        p.arguments = ["verify", path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let verify = try Tool.run(Self.analyze, ["verify", path])
         // Unknown keys are only warnings (exit 0), so the output must be empty too.
-        #expect(p.terminationStatus == 0 && text.isEmpty, "systemd-analyze verify \(name): \(text)")
+        #expect(verify.status == 0 && verify.output.isEmpty, "systemd-analyze verify \(name): \(verify.output)")
     }
 }

@@ -90,20 +90,8 @@ import Testing
         #expect(try Self.get(port: mport, path: "/").status == 404)
 
         if let promtool = Self.promtool {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: promtool)
-            p.arguments = ["check", "metrics"]
-            let input = Pipe()
-            let output = Pipe()
-            p.standardInput = input
-            p.standardOutput = output
-            p.standardError = output
-            try p.run()
-            input.fileHandleForWriting.write(Data(body.utf8))
-            try input.fileHandleForWriting.close()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "promtool check metrics: \(text)")
+            let check = try Tool.run(promtool, ["check", "metrics"], input: Data(body.utf8))
+            #expect(check.status == 0, "promtool check metrics: \(check.output)")
         } else {
             Issue.record("promtool not on PATH; `.ci/run` installs it (Debian's prometheus package)")
         }
