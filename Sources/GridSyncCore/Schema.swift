@@ -81,6 +81,20 @@ public enum Schema {
 public enum NodeRole: String, CaseIterable, Sendable, Codable {
     case centre, grid, building
 
+    /// Whether a node of this role, serving `ownGrid` and `ownBuilding`, may write a request
+    /// placed in `grid` and `building`: the centre anything, a grid node its grid's, a building
+    /// node its building's. The one rule both local writes and received changes are held to.
+    public func covers(grid: String?, building: String?, ownGrid: String?, ownBuilding: String?) -> Bool {
+        switch self {
+        case .centre: true
+        case .grid: grid != nil && grid == ownGrid
+        case .building: grid != nil && grid == ownGrid && building != nil && building == ownBuilding
+        }
+    }
+
+    /// Whether a node of this role may write services (服务清单): the centre and grid nodes.
+    public var writesServices: Bool { self != .building }
+
     public var label: String {
         switch self {
         case .centre: "社区中心"

@@ -50,12 +50,7 @@ struct RosterMember: Equatable {
     var isRevoked: Bool { status == "revoked" }
 
     func covers(grid g: String?, building b: String?) -> Bool {
-        switch role {
-        case .centre: true
-        case .grid: g != nil && g == grid
-        case .building: g != nil && g == grid && b != nil && b == building
-        case nil: false
-        }
+        role?.covers(grid: g, building: b, ownGrid: grid, ownBuilding: building) ?? false
     }
 }
 
@@ -140,7 +135,7 @@ struct Authorizer {
                     return (.outOfScope, "\(who) wrote the profile of another node; a node publishes only its own")
                 }
             case Schema.services.name:
-                guard member.role == .grid else {
+                guard member.role?.writesServices == true else {
                     return (.outOfScope, "\(who) (a building node) wrote service \(short); services are written by the centre and grid nodes")
                 }
             case Schema.requests.name:
@@ -161,7 +156,7 @@ struct Authorizer {
             case Schema.notes.name:
                 var request = ops.last(where: { $0.field == "request" })?.value.text
                 if request == nil {
-                    request = try String.fetchOne(db, sql: "SELECT request FROM request_notes WHERE id = ?", arguments: [record])
+                    request = try String.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [record])
                 }
                 let target = try request.flatMap { id in try updates[id] ?? scope(ofRequest: id, db) }
                 guard let target,
@@ -189,7 +184,7 @@ struct Authorizer {
 
     private func scope(ofRequest id: String, _ db: Database) throws -> (grid: String?, building: String?)? {
         if let pending = pendingScope[id] { return pending }
-        guard let row = try Row.fetchOne(db, sql: "SELECT grid, building FROM requests WHERE id = ?", arguments: [id]) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT grid, building FROM requests WHERE id = ?"), arguments: [id]) else { return nil }
         return (row[0], row[1])
     }
 

@@ -8,19 +8,12 @@ extension Store {
     /// Refuses writes outside this node's scope: a building node writes its own building's
     /// requests, a grid node its grid's, the centre anything.
     func checkScope(grid: String?, building: String?, record: String? = nil) throws {
+        guard !node.role.covers(grid: grid, building: building, ownGrid: node.grid, ownBuilding: node.building) else { return }
         let what = record.map { "request \($0)" } ?? "a request"
-        switch node.role {
-        case .centre:
-            return
-        case .grid:
-            guard grid == node.grid else {
-                throw GridSyncError(.notPermitted, "this grid node (grid \(node.grid ?? "?")) may not write \(what) of grid \(grid ?? "?"); ask that grid or the centre")
-            }
-        case .building:
-            guard grid == node.grid, building == node.building else {
-                throw GridSyncError(.notPermitted, "this building node (grid \(node.grid ?? "?"), building \(node.building ?? "?")) may not write \(what) of grid \(grid ?? "?"), building \(building ?? "?"); ask that building's lead, the grid or the centre")
-            }
+        if node.role == .grid {
+            throw GridSyncError(.notPermitted, "this grid node (grid \(node.grid ?? "?")) may not write \(what) of grid \(grid ?? "?"); ask that grid or the centre")
         }
+        throw GridSyncError(.notPermitted, "this building node (grid \(node.grid ?? "?"), building \(node.building ?? "?")) may not write \(what) of grid \(grid ?? "?"), building \(building ?? "?"); ask that building's lead, the grid or the centre")
     }
 
     // MARK: Writes

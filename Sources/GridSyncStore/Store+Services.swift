@@ -16,7 +16,7 @@ public struct ServiceInput: Sendable {
 
 extension Store {
     func requireServiceWriter() throws {
-        guard node.role != .building else {
+        guard node.role.writesServices else {
             throw GridSyncError(.notPermitted, "services (服务清单) are written by the centre and grid nodes; ask your grid office")
         }
     }
