@@ -289,7 +289,8 @@ final class Demo: @unchecked Sendable {
         let log = "\(work)/\(name).log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: log) else { throw Failure(description: "cannot write \(log)") }
-        handle.seekToEndOfFile()
+        // Where this start's lines begin: an earlier run of the same daemon logged before it.
+        let offset = Int(handle.seekToEndOfFile())
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["daemon"] + args
@@ -301,21 +302,16 @@ final class Demo: @unchecked Sendable {
         // Ready once it logs that it serves its store; a daemon that exits instead has failed.
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if text.components(separatedBy: " serving ").count > 1 + previousStarts(name) { return }
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: log))) ?? Data()
+            if String(decoding: bytes.dropFirst(offset), as: UTF8.self).contains(" serving ") { return }
             guard p.isRunning else { throw Failure(description: "the \(name) daemon exited with status \(p.terminationStatus)") }
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw Failure(description: "the \(name) daemon did not start within 20 s")
     }
 
-    /// How many times `name` was started before the current start.
-    private var starts: [String: Int] = [:]
-    private func previousStarts(_ name: String) -> Int { starts[name, default: 0] }
-
     private func stopDaemon(_ name: String) throws {
         guard let p = lock.withLock({ daemons.removeValue(forKey: name) }) else { return }
-        starts[name, default: 0] += 1
         print("$ kill -TERM \(p.processIdentifier)   # stop the \(name) daemon")
         p.terminate()
         p.waitUntilExit()
