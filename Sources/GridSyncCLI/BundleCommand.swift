@@ -30,8 +30,17 @@ struct BundleExport: ParsableCommand {
             }
             vector = try VersionVector(text: text)
         }
-        let n = try store.open().exportBundle(to: out, since: vector)
+        let s = try store.open()
+        try s.noteOwnChangesSeen(upTo: vector[s.node.id])
+        let n = try s.exportBundle(to: out, since: vector)
         Output.line("Exported \(n) changes to \(out).")
+        let missing = try s.ownChangesMissing()
+        if missing > 0 {
+            Output.warn("""
+                the other node holds \(missing) changes of this node that this store lacks: it was restored from an older copy. \
+                Writing here is refused until they are back: import a bundle the other node exports with --since this store's `gridsync vector`.
+                """)
+        }
     }
 }
 

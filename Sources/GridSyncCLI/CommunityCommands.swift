@@ -71,32 +71,126 @@ struct RosterRevoke: ParsableCommand {
     }
 }
 
-/// `gridsync quarantine`: changes refused on receipt.
+/// `gridsync quarantine`: changes refused on receipt, and this node's own changes peers refused.
 struct QuarantineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "quarantine", abstract: "Changes refused on receipt (bad signature, outside their node's scope, revoked node…) and kept for inspection.",
-        subcommands: [QuarantineList.self], defaultSubcommand: QuarantineList.self)
+        commandName: "quarantine",
+        abstract: "隔离区: changes refused on receipt (outside their node's scope, revoked node, bad signature…), and this node's own changes that peers refused.",
+        subcommands: [QuarantineList.self, QuarantineShow.self, QuarantineRelease.self, QuarantineDiscard.self],
+        defaultSubcommand: QuarantineList.self)
 }
 
 struct QuarantineList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List quarantined changes: origin, reason, when, from where.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List refused changes: number, state, origin, reason, when, from where; then this node's own refused changes.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
+    struct Listing: Encodable {
+        var received: [QuarantineEntry]
+        /// This node's own changes that peers told it they did not apply.
+        var own_refused: [OwnRefusal]
+    }
+
     func run() throws {
-        let list = try store.open().quarantine()
-        if output.json { return try Output.json(list) }
-        if list.isEmpty { return Output.line("隔离区为空 (no quarantined changes).") }
-        var table = TextTable(["来源节点 origin", "seq", "原因", "reason", "接收时间", "来自 from", "说明 detail"], maxWidths: [24, nil, nil, nil, nil, 28, 70])
-        for e in list {
-            let reason = QuarantineReason(rawValue: e.reason)
-            table.add([
-                Output.node(e.origin, e.origin_name), e.seq.map(String.init) ?? "?", reason?.label ?? e.reason, e.reason,
-                Output.time(e.received_at, seconds: true), e.from, e.detail,
-            ])
+        let s = try store.open()
+        let list = try s.quarantine()
+        let own = try s.ownRefusals()
+        if output.json { return try Output.json(Listing(received: list, own_refused: own)) }
+        if list.isEmpty { Output.line("隔离区为空 (no refused changes received).") }
+        if !list.isEmpty {
+            var table = TextTable(["编号", "状态", "来源节点 origin", "seq", "原因", "接收时间", "来自 from", "说明 detail"], maxWidths: [nil, nil, 24, nil, nil, nil, 28, 70])
+            for e in list {
+                let reason = QuarantineReason(rawValue: e.reason)
+                let seq = e.last_seq.map { "\(e.seq ?? 0)–\($0)" } ?? e.seq.map(String.init) ?? "?"
+                table.add([
+                    e.id.map(String.init) ?? "—", Self.stateLabel(e.state), Output.node(e.origin, e.origin_name), seq,
+                    reason?.label ?? e.reason, Output.time(e.received_at, seconds: true), e.from, e.detail,
+                ])
+            }
+            Output.line(table.render())
+            Output.line("\(list.count) 条 — 作废 void: in the log, its ops not applied, its node's later changes apply; "
+                + "暂扣 held: kept aside, its node's later changes wait behind it; 计数 counted: not kept, offered again by the sender. "
+                + "`gridsync quarantine show N` says what a change tried.")
         }
+        if !own.isEmpty {
+            Output.line()
+            Output.line("本节点被对端拒绝的变更 (this node's own changes that peers refused):")
+            var table = TextTable(["对端 peer", "seq", "原因 code", "时间"], maxWidths: [60, nil, nil, nil])
+            for r in own { table.add([r.peer, String(r.seq), Self.codeLabel(r.code), Output.time(r.at, seconds: true)]) }
+            Output.line(table.render())
+            Output.line("Write again within this node's scope (`gridsync status` shows it); the refused changes stay unapplied there.")
+        }
+    }
+
+    static func stateLabel(_ state: String) -> String {
+        switch state {
+        case "void": "作废 void"
+        case "held": "暂扣 held"
+        default: "计数 counted"
+        }
+    }
+
+    static func codeLabel(_ code: Int) -> String {
+        let reasons: [Int: QuarantineReason] = [14: .notMember, 15: .revoked, 16: .outOfScope, 6: .brokenChain, 7: .badSignature, 17: .followsQuarantined, 18: .dependsOnQuarantined, 19: .badClock]
+        return reasons[code].map { "\($0.label) \($0.rawValue)" } ?? String(code)
+    }
+}
+
+/// Options naming one quarantined change by its number.
+struct QuarantineNumber: ParsableArguments {
+    @Argument(help: ArgumentHelp("The change's number (编号) from `gridsync quarantine list`.", valueName: "N")) var number: Int64
+}
+
+struct QuarantineShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "What a refused change tried to write: records and fields (never values).")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var which: QuarantineNumber
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let d = try store.open().quarantineDetail(which.number)
+        if output.json { return try Output.json(d) }
+        let e = d.entry
+        Output.fields([
+            ("编号", String(which.number)), ("状态", QuarantineList.stateLabel(e.state)), ("来源节点", Output.node(e.origin, e.origin_name)),
+            ("seq", e.seq.map(String.init) ?? "?"), ("原因", "\(QuarantineReason(rawValue: e.reason)?.label ?? e.reason) \(e.reason)"),
+            ("说明", e.detail), ("来自", e.from), ("接收时间", Output.time(e.received_at, seconds: true)), ("变更时间", Output.time(d.hlc_time, seconds: true)),
+        ])
+        guard !d.writes.isEmpty else { return Output.line("(the change's bytes are not readable)") }
+        var table = TextTable(["集合 collection", "记录 record", "字段 fields"], maxWidths: [nil, nil, 80])
+        for w in d.writes { table.add([w.collection, w.record, w.fields.joined(separator: " ")]) }
         Output.line(table.render())
-        Output.line("\(list.count) 条被隔离的变更 — nothing in them was applied. Changes refused because a node was not yet enrolled are applied by themselves once the centre enrols it.")
+    }
+}
+
+struct QuarantineRelease: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release", abstract: "Try held changes again now (after an upgrade or a roster change); what is still refused stays held.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: ArgumentHelp("The change's number from `gridsync quarantine list`; omit with --all.", valueName: "N")) var number: Int64?
+    @Flag(help: "Try every held change.") var all = false
+
+    func validate() throws {
+        guard (number == nil) == all else { throw ValidationError("give a change number N, or --all") }
+    }
+
+    func run() throws {
+        let r = try store.open().releaseQuarantined(number)
+        Output.line("已放行 \(r.applied) 条 (applied \(r.applied)); \(r.quarantined.count) still refused — `gridsync quarantine list` says why.")
+        if !r.quarantined.isEmpty { throw ExitCode(3) }
+    }
+}
+
+struct QuarantineDiscard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "discard", abstract: "Drop a refused change for good (centre only; the act is kept in quarantine_audit).")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var which: QuarantineNumber
+
+    func run() throws {
+        try store.open().discardQuarantined(which.number)
+        Output.line("已丢弃 \(which.number) (discarded; recorded in quarantine_audit).")
     }
 }
 

@@ -75,6 +75,12 @@ struct StatusCommand: ParsableCommand {
         /// Changes refused on receipt (`gridsync quarantine list`).
         var quarantined: Int
         var origins: Int
+        /// This node's own changes that peers said they did not apply.
+        var own_refused: Int
+        /// This node's own changes other nodes hold that this store lacks (restored from a backup).
+        var own_missing: UInt64
+        /// The scope this node writes with: the roster's, once the roster reached it.
+        var scope: String
         /// nil until the node founds or joins a community.
         var community_id: String?
         var peers: [PeerStatus]
@@ -88,12 +94,20 @@ struct StatusCommand: ParsableCommand {
         let summary = Summary(
             node_id: s.node.id.text, name: s.node.name, role: s.node.role.rawValue, store: s.path, changes: c.changes,
             requests: c.requests, services: c.services, open_conflicts: c.conflicts, quarantined: c.quarantined,
-            origins: v.entries.count, community_id: community?.id.text, peers: try s.peers())
+            origins: v.entries.count, own_refused: try s.ownRefusals().count, own_missing: try s.ownChangesMissing(),
+            scope: (try? s.writerScope()) ?? "revoked", community_id: community?.id.text, peers: try s.peers())
         if output.json { return try Output.json(summary) }
         Output.line("节点 \(s.node.name) (\(s.node.role.label)) \(s.node.id.text)")
         Output.line("存储 \(s.path)")
         Output.line(community.map { "社区 \($0.id.text) · 中心 \($0.centre.short)" } ?? "社区 — (not in a community yet: `gridsync join`)")
+        Output.line("权限 \(summary.scope)")
         Output.line("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 隔离 \(c.quarantined) · 变更 \(c.changes) from \(v.entries.count) nodes")
+        if summary.own_refused > 0 {
+            Output.line("⚠ 本节点有 \(summary.own_refused) 条变更被对端拒绝 (peers refused this node's changes): `gridsync quarantine list`")
+        }
+        if summary.own_missing > 0 {
+            Output.line("⚠ 其他节点持有本节点 \(summary.own_missing) 条本机缺少的变更 (restored from a backup?): writing is refused until they are taken back by a sync or a bundle")
+        }
         for p in summary.peers {
             let who = p.nodeID.map { Output.node($0, p.name) } ?? p.peer
             let state = p.connected ? "已连接" : "未连接"

@@ -35,10 +35,15 @@ public struct HybridClock: Sendable {
         self.maxAdvanceMs = maxAdvanceMs
     }
 
-    /// A timestamp for a local event, strictly greater than every earlier one.
+    /// A timestamp for a local event, greater than every earlier one — unless the clock had
+    /// run ahead: when the last timestamp is more than ``maxAdvanceMs`` past the wall clock
+    /// (which observing peers never causes), the wall clock was set back and the clock starts
+    /// again from it, so a clock that once ran years ahead does not keep winning every conflict.
     public mutating func tick(wallMs: UInt64) -> HLC {
         let next: HLC
-        if wallMs > last.milliseconds {
+        if last.milliseconds > wallMs + maxAdvanceMs {
+            next = HLC(milliseconds: wallMs, counter: 0)
+        } else if wallMs > last.milliseconds {
             next = HLC(milliseconds: wallMs, counter: 0)
         } else if last.counter == .max {
             next = HLC(milliseconds: last.milliseconds + 1, counter: 0)

@@ -21,4 +21,20 @@ public enum Limits {
     public static let maxBundleBytes = 8 << 30
     /// How far (ms) a received timestamp may pull the local clock ahead of the wall clock.
     public static let maxClockAdvanceMs: UInt64 = 10 * 60 * 1000
+    /// The latest hlc any node accepts: 2100-01-01T00:00:00Z in Unix ms. A change stamped
+    /// later is quarantined (bad clock) by every receiver alike, and no writer stamps one.
+    public static let maxPlausibleMs: UInt64 = 4_102_444_800_000
+    /// How far (ms) a node other than the centre may stamp past the newest change it holds from
+    /// its centre: 90 days, longer than a laptop stays offline, far shorter than a clock set
+    /// years ahead.
+    public static let maxLeadOverCentreMs: UInt64 = 90 * 24 * 3600 * 1000
+    /// Quarantined changes kept whole per origin, and their bytes; beyond, only counted.
+    public static let maxQuarantinedPerOrigin = 256
+    public static let maxQuarantinedBytesPerOrigin = 8 << 20
+    /// Quarantined changes kept whole in one store, and their bytes; beyond, only counted.
+    public static let maxQuarantined = 4_096
+    public static let maxQuarantinedBytes = 64 << 20
+    /// Origins summarised in the quarantine (strangers, origins over their limit); beyond,
+    /// counted under one line for all.
+    public static let maxQuarantineSummaries = 10_000
 }

@@ -1,20 +1,95 @@
-/// The replicated collections and their fields.
-///
-/// Every field is replicated as ops; the store keeps a plain table per collection holding each
-/// field's current winner in a column of the same name (`_deleted` becomes `deleted`). Fields
-/// a newer version adds replicate and merge like any other, and appear in the table once this
-/// version learns them.
+/// What kind of value a field holds: how a person's input for it is parsed (when settling a
+/// conflict, say) and how it is shown.
+public enum FieldKind: Sendable, Hashable {
+    /// Free text.
+    case text
+    /// A short place or code name: grid, building, unit, room.
+    case place
+    /// A phone number as typed.
+    case phone
+    /// A calendar day, YYYY-MM-DD.
+    case date
+    /// An ISO 8601 UTC timestamp written by the store.
+    case timestamp
+    /// 0 or 1.
+    case flag
+    /// An integer.
+    case int
+    /// A request's lifecycle status (``RequestStatus`` raw values).
+    case status
+    /// The ID of a record of another collection (or a node ID).
+    case reference
+}
+
+/// One replicated field of a collection.
+public struct FieldSpec: Sendable, Hashable {
+    /// The field name used in ops, and the table column holding its current winner.
+    public let name: String
+    public let kind: FieldKind
+    /// Whether the value identifies or describes a resident (name, phone, address, free text).
+    /// Such values never go into logs or error messages.
+    public let personal: Bool
+    /// For a column the store derives itself: the field whose winning op's origin (node ID)
+    /// fills it. Such a field is not writable: an op that sets it is refused everywhere.
+    public let originOf: String?
+
+    public var writable: Bool { originOf == nil }
+
+    public init(_ name: String, _ kind: FieldKind = .text, personal: Bool = false, originOf: String? = nil) {
+        self.name = name
+        self.kind = kind
+        self.personal = personal
+        self.originOf = originOf
+    }
+}
+
+/// Who may write the records of a collection (judged by ``WritePolicy``).
+public enum WriteRule: Sendable, Hashable {
+    /// Only the community's centre.
+    case centreOnly
+    /// The centre and grid nodes.
+    case centreAndGrid
+    /// Each node its own record, whose ID is its node ID text; the centre any.
+    case ownProfile
+    /// Records placed in a grid and building (their `grid` and `building` fields): a node of
+    /// that scope, the place judged before and after the change.
+    case placed
+    /// Append-only records attached to a `placed` record by their `request` field: a node in
+    /// scope of that record may create them; once created only the centre may touch them.
+    case attachedToRequest
+}
+
+/// A replicated collection: its name, table, fields and write rule. This is the one
+/// declaration the store's tables, the merge, the write policy and parsing derive from; adding
+/// a record type is one entry in ``Schema/all`` plus one migration creating its table.
 public struct CollectionSchema: Sendable, Hashable {
     /// The collection name used in ops.
     public let name: String
     /// The SQLite table holding current values.
     public let table: String
-    /// Replicated field names, in column order (excluding `_deleted`).
-    public let fields: [String]
+    /// Replicated fields, in column order (excluding `_deleted`).
+    public let specs: [FieldSpec]
+    public let writers: WriteRule
+
+    public init(name: String, table: String, writers: WriteRule, _ specs: [FieldSpec]) {
+        self.name = name
+        self.table = table
+        self.writers = writers
+        self.specs = specs
+    }
+
+    /// Field names, in column order (excluding `_deleted`).
+    public var fields: [String] { specs.map(\.name) }
+
+    /// The spec of a field this version knows, `_deleted` included.
+    public func spec(_ field: String) -> FieldSpec? {
+        if field == Schema.deletedField { return FieldSpec(Schema.deletedField, .flag) }
+        return specs.first { $0.name == field }
+    }
 
     /// The merge policy of a field.
     public func policy(for field: String) -> MergePolicy {
-        name == Schema.requests.name && field == "status" ? .lifecycle : .lastWriterWins
+        spec(field)?.kind == .status ? .lifecycle : .lastWriterWins
     }
 
     /// The table column for a field, or nil if this version does not know the field.
@@ -30,39 +105,60 @@ public enum Schema {
 
     /// 需求清单: residents' requests.
     public static let requests = CollectionSchema(
-        name: "requests", table: "requests",
-        fields: [
-            "grid", "building", "unit", "room", "resident", "phone", "category", "title", "detail",
-            "due", "urgent", "status", "assigned_service", "assigned_person", "satisfaction",
-            "rating_comment", "created_at", "accepted_at", "assigned_at", "started_at",
-            "resolved_at", "rated_at", "closed_at",
+        name: "requests", table: "requests", writers: .placed,
+        [
+            FieldSpec("grid", .place), FieldSpec("building", .place),
+            FieldSpec("unit", .place, personal: true), FieldSpec("room", .place, personal: true),
+            FieldSpec("resident", personal: true), FieldSpec("phone", .phone, personal: true),
+            FieldSpec("category"), FieldSpec("title", personal: true), FieldSpec("detail", personal: true),
+            FieldSpec("due", .date), FieldSpec("urgent", .flag), FieldSpec("status", .status),
+            FieldSpec("assigned_service", .reference), FieldSpec("assigned_person"),
+            FieldSpec("satisfaction"), FieldSpec("rating_comment", personal: true),
+            FieldSpec("created_at", .timestamp), FieldSpec("accepted_at", .timestamp),
+            FieldSpec("assigned_at", .timestamp), FieldSpec("started_at", .timestamp),
+            FieldSpec("resolved_at", .timestamp), FieldSpec("rated_at", .timestamp),
+            FieldSpec("closed_at", .timestamp),
         ])
 
     /// 服务清单: services offered by the centre, resident units, volunteers, organisations.
     public static let services = CollectionSchema(
-        name: "services", table: "services",
-        fields: ["name", "provider", "provider_kind", "category", "grid", "contact", "description", "status", "created_at"])
+        name: "services", table: "services", writers: .centreAndGrid,
+        [
+            FieldSpec("name"), FieldSpec("provider"), FieldSpec("provider_kind"), FieldSpec("category"),
+            FieldSpec("grid", .place), FieldSpec("contact"), FieldSpec("description"), FieldSpec("status"),
+            FieldSpec("created_at", .timestamp),
+        ])
 
     /// 跟进记录: append-only follow-up notes on requests. Each note is its own record, written
-    /// once, so notes never conflict.
+    /// once, so notes never conflict. `author` is not replicated: the store fills it with the
+    /// origin of the change that wrote the note.
     public static let notes = CollectionSchema(
-        name: "notes", table: "request_notes",
-        fields: ["request", "text", "author", "created_at"])
+        name: "notes", table: "request_notes", writers: .attachedToRequest,
+        [
+            FieldSpec("request", .reference), FieldSpec("text", personal: true),
+            FieldSpec("author", .reference, originOf: "request"), FieldSpec("created_at", .timestamp),
+        ])
 
     /// Request categories added by the centre, on top of ``defaultCategories``.
     public static let categories = CollectionSchema(
-        name: "categories", table: "categories", fields: ["name", "created_at"])
+        name: "categories", table: "categories", writers: .centreOnly,
+        [FieldSpec("name"), FieldSpec("created_at", .timestamp)])
 
     /// Node profiles: each node publishes its own name, role and scope.
     public static let nodes = CollectionSchema(
-        name: "nodes", table: "nodes", fields: ["name", "role", "grid", "building"])
+        name: "nodes", table: "nodes", writers: .ownProfile,
+        [FieldSpec("name"), FieldSpec("role"), FieldSpec("grid", .place), FieldSpec("building", .place)])
 
     /// The community's roster: which nodes belong, with what role and scope, and which were
     /// revoked (`status` "revoked", `revoked_at` the centre's clock in Unix ms). Record ID: the
     /// node ID's text form. Only the centre writes it; every node checks received changes
     /// against it.
     public static let roster = CollectionSchema(
-        name: "roster", table: "roster", fields: ["name", "role", "grid", "building", "status", "revoked_at"])
+        name: "roster", table: "roster", writers: .centreOnly,
+        [
+            FieldSpec("name"), FieldSpec("role"), FieldSpec("grid", .place), FieldSpec("building", .place),
+            FieldSpec("status"), FieldSpec("revoked_at", .int),
+        ])
 
     public static let all: [CollectionSchema] = [requests, services, notes, categories, nodes, roster]
 
@@ -83,7 +179,7 @@ public enum NodeRole: String, CaseIterable, Sendable, Codable {
 
     /// Whether a node of this role, serving `ownGrid` and `ownBuilding`, may write a request
     /// placed in `grid` and `building`: the centre anything, a grid node its grid's, a building
-    /// node its building's. The one rule both local writes and received changes are held to.
+    /// node its building's.
     public func covers(grid: String?, building: String?, ownGrid: String?, ownBuilding: String?) -> Bool {
         switch self {
         case .centre: true
@@ -91,9 +187,6 @@ public enum NodeRole: String, CaseIterable, Sendable, Codable {
         case .building: grid != nil && grid == ownGrid && building != nil && building == ownBuilding
         }
     }
-
-    /// Whether a node of this role may write services (服务清单): the centre and grid nodes.
-    public var writesServices: Bool { self != .building }
 
     public var label: String {
         switch self {

@@ -20,6 +20,7 @@ public final class NodeMetrics: Sendable {
     let applyDuration: DurationHistogram
     let openConflicts: Gauge
     let quarantined: Gauge
+    let ownRefused: Gauge
     let wireBytesSent: Counter
     let wireBytesReceived: Counter
     private let lastSyncGauges = NIOLockedValueBox([String: Gauge]())
@@ -46,6 +47,7 @@ public final class NodeMetrics: Sendable {
                       .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500)])
         openConflicts = r.makeGauge(descriptor: name("conflicts", "open", "Fields with competing values waiting for a person to settle them."))
         quarantined = r.makeGauge(descriptor: name("quarantine", "changes", "Changes refused on receipt and kept in quarantine (see `gridsync quarantine list`)."))
+        ownRefused = r.makeGauge(descriptor: name("own_refused", "changes", "This node's own changes that peers said they did not apply (see `gridsync quarantine list`)."))
         wireBytesSent = r.makeCounter(descriptor: name("wire_sent_bytes", "total", "Bytes sent on sync connections."))
         wireBytesReceived = r.makeCounter(descriptor: name("wire_received_bytes", "total", "Bytes received on sync connections."))
     }

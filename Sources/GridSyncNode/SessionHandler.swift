@@ -63,7 +63,12 @@ final class SessionHandler: ChannelInboundHandler {
         if case .refused(let batch, let changes) = message {
             let summary = changes.prefix(5).map { "\($0.origin.short)#\($0.seq) \($0.code)" }.joined(separator: ", ")
             node.logger.warning("peer \(peerKey) refused \(changes.count) changes of batch \(batch) and quarantined them: \(summary)\(changes.count > 5 ? ", …" : "")")
-            node.recordPeer(peerKey, direction: direction) { $0.error = "peer quarantined \(changes.count) changes (`gridsync quarantine list` on the peer says why)" }
+            node.recordPeer(peerKey, direction: direction) { $0.error = "peer refused \(changes.count) changes (`gridsync quarantine list` here lists this node's own; on the peer it says why)" }
+            let peerName = peer?.id.text ?? peerKey
+            let own = changes.map { (origin: $0.origin, seq: $0.seq, code: Int($0.code.rawValue)) }
+            node.onStoreQueue { store in
+                try store.recordRefusals(by: peerName, own.filter { $0.origin == store.node.id }.map { ($0.seq, $0.code) })
+            } failed: { _ in }
         }
         if case .error(let e) = message, e.code != .shuttingDown {
             node.logger.warning("peer \(peerKey) closed the connection: \(e)")
@@ -296,6 +301,7 @@ extension WireErrorCode {
         case .brokenChain: self = .brokenChain
         case .followsQuarantined: self = .followsQuarantined
         case .dependsOnQuarantined: self = .dependsOnQuarantined
+        case .badClock: self = .badClock
         }
     }
 }

@@ -196,6 +196,7 @@ public final class SyncNode: Sendable {
             let attention = try store.attention()
             metrics.openConflicts.set(to: Double(attention.conflicts))
             metrics.quarantined.set(to: Double(attention.quarantined))
+            metrics.ownRefused.set(to: Double(attention.ownRefused))
             promise.succeed(metrics.render())
         } failed: { error in
             promise.fail(error)

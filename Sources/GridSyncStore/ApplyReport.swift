@@ -16,8 +16,13 @@ public struct ApplyReport: Sendable, Equatable {
     public var skewedOrigins: [NodeID: UInt64] = [:]
     /// Changes refused and kept in quarantine; the rest of the batch was applied.
     public var quarantined: [QuarantinedChange] = []
+    /// Changes that went into the log void: their origin's chain goes on, their ops were not
+    /// applied (refused as out of scope; also listed in ``quarantined``).
+    public var voided = 0
     /// Whether an applied change touched the roster (quarantined changes are then retried).
     public var rosterChanged = false
+    /// The nodes whose roster records applied changes wrote.
+    public var rosterMembers: Set<NodeID> = []
 
     public init() {}
 
@@ -28,7 +33,9 @@ public struct ApplyReport: Sendable, Equatable {
         ops += other.ops
         skewedOrigins.merge(other.skewedOrigins) { max($0, $1) }
         quarantined += other.quarantined
+        voided += other.voided
         rosterChanged = rosterChanged || other.rosterChanged
+        rosterMembers.formUnion(other.rosterMembers)
     }
 }
 
@@ -39,4 +46,15 @@ public struct QuarantinedChange: Sendable, Equatable {
     public var reason: QuarantineReason
     /// Plain words naming nodes, records and fields, never values.
     public var detail: String
+    /// Whether the change went into the log void (its origin's chain goes on) rather than
+    /// being held aside.
+    public var inLog = false
+
+    public init(origin: NodeID, seq: UInt64, reason: QuarantineReason, detail: String, inLog: Bool = false) {
+        self.origin = origin
+        self.seq = seq
+        self.reason = reason
+        self.detail = detail
+        self.inLog = inLog
+    }
 }

@@ -20,6 +20,8 @@ public enum QuarantineReason: String, Sendable, Codable, CaseIterable {
     case followsQuarantined = "follows_quarantined"
     /// The change builds on a change that is quarantined.
     case dependsOnQuarantined = "depends_on_quarantined"
+    /// The change is stamped after 2100 (``Limits/maxPlausibleMs``): its node's clock is wrong.
+    case badClock = "bad_clock"
 
     /// Chinese label for tables.
     public var label: String {
@@ -31,12 +33,19 @@ public enum QuarantineReason: String, Sendable, Codable, CaseIterable {
         case .brokenChain: "链条断裂"
         case .followsQuarantined: "前序变更被隔离"
         case .dependsOnQuarantined: "依赖被隔离的变更"
+        case .badClock: "时间戳不合理"
         }
     }
 
+    /// Whether a change refused for this reason still goes into the log, void: its origin's
+    /// chain goes on and only its own ops stay unapplied. Out-of-scope writes by a member are
+    /// an honest node's mistake often enough that they must never cut it off; everything else
+    /// (strangers, revoked nodes, altered or misdated data) is held aside.
+    public var isVoid: Bool { self == .outOfScope }
+
     /// Whether a later roster change can make the change acceptable (it is then retried).
     /// Altered or forged data never becomes acceptable.
-    public var mayBeReleased: Bool { self != .badSignature && self != .brokenChain }
+    public var mayBeReleased: Bool { self != .badSignature && self != .brokenChain && self != .badClock }
 }
 
 /// A roster entry as the authoriser needs it.
@@ -48,28 +57,29 @@ struct RosterMember: Equatable {
     var revokedAtMs: Int64?
 
     var isRevoked: Bool { status == "revoked" }
-
-    func covers(grid g: String?, building b: String?) -> Bool {
-        role?.covers(grid: g, building: b, ownGrid: grid, ownBuilding: building) ?? false
-    }
 }
 
-/// Decides, for a store that belongs to a community, whether a received change may be
-/// applied: its origin is the centre or an active roster member (or was revoked only after
-/// making it), and every op is within the origin's scope. Roster changes and request scopes
-/// from earlier changes of the same batch count, so a batch that enrols a node and then carries
-/// its changes applies in one go.
+/// Decides whether a change may be applied, for received changes and local writes alike: its
+/// origin is the centre or an active roster member (or was revoked only after making it), and
+/// ``WritePolicy`` allows every record it writes. Roster changes and placements from earlier
+/// changes of the same batch count, so a batch that enrols a node and then carries its changes
+/// applies in one go.
 ///
-/// Scope is judged against the record as this store holds it; see the threat model's known
+/// Placement is judged against the record as this store holds it; see the threat model's known
 /// gaps for the edge this leaves (a request moved between buildings while its old building
 /// edits it).
 struct Authorizer {
-    let centre: NodeID
+    let centre: NodeID?
     private(set) var roster: [NodeID: RosterMember]
-    /// grid and building of requests written earlier in this batch.
-    private var pendingScope: [String: (grid: String?, building: String?)] = [:]
+    /// Writers judged by a scope other than the roster's: the local node outside a community or
+    /// before its enrolment reached it.
+    private var fixed: [NodeID: Writer] = [:]
+    /// Placements of records written earlier in this batch (the store has not materialised them).
+    private var pendingPlace: [RecordKey: Placement] = [:]
+    /// Notes created earlier in this batch, with the request each is on.
+    private var pendingNotes: [String: String] = [:]
 
-    init(centre: NodeID, _ db: Database) throws {
+    init(centre: NodeID?, _ db: Database) throws {
         self.centre = centre
         var roster: [NodeID: RosterMember] = [:]
         let rows = try Row.fetchCursor(db, sql: "SELECT id, role, grid, building, status, revoked_at FROM roster WHERE deleted = 0")
@@ -87,105 +97,110 @@ struct Authorizer {
         return try Authorizer(centre: centre, db)
     }
 
+    /// The authoriser for this node's own writes: in a community, the scope the roster this
+    /// store holds gives the node (so a re-scoped or revoked laptop learns it at once); outside
+    /// one, or before its enrolment arrived, the scope the store was created with.
+    static func forLocalWrites(_ node: LocalNode, _ db: Database) throws -> Authorizer {
+        var a = try load(db) ?? Authorizer(centre: node.role == .centre ? node.id : nil, db)
+        if a.centre != node.id, a.roster[node.id]?.role == nil {
+            a.fixed[node.id] = Writer(id: node.id, role: node.role == .centre && a.centre != nil ? .building : node.role, grid: node.grid, building: node.building)
+        }
+        return a
+    }
+
+    /// The writer `origin` is judged as when it makes a change at `hlc`, or why it may not write.
+    func writer(_ origin: NodeID, at hlc: HLC) -> Result<Writer, Refusal> {
+        if origin == centre { return .success(Writer(id: origin, role: .centre, grid: nil, building: nil)) }
+        if let w = fixed[origin] { return .success(w) }
+        guard let member = roster[origin], let role = member.role else {
+            return .failure(Refusal(.notMember, "not on the community's roster; the centre adds it with `gridsync roster add`"))
+        }
+        if member.isRevoked {
+            let revokedAt = member.revokedAtMs ?? 0
+            if Int64(clamping: hlc.milliseconds) >= revokedAt {
+                return .failure(Refusal(.revoked, "revoked by the centre at \(Timestamp.iso(UInt64(max(0, revokedAt)))), before it made this change"))
+            }
+        }
+        return .success(Writer(id: origin, role: role, grid: member.grid, building: member.building))
+    }
+
+    /// A refusal: its reason code and plain words (no values).
+    struct Refusal: Error {
+        var reason: QuarantineReason
+        var detail: String
+
+        init(_ reason: QuarantineReason, _ detail: String) {
+            self.reason = reason
+            self.detail = detail
+        }
+    }
+
     /// Whether the change carries roster ops (which the caller verifies before trusting).
     static func touchesRoster(_ change: Change) -> Bool {
         change.ops.contains { $0.collection == Schema.roster.name }
     }
 
-    /// The reason to refuse `change`, or nil to accept it. Accepting records what the change
-    /// does to the roster and to request scopes for the rest of the batch.
+    /// The reason to refuse `change`, or nil to accept it. The words name the rule broken, not
+    /// the origin (callers say whose change it was). Accepting records what the change does to
+    /// the roster and to placements for the rest of the batch.
     mutating func check(_ change: Change, _ db: Database) throws -> (QuarantineReason, String)? {
-        let origin = change.origin
-        let who = "node \(origin.short)"
-        if origin == centre {
-            noteRoster(change)
-            try notePlacements(change, db)
-            return nil
+        let writer: Writer
+        switch self.writer(change.origin, at: change.hlc) {
+        case .success(let w): writer = w
+        case .failure(let r): return (r.reason, r.detail)
         }
-        guard let member = roster[origin], member.role != nil else {
-            return (.notMember, "\(who) is not on the community's roster; the centre adds it with `gridsync roster add`")
-        }
-        if member.isRevoked {
-            let revokedAt = member.revokedAtMs ?? 0
-            if Int64(clamping: change.hlc.milliseconds) >= revokedAt {
-                return (.revoked, "\(who) was revoked at \(Timestamp.iso(UInt64(max(0, revokedAt)))); this change was made after that")
-            }
-        }
-        if member.role == .centre {
-            noteRoster(change)
-            try notePlacements(change, db)
-            return nil
-        }
-        var updates: [String: (grid: String?, building: String?)] = [:]
-        var byRecord: [String: [Op]] = [:]
-        var order: [String] = []
+        var order: [RecordKey] = []
+        var byRecord: [RecordKey: [Op]] = [:]
         for op in change.ops {
-            if byRecord[op.record] == nil { order.append(op.record) }
-            byRecord[op.record, default: []].append(op)
+            let key = RecordKey(collection: op.collection, record: op.record)
+            if byRecord[key] == nil { order.append(key) }
+            byRecord[key, default: []].append(op)
         }
-        for record in order {
-            let ops = byRecord[record]!
-            let collection = ops[0].collection
-            let short = String(record.prefix(8))
-            switch collection {
-            case Schema.roster.name, Schema.categories.name:
-                return (.outOfScope, "\(who) wrote \(collection), which only the centre writes")
-            case Schema.nodes.name:
-                guard record == origin.text else {
-                    return (.outOfScope, "\(who) wrote the profile of another node; a node publishes only its own")
-                }
-            case Schema.services.name:
-                guard member.role?.writesServices == true else {
-                    return (.outOfScope, "\(who) (a building node) wrote service \(short); services are written by the centre and grid nodes")
-                }
-            case Schema.requests.name:
-                let current = try scope(ofRequest: record, db)
-                func set(_ field: String) -> String?? {
-                    guard let op = ops.last(where: { $0.field == field }) else { return nil }
-                    return .some(op.value.text)
-                }
-                let grid = set("grid") ?? current?.grid
-                let building = set("building") ?? current?.building
-                if let current, !member.covers(grid: current.grid, building: current.building) {
-                    return (.outOfScope, "\(who) edited request \(short) of grid \(current.grid ?? "?"), building \(current.building ?? "?"), outside its scope")
-                }
-                guard member.covers(grid: grid, building: building) else {
-                    return (.outOfScope, "\(who) wrote request \(short) for grid \(grid ?? "?"), building \(building ?? "?"), outside its scope")
-                }
-                updates[record] = (grid, building)
-            case Schema.notes.name:
-                var request = ops.last(where: { $0.field == "request" })?.value.text
-                if request == nil {
-                    request = try String.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [record])
-                }
-                let target = try request.flatMap { id in try updates[id] ?? scope(ofRequest: id, db) }
-                guard let target,
-                    member.covers(grid: target.grid, building: target.building)
-                else {
-                    return (.outOfScope, "\(who) wrote note \(short) on a request outside its scope")
+        var places: [RecordKey: Placement] = [:]
+        var notes: [String: String] = [:]
+        for key in order {
+            let ops = byRecord[key]!
+            func set(_ field: String) -> String?? {
+                guard let op = ops.last(where: { $0.field == field }) else { return nil }
+                return .some(op.value.text)
+            }
+            var write = RecordWrite(collection: key.collection, record: key.record, fields: ops.map(\.field), exists: false, before: nil, after: nil)
+            switch Schema.collection(named: key.collection)?.writers {
+            case .placed:
+                let before = try place(of: key, db)
+                write.exists = before != nil
+                write.before = before
+                let after = Placement(grid: set("grid") ?? before?.grid, building: set("building") ?? before?.building)
+                write.after = after
+                places[key] = after
+            case .attachedToRequest:
+                let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [key.record])
+                write.exists = pendingNotes[key.record] != nil || stored != nil
+                let heldOn: String? = pendingNotes[key.record] ?? stored?[0]
+                let request = (set("request") ?? heldOn).flatMap { $0 }
+                if let request {
+                    let target = RecordKey(collection: Schema.requests.name, record: request)
+                    write.after = try places[target] ?? place(of: target, db)
+                    notes[key.record] = request
                 }
             default:
-                return (.outOfScope, "\(who) wrote collection '\(collection)', which this version accepts from the centre only")
+                break
+            }
+            if let reason = WritePolicy.check(write, by: writer) {
+                return (.outOfScope, reason)
             }
         }
-        pendingScope.merge(updates) { _, new in new }
+        if writer.role == .centre { noteRoster(change) }
+        pendingPlace.merge(places) { _, new in new }
+        pendingNotes.merge(notes) { _, new in new }
         return nil
     }
 
-    /// Records where the requests an accepted change writes now sit, for later changes of the
-    /// batch (which the store has not materialised yet).
-    private mutating func notePlacements(_ change: Change, _ db: Database) throws {
-        for op in change.ops where op.collection == Schema.requests.name && (op.field == "grid" || op.field == "building") {
-            var place = try scope(ofRequest: op.record, db) ?? (nil, nil)
-            if op.field == "grid" { place.grid = op.value.text } else { place.building = op.value.text }
-            pendingScope[op.record] = place
-        }
-    }
-
-    private func scope(ofRequest id: String, _ db: Database) throws -> (grid: String?, building: String?)? {
-        if let pending = pendingScope[id] { return pending }
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT grid, building FROM requests WHERE id = ?"), arguments: [id]) else { return nil }
-        return (row[0], row[1])
+    private func place(of key: RecordKey, _ db: Database) throws -> Placement? {
+        if let pending = pendingPlace[key] { return pending }
+        guard let schema = Schema.collection(named: key.collection) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT grid, building FROM \(schema.table) WHERE id = ?"), arguments: [key.record]) else { return nil }
+        return Placement(grid: row[0], building: row[1])
     }
 
     /// Applies the centre's roster ops to the in-memory roster (the centre is its only writer,
@@ -204,6 +219,7 @@ struct Authorizer {
             default: break
             }
             roster[id] = m
+            fixed[id] = nil
         }
     }
 }

@@ -15,6 +15,8 @@ struct ChangeApplier {
     var origins: OriginTable
     var clock: HybridClock
     let wallMs: UInt64
+    /// This store's own node, whose forked history gets its own explanation.
+    let own: NodeID?
 
     /// A change as it arrives: still encoded (from a bundle or the wire, so duplicates can skip
     /// decoding) or already decoded.
@@ -23,10 +25,11 @@ struct ChangeApplier {
         case decoded(SignedChange)
     }
 
-    init(_ db: Database, clock: HybridClock, wallMs: UInt64) throws {
+    init(_ db: Database, clock: HybridClock, wallMs: UInt64, own: NodeID? = nil) throws {
         self.origins = try OriginTable.load(db)
         self.clock = clock
         self.wallMs = wallMs
+        self.own = own
     }
 
     private typealias Entry = RecordHeads.Entry
@@ -38,48 +41,48 @@ struct ChangeApplier {
     }
 
     /// Applies `batch` in order. The caller owns the transaction. `trusted` skips signature
-    /// verification and authorisation for a change this node has just signed itself.
+    /// verification and authorisation for a change this node has just signed itself (the local
+    /// write path judged it with the same ``Authorizer`` before signing).
     ///
-    /// A change that is badly signed, chained wrongly, or refused by the community's
-    /// ``Authorizer`` is not applied: it goes to the `quarantine` table (marked as coming from
-    /// `source`) with every later change of its origin in the batch, and the rest of the batch
-    /// applies. Malformed bytes, forks, gaps that no quarantined change explains, and missing
-    /// predecessors still refuse the whole batch.
+    /// A change refused by the community's ``Authorizer`` as out of scope is **void**: it goes
+    /// into the log, so its origin's later changes still apply, but its ops are not applied. A
+    /// change that is badly signed, chained wrongly, badly clocked, from a revoked node or from
+    /// a stranger is **held** in the quarantine (see ``QuarantineBook``) with every later change
+    /// of its origin in the batch. Either way the rest of the batch applies. Malformed bytes,
+    /// forks, gaps that no held change explains, and missing predecessors still refuse the
+    /// whole batch.
     mutating func apply(_ batch: [Input], _ db: Database, trusted: Bool = false, source: String = "local") throws -> ApplyReport {
         var report = ApplyReport()
         report.received = batch.count
-        var accepted: [(SignedChange, Int64)] = []
+        /// Changes going into the log, with their origin index and whether they are void.
+        var accepted: [(SignedChange, Int64, void: Bool)] = []
         accepted.reserveCapacity(batch.count)
         var lastOfRun: [Int64: Int] = [:]
         var batchHashes: [OpRef: [UInt8]] = [:]
         // A change this node just signed is never refused, so local writes skip both lookups.
         var authorizer = trusted ? nil : try Authorizer.load(db)
-        let quarantineInUse = try !trusted && (Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM quarantine)") ?? false)
-        /// Origins with a quarantined change in this batch, and its seq.
-        var blocked: [NodeID: UInt64] = [:]
+        let quarantineInUse = try !trusted && (Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM quarantine) OR EXISTS (SELECT 1 FROM quarantine_summary)
+            """) ?? false)
+        var book = QuarantineBook(source: source, at: Timestamp.iso(wallMs))
+        /// Origins with a held change in this batch, and whether the first was a stranger's.
+        var blocked: [NodeID: Bool] = [:]
 
-        func isQuarantined(_ origin: NodeID, _ seq: UInt64) throws -> Bool {
-            if let from = blocked[origin], seq >= from { return true }
+        func isHeld(_ origin: NodeID, _ seq: UInt64) throws -> Bool {
+            if blocked[origin] != nil { return true }
             guard quarantineInUse else { return false }
-            return try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM quarantine WHERE origin = ? AND seq = ?)"),
-                arguments: [origin.text, Int64(seq)]) ?? false
+            return try QuarantineBook.isHeld(origin, seq, db)
         }
-        func quarantine(_ sc: SignedChange, _ reason: QuarantineReason, _ detail: String) throws {
+        func hold(_ sc: SignedChange, _ reason: QuarantineReason, _ detail: String) throws {
             let ch = sc.change
-            if blocked[ch.origin] == nil { blocked[ch.origin] = ch.seq }
+            let stranger = blocked[ch.origin] ?? (reason == .notMember)
+            if blocked[ch.origin] == nil { blocked[ch.origin] = stranger }
             report.quarantined.append(QuarantinedChange(origin: ch.origin, seq: ch.seq, reason: reason, detail: detail))
-            try db.cachedStatement(sql: """
-                INSERT INTO quarantine (origin, seq, change_hash, reason, detail, from_peer, received_at, change)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (change_hash) DO UPDATE SET reason = excluded.reason, detail = excluded.detail
-                """).execute(arguments: [
-                    ch.origin.text, Int64(ch.seq), sc.hash.blob, reason.rawValue, detail, source, Timestamp.iso(wallMs), sc.encoded.blob,
-                ])
+            try book.hold(sc, stranger ? .notMember : reason, detail, stranger: stranger, db)
         }
 
-        // 1. Continuity, chain, causality and authorisation, before writing anything but new
-        // origin rows and quarantine rows.
+        // 1. Continuity, chain, causality, clock and authorisation, before writing anything but
+        // new origin rows and quarantine rows.
         for (index, input) in batch.enumerated() {
             let sc: SignedChange
             do {
@@ -103,7 +106,7 @@ struct ChangeApplier {
             }
             let ch = sc.change
             if blocked[ch.origin] != nil {
-                try quarantine(sc, .followsQuarantined, "an earlier change of node \(ch.origin.short) is quarantined")
+                try hold(sc, .followsQuarantined, "an earlier change of node \(ch.origin.short) is quarantined")
                 continue
             }
             let known = origins.maxSeq(ch.origin)
@@ -113,15 +116,15 @@ struct ChangeApplier {
                 continue
             }
             guard ch.seq == known + 1 else {
-                if try isQuarantined(ch.origin, known + 1) {
-                    try quarantine(sc, .followsQuarantined, "change \(known + 1) of node \(ch.origin.short) is quarantined")
+                if try isHeld(ch.origin, known + 1) {
+                    try hold(sc, .followsQuarantined, "change \(known + 1) of node \(ch.origin.short) is quarantined")
                     continue
                 }
                 throw GridSyncError(.seqGap, "changes of node \(ch.origin.short) jump from seq \(known) to \(ch.seq); the changes in between are missing — export again with --since set to this store's `gridsync vector`")
             }
             let idx = try origins.index(of: ch.origin, db)
             guard ch.prevHash == origins.states[idx]!.lastHash else {
-                try quarantine(sc, .brokenChain, "change \(ch.seq) of node \(ch.origin.short) does not link to the hash of change \(ch.seq - 1); it was altered or belongs to another history")
+                try hold(sc, .brokenChain, "change \(ch.seq) of node \(ch.origin.short) does not link to the hash of change \(ch.seq - 1); it was altered or belongs to another history")
                 continue
             }
             var missing: OpRef?
@@ -133,44 +136,61 @@ struct ChangeApplier {
                 if missing != nil { break }
             }
             if let p = missing {
-                if try isQuarantined(p.origin, p.seq) {
-                    try quarantine(sc, .dependsOnQuarantined, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which is quarantined")
+                if try isHeld(p.origin, p.seq) {
+                    try hold(sc, .dependsOnQuarantined, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which is quarantined")
                     continue
                 }
                 throw GridSyncError(.causalGap, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which this store does not have; import the earlier changes first")
             }
+            if !trusted, ch.hlc.milliseconds > Limits.maxPlausibleMs {
+                try hold(sc, .badClock, "change \(ch.seq) of node \(ch.origin.short) is stamped \(Timestamp.iso(min(ch.hlc.milliseconds, 253_402_300_799_999))), after 2100; that node's clock is wrong")
+                continue
+            }
             let touchesRoster = Authorizer.touchesRoster(ch)
+            var void = false
             if authorizer != nil {
                 // Roster changes are verified at once: later changes of the batch are judged by them.
                 if touchesRoster, !sc.verifySignature() {
-                    try quarantine(sc, .badSignature, Self.badSignature(ch))
+                    try hold(sc, .badSignature, Self.badSignature(ch))
                     continue
                 }
-                if let (reason, detail) = try authorizer?.check(ch, db) {
-                    try quarantine(sc, reason, detail)
-                    continue
+                if let (reason, words) = try authorizer?.check(ch, db) {
+                    let detail = "change \(ch.seq) of node \(ch.origin.short): \(words)"
+                    guard reason.isVoid else {
+                        try hold(sc, reason, detail)
+                        continue
+                    }
+                    void = true
+                    report.quarantined.append(QuarantinedChange(origin: ch.origin, seq: ch.seq, reason: reason, detail: detail, inLog: true))
+                    try book.void(sc, reason, detail, db)
                 }
             }
-            if touchesRoster { report.rosterChanged = true }
+            if touchesRoster && !void {
+                report.rosterChanged = true
+                for op in ch.ops where op.collection == Schema.roster.name {
+                    if let member = NodeID(rosterRecord: op.record) { report.rosterMembers.insert(member) }
+                }
+            }
             origins.advance(idx, seq: ch.seq, hash: sc.hash)
             batchHashes[OpRef(origin: ch.origin, seq: ch.seq)] = sc.hash
             lastOfRun[idx] = accepted.count
-            accepted.append((sc, idx))
+            accepted.append((sc, idx, void))
         }
         if !trusted {
             // The last change of each origin's run commits to the whole run through the hash
             // chain, so one verification covers it. If it fails, each change of the run is
-            // checked to find the first altered one; it and the rest of the run are quarantined.
+            // checked to find the first altered one; it and the rest of the run are held.
             var dropped = Set<Int>()
             for (idx, last) in lastOfRun.sorted(by: { $0.key < $1.key }) where !accepted[last].0.verifySignature() {
                 let run = accepted.indices.filter { accepted[$0].1 == idx }
                 let firstBad = run.first { !accepted[$0].0.verifySignature() } ?? last
                 for i in run where i >= firstBad {
                     let ch = accepted[i].0.change
+                    report.quarantined.removeAll { $0.origin == ch.origin && $0.seq == ch.seq }
                     if i == firstBad {
-                        try quarantine(accepted[i].0, .badSignature, Self.badSignature(ch))
+                        try hold(accepted[i].0, .badSignature, Self.badSignature(ch))
                     } else {
-                        try quarantine(accepted[i].0, .followsQuarantined, "an earlier change of node \(ch.origin.short) is quarantined")
+                        try hold(accepted[i].0, .followsQuarantined, "an earlier change of node \(ch.origin.short) is quarantined")
                     }
                     dropped.insert(i)
                 }
@@ -185,27 +205,28 @@ struct ChangeApplier {
         report.quarantined.sort { ($0.origin, $0.seq) < ($1.origin, $1.seq) }
         if quarantineInUse {
             // A change accepted now (resent after the roster changed) leaves the quarantine.
-            let release = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE change_hash = ?")
-            for (sc, _) in accepted { try release.execute(arguments: [sc.hash.blob]) }
+            let release = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE change_hash = ? AND in_log = 0")
+            for (sc, _, _) in accepted { try release.execute(arguments: [sc.hash.blob]) }
         }
-        for (sc, _) in accepted {
+        for (sc, _, void) in accepted where !void {
             if case .skewed(let ahead) = clock.observe(sc.change.hlc, wallMs: wallMs) {
                 report.skewedOrigins[sc.change.origin] = max(ahead, report.skewedOrigins[sc.change.origin] ?? 0)
             }
         }
-        report.applied = accepted.count
+        report.applied = accepted.count { !$0.void }
+        report.voided = accepted.count - report.applied
         guard !accepted.isEmpty else { return report }
 
         // 2. The change log.
         let insertChange = try FastStatement(
             db, "INSERT INTO changes (origin, seq, hlc, hash, body, signature) VALUES (?, ?, ?, ?, ?, ?)")
-        let insertChangeRecord = try FastStatement(db, "INSERT OR IGNORE INTO change_records (record, pos) VALUES (?, ?)")
-        // Ops grouped by record, hashing each record ID once per change rather than per op.
-        var groupOf: [String: Int] = [:]
-        var groups: [(record: String, ops: [OpIndex])] = []
+        let insertChangeRecord = try FastStatement(db, "INSERT OR IGNORE INTO change_records (collection, record, pos) VALUES (?, ?, ?)")
+        // Ops grouped by (collection, record), hashing each key once per change rather than per op.
+        var groupOf: [RecordKey: Int] = [:]
+        var groups: [(key: RecordKey, ops: [OpIndex])] = []
         var positions: [Int64] = []
         positions.reserveCapacity(accepted.count)
-        for (changeIndex, (sc, idx)) in accepted.enumerated() {
+        for (changeIndex, (sc, idx, void)) in accepted.enumerated() {
             let ch = sc.change
             insertChange.bind(1, idx)
             insertChange.bind(2, Int64(ch.seq))
@@ -215,17 +236,19 @@ struct ChangeApplier {
             insertChange.bind(6, sc.signature)
             try insertChange.run(db)
             positions.append(db.lastInsertedRowID)
-            var lastRecord: String? = nil
+            if void { continue }
+            var lastKey: RecordKey? = nil
             var group = 0
             for (opIndex, op) in ch.ops.enumerated() {
-                if op.record != lastRecord {
-                    lastRecord = op.record
-                    if let g = groupOf[op.record] {
+                if op.record != lastKey?.record || op.collection != lastKey?.collection {
+                    let key = RecordKey(collection: op.collection, record: op.record)
+                    lastKey = key
+                    if let g = groupOf[key] {
                         group = g
                     } else {
                         group = groups.count
-                        groupOf[op.record] = group
-                        groups.append((op.record, []))
+                        groupOf[key] = group
+                        groups.append((key, []))
                     }
                 }
                 groups[group].ops.append(OpIndex(change: Int32(changeIndex), op: Int32(opIndex)))
@@ -236,40 +259,34 @@ struct ChangeApplier {
 
         // 3. Heads and current values, record by record in key order.
         let states = try RecordStateStatements(db)
-        groups.sort { $0.record < $1.record }
-        for (record, indices) in groups {
+        groups.sort { $0.key < $1.key }
+        for (key, indices) in groups {
             // History index, written here in record order for B-tree locality.
             var lastChange: Int32 = -1
             for index in indices where index.change != lastChange {
-                insertChangeRecord.bind(1, record)
-                insertChangeRecord.bind(2, positions[Int(index.change)])
+                insertChangeRecord.bind(1, key.collection)
+                insertChangeRecord.bind(2, key.record)
+                insertChangeRecord.bind(3, positions[Int(index.change)])
                 try insertChangeRecord.run(db)
                 lastChange = index.change
             }
-            let loaded = try states.load(record, db)
-            var collection = loaded?.collection
-            var heads = loaded?.heads ?? RecordHeads()
+            let loaded = try states.load(key, db)
+            var heads = loaded ?? RecordHeads()
             let original = heads
             for index in indices {
-                let origin = accepted[Int(index.change)].1
-                let seq = accepted[Int(index.change)].0.change.seq
-                let hlc = accepted[Int(index.change)].0.change.hlc.raw
-                let op = accepted[Int(index.change)].0.change.ops[Int(index.op)]
-                if collection == nil { collection = op.collection }
-                guard op.collection == collection else {
-                    throw GridSyncError(.malformed, "an op puts record \(record) in collection '\(op.collection)' but it belongs to '\(collection!)'")
-                }
+                let entry = accepted[Int(index.change)]
+                let op = entry.0.change.ops[Int(index.op)]
                 var field = heads[op.field]
                 for ref in op.pred {
                     guard let o = origins.byID[ref.origin] else { continue }
                     field.removeAll { $0.origin == o && $0.seq == Int64(ref.seq) }
                 }
-                field.append(Entry(origin: origin, seq: Int64(seq), hlc: hlc, value: op.value))
+                field.append(Entry(origin: entry.1, seq: Int64(entry.0.change.seq), hlc: entry.0.change.hlc.raw, value: op.value))
                 heads[op.field] = field
             }
-            try states.save(record, collection: collection!, heads: heads, isNew: loaded == nil, db)
-            try updateConflicts(record, heads: heads, original: original, db)
-            try materialize(record, collection: collection!, heads: heads, db)
+            try states.save(key, heads: heads, isNew: loaded == nil, db)
+            try updateConflicts(key, heads: heads, original: original, db)
+            try materialize(key, heads: heads, db)
         }
         return report
     }
@@ -280,6 +297,14 @@ struct ChangeApplier {
 
     private func checkDuplicate(_ origin: NodeID, _ seq: UInt64, _ hash: [UInt8], _ batchHashes: [OpRef: [UInt8]], _ db: Database) throws {
         let stored = try batchHashes[OpRef(origin: origin, seq: seq)] ?? storedHash(origin, seq, db)
+        if stored != hash, origin == own {
+            throw GridSyncError(.fork, """
+                this node's own change \(seq) here differs from the one other nodes hold: the store was restored from an older copy \
+                and wrote again before taking its own changes back, so its history forked. Nothing was imported. The way out \
+                (docs/OPERATIONS.md, "A laptop restored from a backup"): create a new store with `gridsync init`, have the centre \
+                enrol the new node ID and revoke this one, and enter again what this store wrote since the backup
+                """)
+        }
         guard stored == hash else {
             throw GridSyncError(.fork, "node \(origin.short) has two different changes with seq \(seq); one of them was altered — do not import this data, and report node \(origin.short) to the centre")
         }
@@ -300,16 +325,16 @@ struct ChangeApplier {
         Head(origin: origins.nodeID(e.origin), seq: UInt64(e.seq), hlc: HLC(raw: e.hlc), value: e.value)
     }
 
-    private func updateConflicts(_ record: String, heads: RecordHeads, original: RecordHeads, _ db: Database) throws {
+    private func updateConflicts(_ key: RecordKey, heads: RecordHeads, original: RecordHeads, _ db: Database) throws {
         for (field, entries) in heads.fields {
             let now = RecordHeads.isConflict(entries)
             let before = RecordHeads.isConflict(original[field])
             guard now || before, entries != original[field] else { continue }
-            let id = ConflictID.make(record: record, field: field)
+            let id = ConflictID.make(collection: key.collection, record: key.record, field: field)
             try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
             if now {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO open_conflicts (id, record, field) VALUES (?, ?, ?)")
-                    .execute(arguments: [id, record, field])
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO open_conflicts (id, collection, record, field) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [id, key.collection, key.record, field])
                 let insert = try db.cachedStatement(
                     sql: "INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?)")
                 for h in heads[field] {
@@ -323,11 +348,11 @@ struct ChangeApplier {
 
     /// Writes every known field's winner to the collection's plain table, so the row is always
     /// complete.
-    private func materialize(_ record: String, collection: String, heads: RecordHeads, _ db: Database) throws {
-        guard let target = Self.upserts[collection] else { return }
+    private func materialize(_ key: RecordKey, heads: RecordHeads, _ db: Database) throws {
+        guard let target = Self.upserts[key.collection] else { return }
         let stmt = try FastStatement(db, target.sql)
         // Unbound parameters are NULL: bind only the fields the record has.
-        stmt.bind(1, record)
+        stmt.bind(1, key.record)
         var deleted: Int64 = 0
         // Both lists are sorted by field name: walk them together.
         var next = 0
@@ -339,7 +364,12 @@ struct ChangeApplier {
             while next < target.columns.count && target.columns[next].field < field { next += 1 }
             guard next < target.columns.count, target.columns[next].field == field else { continue }
             let column = target.columns[next]
+            guard column.writable else { continue }
             stmt.bind(column.parameter, winner(entries, policy: column.policy)?.value ?? .null)
+        }
+        // Columns the store derives: the origin of the change that wrote another field.
+        for (column, source) in target.derived {
+            if let w = winner(heads[source], policy: .lastWriterWins) { stmt.bind(column, .text(origins.nodeID(w.origin).text)) }
         }
         stmt.bind(target.deletedParameter, deleted)
         try stmt.run(db)
@@ -351,19 +381,23 @@ struct ChangeApplier {
             let field: String
             let parameter: Int32
             let policy: MergePolicy
+            let writable: Bool
         }
 
         let sql: String
         /// Known fields sorted by name, with their SQL parameter index.
         let columns: [Column]
+        /// Derived columns: the parameter, and the field whose winner's origin fills it.
+        let derived: [(Int32, String)]
         let deletedParameter: Int32
     }
 
     static let upserts: [String: Upsert] = Dictionary(uniqueKeysWithValues: Schema.all.map { schema in
-        let columns = schema.fields.enumerated()
-            .map { Upsert.Column(field: $1, parameter: Int32($0 + 2), policy: schema.policy(for: $1)) }
+        let columns = schema.specs.enumerated()
+            .map { Upsert.Column(field: $1.name, parameter: Int32($0 + 2), policy: schema.policy(for: $1.name), writable: $1.writable) }
             .sorted { $0.field < $1.field }
-        return (schema.name, Upsert(sql: makeUpsertSQL(schema), columns: columns, deletedParameter: Int32(schema.fields.count + 2)))
+        let derived = schema.specs.enumerated().compactMap { i, spec in spec.originOf.map { (Int32(i + 2), $0) } }
+        return (schema.name, Upsert(sql: makeUpsertSQL(schema), columns: columns, derived: derived, deletedParameter: Int32(schema.fields.count + 2)))
     })
 
     static func makeUpsertSQL(_ schema: CollectionSchema) -> String {
@@ -374,6 +408,17 @@ struct ChangeApplier {
     }
 }
 
+/// A record's identity: its collection and its ID within it. Two collections may hold records
+/// with the same ID; they never touch each other.
+struct RecordKey: Hashable, Comparable {
+    var collection: String
+    var record: String
+
+    static func < (a: RecordKey, b: RecordKey) -> Bool {
+        a.collection != b.collection ? a.collection < b.collection : a.record < b.record
+    }
+}
+
 /// Reads and writes `record_state` rows with prepared statements.
 struct RecordStateStatements {
     let select: FastStatement
@@ -381,26 +426,28 @@ struct RecordStateStatements {
     let update: FastStatement
 
     init(_ db: Database) throws {
-        select = try FastStatement(db, "SELECT collection, heads FROM record_state WHERE record = ?")
-        insert = try FastStatement(db, "INSERT INTO record_state (record, collection, heads) VALUES (?, ?, ?)")
-        update = try FastStatement(db, "UPDATE record_state SET heads = ? WHERE record = ?")
+        select = try FastStatement(db, "SELECT heads FROM record_state WHERE collection = ? AND record = ?")
+        insert = try FastStatement(db, "INSERT INTO record_state (collection, record, heads) VALUES (?, ?, ?)")
+        update = try FastStatement(db, "UPDATE record_state SET heads = ? WHERE collection = ? AND record = ?")
     }
 
-    func load(_ record: String, _ db: Database) throws -> (collection: String, heads: RecordHeads)? {
-        select.bind(1, record)
-        guard let (collection, blob) = try select.first(db, { ($0.text(0), $0.blob(1)) }) else { return nil }
-        return (collection, try RecordHeads(decoding: blob))
+    func load(_ key: RecordKey, _ db: Database) throws -> RecordHeads? {
+        select.bind(1, key.collection)
+        select.bind(2, key.record)
+        guard let blob = try select.first(db, { $0.blob(0) }) else { return nil }
+        return try RecordHeads(decoding: blob)
     }
 
-    func save(_ record: String, collection: String, heads: RecordHeads, isNew: Bool, _ db: Database) throws {
+    func save(_ key: RecordKey, heads: RecordHeads, isNew: Bool, _ db: Database) throws {
         if isNew {
-            insert.bind(1, record)
-            insert.bind(2, collection)
+            insert.bind(1, key.collection)
+            insert.bind(2, key.record)
             insert.bind(3, heads.encoded())
             try insert.run(db)
         } else {
             update.bind(1, heads.encoded())
-            update.bind(2, record)
+            update.bind(2, key.collection)
+            update.bind(3, key.record)
             try update.run(db)
         }
     }
@@ -408,8 +455,8 @@ struct RecordStateStatements {
 
 /// Conflict IDs: derived from (record, field), so every node shows the same ID.
 public enum ConflictID {
-    public static func make(record: String, field: String) -> String {
-        let digest = SHA256.hash(data: Array("\(record)/\(field)".utf8))
+    public static func make(collection: String, record: String, field: String) -> String {
+        let digest = SHA256.hash(data: Array("\(collection)/\(record)/\(field)".utf8))
         return digest.prefix(6).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 }

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import GRDB
 
 /// The store's schema, as named migrations. A migration that has landed is never edited: change
@@ -192,6 +194,131 @@ enum Migrations {
                 CREATE INDEX quarantine_origin_seq ON quarantine (origin, seq);
                 """)
         }
+        m.registerMigration("v5-record-namespaces-and-refusals") { db in
+            try migrateV5(db)
+        }
         return m
+    }
+
+    /// Records are keyed by (collection, record), so no op of one collection can touch, shadow
+    /// or block a record of another; conflict IDs hash the collection too. The quarantine learns
+    /// which refused changes are in the log (their chain continues, their ops unapplied), keeps
+    /// strangers as counts only, and keeps an audit of what people released or discarded.
+    /// Frozen: it computes conflict IDs with its own copy of the hash.
+    private static func migrateV5(_ db: Database) throws {
+        func conflictID(_ collection: String, _ record: String, _ field: String) -> String {
+            SHA256.hash(data: Array("\(collection)/\(record)/\(field)".utf8)).prefix(6)
+                .map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        }
+        let oldConflicts = try Row.fetchAll(db, sql: """
+            SELECT c.id, r.collection, c.record, c.field FROM open_conflicts c JOIN record_state r ON r.record = c.record
+            """)
+        let oldValues = try Row.fetchAll(db, sql: "SELECT conflict, origin, seq, hlc, value FROM conflict_values")
+        try db.execute(sql: """
+            DROP VIEW conflicts;
+            DROP TABLE conflict_values;
+            DROP TABLE open_conflicts;
+
+            CREATE TABLE record_state_v5 (
+                collection TEXT NOT NULL,
+                record TEXT NOT NULL,
+                heads BLOB NOT NULL,
+                UNIQUE (collection, record)
+            );
+            INSERT INTO record_state_v5 (collection, record, heads) SELECT collection, record, heads FROM record_state ORDER BY rowid;
+
+            CREATE TABLE change_records_v5 (
+                collection TEXT NOT NULL,
+                record TEXT NOT NULL,
+                pos INTEGER NOT NULL,
+                PRIMARY KEY (collection, record, pos)
+            ) WITHOUT ROWID;
+            INSERT INTO change_records_v5 (collection, record, pos)
+                SELECT r.collection, c.record, c.pos FROM change_records c JOIN record_state r ON r.record = c.record;
+            DROP TABLE change_records;
+            ALTER TABLE change_records_v5 RENAME TO change_records;
+            DROP TABLE record_state;
+            ALTER TABLE record_state_v5 RENAME TO record_state;
+
+            -- Fields whose heads hold different values. id is the same on every node.
+            CREATE TABLE open_conflicts (
+                id TEXT PRIMARY KEY,
+                collection TEXT NOT NULL,
+                record TEXT NOT NULL,
+                field TEXT NOT NULL,
+                UNIQUE (collection, record, field)
+            );
+            CREATE TABLE conflict_values (
+                conflict TEXT NOT NULL REFERENCES open_conflicts(id) ON DELETE CASCADE,
+                origin INTEGER NOT NULL REFERENCES origins(idx),
+                seq INTEGER NOT NULL,
+                hlc INTEGER NOT NULL,
+                value,
+                PRIMARY KEY (conflict, origin, seq)
+            ) WITHOUT ROWID;
+
+            CREATE VIEW conflicts AS
+            SELECT c.id AS conflict, c.collection, c.record, c.field, v.value,
+                   o.node_id AS origin, n.name AS origin_name, v.seq,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', (v.hlc >> 16) / 1000.0, 'unixepoch') AS time
+            FROM open_conflicts c
+            JOIN conflict_values v ON v.conflict = c.id
+            JOIN origins o ON o.idx = v.origin
+            LEFT JOIN nodes n ON n.id = o.node_id;
+
+            -- 1: the change is in the change log (its origin's chain goes on) but its ops were not
+            -- applied; `change` is then empty (the bytes are in `changes`). 0: held aside.
+            ALTER TABLE quarantine ADD COLUMN in_log INTEGER NOT NULL DEFAULT 0;
+
+            -- Refused changes not kept whole: from strangers (not on the roster), or past an
+            -- origin's or the store's limit. origin '*' counts every origin past the summary limit.
+            CREATE TABLE quarantine_summary (
+                origin TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                changes INTEGER NOT NULL,
+                bytes INTEGER NOT NULL,
+                first_seq INTEGER, last_seq INTEGER,
+                from_peer TEXT NOT NULL,
+                first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+                PRIMARY KEY (origin, reason)
+            );
+
+            -- What people did with quarantined changes: released, discarded.
+            CREATE TABLE quarantine_audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                action TEXT NOT NULL,
+                origin TEXT NOT NULL, seq INTEGER, reason TEXT NOT NULL,
+                change_hash BLOB NOT NULL
+            );
+
+            -- This node's own changes that peers told it (REFUSED) they did not apply.
+            CREATE TABLE refused_by_peers (
+                peer TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                code INTEGER NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (peer, seq)
+            );
+
+            -- The highest seq of this node's own changes that another node was seen to hold;
+            -- above max_seq the store was restored from a backup and must take them back first.
+            ALTER TABLE local_node ADD COLUMN own_seq_seen INTEGER NOT NULL DEFAULT 0;
+            """)
+        var newIDs: [String: String] = [:]
+        for row in oldConflicts {
+            let (old, collection, record, field): (String, String, String, String) = (row[0], row[1], row[2], row[3])
+            let id = conflictID(collection, record, field)
+            newIDs[old] = id
+            try db.execute(
+                sql: "INSERT INTO open_conflicts (id, collection, record, field) VALUES (?, ?, ?, ?)",
+                arguments: [id, collection, record, field])
+        }
+        for row in oldValues {
+            guard let id = newIDs[row[0]] else { continue }
+            try db.execute(
+                sql: "INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, row[1] as DatabaseValue, row[2] as DatabaseValue, row[3] as DatabaseValue, row[4] as DatabaseValue])
+        }
     }
 }

@@ -43,22 +43,20 @@ public struct Membership: Sendable {
     }
 }
 
-/// A quarantined change as `gridsync quarantine list` shows it.
-public struct QuarantineEntry: Sendable, Codable, Equatable {
-    public var origin: String
-    public var origin_name: String?
-    public var seq: Int64?
-    public var reason: String
-    public var detail: String
-    public var from: String
-    public var received_at: String
-}
-
 enum QuarantineTable {
-    /// The quarantined changes a roster change may make acceptable, in origin and seq order.
-    static func retryable(_ db: Database) throws -> [[UInt8]] {
-        let codes = QuarantineReason.allCases.filter(\.mayBeReleased).map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        return try Data.fetchAll(db, sql: "SELECT change FROM quarantine WHERE reason IN (\(codes)) ORDER BY origin, seq").map { Array($0) }
+    static let releasable = QuarantineReason.allCases.filter(\.mayBeReleased).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
+    /// The held changes a roster change for `origins` may make acceptable — theirs, and those
+    /// that depended on a held change — in origin and seq order. Nothing else is loaded.
+    static func retryable(_ db: Database, origins: Set<NodeID>) throws -> [[UInt8]] {
+        var sql = "SELECT change FROM quarantine WHERE in_log = 0 AND reason IN (\(releasable)) AND (reason = 'depends_on_quarantined'"
+        if !origins.isEmpty { sql += " OR origin IN (\(origins.map { "'\($0.text)'" }.joined(separator: ", ")))" }
+        return try Data.fetchAll(db, sql: sql + ") ORDER BY origin, seq").map { Array($0) }
+    }
+
+    /// Forgets the counts kept for `origins`: their changes will be offered again.
+    static func forgetCounts(of origins: Set<NodeID>, _ db: Database) throws {
+        for o in origins { try db.execute(sql: "DELETE FROM quarantine_summary WHERE origin = ?", arguments: [o.text]) }
     }
 }
 
@@ -175,21 +173,6 @@ extension Store {
             var roster: [String: RosterEntry] = [:]
             for entry in try Self.roster(db) { roster[entry.node_id] = entry }
             return Membership(community: community, roster: roster)
-        }
-    }
-
-    // MARK: Quarantine
-
-    /// Quarantined changes, newest first.
-    public func quarantine() throws -> [QuarantineEntry] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT q.origin, coalesce(r.name, n.name), q.seq, q.reason, q.detail, q.from_peer, q.received_at
-                FROM quarantine q LEFT JOIN roster r ON r.id = 'member-' || replace(q.origin, '-', '') LEFT JOIN nodes n ON n.id = q.origin
-                ORDER BY q.received_at DESC, q.origin, q.seq
-                """).map { row in
-                QuarantineEntry(origin: row[0], origin_name: row[1], seq: row[2], reason: row[3], detail: row[4], from: row[5], received_at: row[6])
-            }
         }
     }
 }

@@ -7,8 +7,8 @@ extension Store {
     /// Every open conflict, ordered by record and field; each lists its values winner first.
     public func conflicts() throws -> [ConflictRecord] {
         try read { db in
-            let keys = try Row.fetchAll(db, sql: "SELECT id, record, field FROM open_conflicts ORDER BY record, field")
-            return try keys.map { try conflict(id: $0[0], record: $0[1], field: $0[2], db) }
+            let keys = try Row.fetchAll(db, sql: "SELECT id, collection, record, field FROM open_conflicts ORDER BY record, collection, field")
+            return try keys.map { try conflict(id: $0[0], RecordKey(collection: $0[1], record: $0[2]), field: $0[3], db) }
         }
     }
 
@@ -16,13 +16,13 @@ extension Store {
     public func conflict(_ idPrefix: String) throws -> ConflictRecord {
         try read { db in
             let id = try resolveID(idPrefix, table: "open_conflicts", kind: "conflict", db)
-            let row = try Row.fetchOne(db, sql: "SELECT record, field FROM open_conflicts WHERE id = ?", arguments: [id])!
-            return try conflict(id: id, record: row[0], field: row[1], db)
+            let row = try Row.fetchOne(db, sql: "SELECT collection, record, field FROM open_conflicts WHERE id = ?", arguments: [id])!
+            return try conflict(id: id, RecordKey(collection: row[0], record: row[1]), field: row[2], db)
         }
     }
 
-    func conflict(id: String, record: String, field: String, _ db: Database) throws -> ConflictRecord {
-        let collection = try String.fetchOne(db, sql: "SELECT collection FROM record_state WHERE record = ?", arguments: [record]) ?? ""
+    func conflict(id: String, _ key: RecordKey, field: String, _ db: Database) throws -> ConflictRecord {
+        let (collection, record) = (key.collection, key.record)
         let rows = try Row.fetchAll(db, sql: """
             SELECT o.public_key, v.seq, v.hlc, v.value, n.name
             FROM conflict_values v JOIN origins o ON o.idx = v.origin LEFT JOIN nodes n ON n.id = o.node_id
@@ -50,14 +50,10 @@ extension Store {
         }
         let (resolved, _) = try localWrite { db, change -> ConflictRecord in
             let id = try resolveID(idPrefix, table: "open_conflicts", kind: "conflict", db)
-            let row = try Row.fetchOne(db, sql: "SELECT record, field FROM open_conflicts WHERE id = ?", arguments: [id])!
-            let c = try conflict(id: id, record: row[0], field: row[1], db)
+            let row = try Row.fetchOne(db, sql: "SELECT collection, record, field FROM open_conflicts WHERE id = ?", arguments: [id])!
+            let c = try conflict(id: id, RecordKey(collection: row[0], record: row[1]), field: row[2], db)
             guard let schema = Schema.collection(named: c.collection) else {
                 throw GridSyncError(.invalidInput, "conflict \(id) is in collection '\(c.collection)', which this gridsync version cannot edit; upgrade gridsync")
-            }
-            if schema.name == Schema.requests.name {
-                let current = try Row.fetchOne(db, sql: "SELECT grid, building FROM requests WHERE id = ?", arguments: [c.record])
-                try checkScope(grid: current?["grid"], building: current?["building"], record: c.record)
             }
             let chosen: FieldValue
             if let pick {
@@ -74,40 +70,50 @@ extension Store {
         return resolved
     }
 
+    /// Parses a person's value for `field` by the kind the schema declares for it.
     private func parseValue(_ input: String, field: String, collection: CollectionSchema) throws -> FieldValue {
-        if field == Schema.deletedField {
+        switch collection.spec(field)?.kind ?? .text {
+        case .flag where field == Schema.deletedField:
             switch input {
             case "0", "keep", "保留": return .int(0)
             case "1", "delete", "删除": return .int(1)
             default: throw GridSyncError(.invalidInput, "for _deleted give 0/keep/保留 or 1/delete/删除")
             }
-        }
-        if collection.name == Schema.requests.name && field == "status" {
+        case .flag:
+            switch input {
+            case "1", "yes", "是": return .int(1)
+            case "0", "no", "否": return .int(0)
+            default: throw GridSyncError(.invalidInput, "for \(field) give 1/yes/是 or 0/no/否")
+            }
+        case .status:
             guard let s = RequestStatus(input: input) else {
                 throw GridSyncError(.invalidInput, "not a status; use one of: " + RequestStatus.allCases.map { "\($0.rawValue) \($0.label)" }.joined(separator: ", "))
             }
             return .text(s.rawValue)
+        case .int:
+            guard let i = Int64(input) else { throw GridSyncError(.invalidInput, "for \(field) give a whole number") }
+            return .int(i)
+        case .date: return .orNull(try Validate.date(input, "--value") ?? "")
+        case .phone: return .orNull(try Validate.phone(input, "--value") ?? "")
+        case .place: return .orNull(try Validate.place(input, "--value") ?? "")
+        case .text, .timestamp, .reference: return .orNull(try Validate.text(input, "--value") ?? "")
         }
-        if field == "urgent" { return .int(input == "1" || input == "yes" || input == "是" ? 1 : 0) }
-        if field == "due" { return .orNull(try Validate.date(input, "--value") ?? "") }
-        if field == "phone" { return .orNull(try Validate.phone(input) ?? "") }
-        return .orNull(try Validate.text(input, "--value") ?? "")
     }
 
     // MARK: History and digest
 
     /// Every op that touched a record, oldest first: who set which field to what, when.
-    public func history(ofRecord id: String) throws -> [HistoryEntry] {
+    public func history(ofRecord id: String, in collection: String = Schema.requests.name) throws -> [HistoryEntry] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.body, n.name FROM change_records r JOIN changes c ON c.pos = r.pos
                 JOIN origins o ON o.idx = c.origin LEFT JOIN nodes n ON n.id = o.node_id
-                WHERE r.record = ? ORDER BY c.hlc, r.pos
-                """, arguments: [id])
+                WHERE r.collection = ? AND r.record = ? ORDER BY c.hlc, r.pos
+                """, arguments: [collection, id])
             var out: [HistoryEntry] = []
             for row in rows {
                 let change = try ChangeCodec.decode([UInt8](row[0] as Data))
-                for op in change.ops where op.record == id {
+                for op in change.ops where op.record == id && op.collection == collection {
                     out.append(HistoryEntry(
                         time: Timestamp.iso(change.hlc.milliseconds), origin: change.origin.text, originName: row[1],
                         seq: change.seq, field: op.field, value: JSONValue(op.value)))
@@ -125,7 +131,7 @@ extension Store {
             let origins = try OriginTable.load(db)
             var hasher = SHA256()
             var w = ByteWriter(capacity: 1 << 16)
-            let rows = try Row.fetchCursor(db, sql: "SELECT record, collection, heads FROM record_state ORDER BY record")
+            let rows = try Row.fetchCursor(db, sql: "SELECT record, collection, heads FROM record_state ORDER BY record, collection")
             while let row = try rows.next() {
                 let record: String = row[0]
                 let collection: String = row[1]
@@ -155,10 +161,11 @@ extension Store {
 
     /// What needs a person's attention: open conflicts and quarantined changes. Cheap enough
     /// for every metrics scrape (unlike ``counts()``, which counts the whole change log).
-    public func attention() throws -> (conflicts: Int, quarantined: Int) {
+    public func attention() throws -> (conflicts: Int, quarantined: Int, ownRefused: Int) {
         try read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM open_conflicts") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") ?? 0)
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM refused_by_peers") ?? 0)
         }
     }
 

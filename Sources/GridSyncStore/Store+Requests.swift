@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import GridSyncCore
@@ -5,15 +6,21 @@ import GridSyncCore
 extension Store {
     // MARK: Scope
 
-    /// Refuses writes outside this node's scope: a building node writes its own building's
-    /// requests, a grid node its grid's, the centre anything.
-    func checkScope(grid: String?, building: String?, record: String? = nil) throws {
-        guard !node.role.covers(grid: grid, building: building, ownGrid: node.grid, ownBuilding: node.building) else { return }
-        let what = record.map { "request \($0)" } ?? "a request"
-        if node.role == .grid {
-            throw GridSyncError(.notPermitted, "this grid node (grid \(node.grid ?? "?")) may not write \(what) of grid \(grid ?? "?"); ask that grid or the centre")
+    /// How this node is judged when it writes: the scope the roster it holds gives it (see
+    /// ``Authorizer/forLocalWrites(_:_:)``).
+    func localWriter(_ db: Database) throws -> Writer {
+        switch try Authorizer.forLocalWrites(node, db).writer(node.id, at: HLC(milliseconds: wallClock(), counter: 0)) {
+        case .success(let w): return w
+        case .failure(let r): throw GridSyncError(.notPermitted, "this node may not write: \(r.detail); ask the community centre")
         }
-        throw GridSyncError(.notPermitted, "this building node (grid \(node.grid ?? "?"), building \(node.building ?? "?")) may not write \(what) of grid \(grid ?? "?"), building \(building ?? "?"); ask that building's lead, the grid or the centre")
+    }
+
+    /// Refuses at once what the write policy refuses (the commit would refuse it too; this
+    /// says so before anything else is checked, e.g. for each row of an import).
+    func checkScope(_ write: RecordWrite, by writer: Writer) throws {
+        if let reason = WritePolicy.check(write, by: writer) {
+            throw GridSyncError(.notPermitted, "this node may not write that — every other node would refuse it: \(reason)")
+        }
     }
 
     // MARK: Writes
@@ -33,9 +40,9 @@ extension Store {
 
     /// Checks a new request; `name` gives how a field is called in messages (a flag for the
     /// CLI, a column for a spreadsheet). Messages never repeat the values.
-    func validate(_ new: NewRequest, name: (String) -> String = { "--" + $0 }) throws -> ValidRequest {
-        let grid = try Validate.place(new.grid ?? node.grid, name("grid")).flatMap { $0.isEmpty ? nil : $0 }
-        let building = try Validate.place(new.building ?? (node.role == .building ? node.building : nil), name("building")).flatMap { $0.isEmpty ? nil : $0 }
+    func validate(_ new: NewRequest, by writer: Writer, name: (String) -> String = { "--" + $0 }) throws -> ValidRequest {
+        let grid = try Validate.place(new.grid ?? writer.grid, name("grid")).flatMap { $0.isEmpty ? nil : $0 }
+        let building = try Validate.place(new.building ?? (writer.role == .building ? writer.building : nil), name("building")).flatMap { $0.isEmpty ? nil : $0 }
         guard let grid else { throw GridSyncError(.invalidInput, "\(name("grid")) is required: which grid is the request from?") }
         guard let building else { throw GridSyncError(.invalidInput, "\(name("building")) is required: which building is the request from?") }
         let v = ValidRequest(
@@ -49,7 +56,10 @@ extension Store {
             detail: try Validate.text(new.detail, name("detail")),
             due: try Validate.date(new.due, name("due")),
             urgent: new.urgent)
-        try checkScope(grid: grid, building: building)
+        try checkScope(
+            RecordWrite(collection: Schema.requests.name, record: "", fields: ["grid", "building"], exists: false,
+                        before: nil, after: Placement(grid: grid, building: building)),
+            by: writer)
         return v
     }
 
@@ -74,7 +84,7 @@ extension Store {
     /// Adds a request (需求) with status 待受理 and returns its ID. On a building node the grid
     /// and building default to the node's own.
     public func addRequest(_ new: NewRequest) throws -> String {
-        let v = try validate(new)
+        let v = try validate(new, by: try read { db in try localWriter(db) })
         let id = RecordID.make()
         let now = Timestamp.iso(wallClock())
         _ = try localWrite { db, change in
@@ -100,12 +110,12 @@ extension Store {
     /// bad, none — unless `skipBad` is set, in which case the good rows are added. With `dryRun`
     /// only checks. Returns the new IDs (in row order, bad rows left out) and the problems found.
     public func importRequests(_ rows: [(row: Int, request: NewRequest)], skipBad: Bool, dryRun: Bool = false, name: (String) -> String) throws -> (ids: [String], problems: [RowProblem]) {
-        let categories = Set(try read { db in try Self.categories(db) })
+        let (categories, writer) = try read { db in (Set(try Self.categories(db)), try localWriter(db)) }
         var valid: [ValidRequest] = []
         var problems: [RowProblem] = []
         for (row, request) in rows {
             do {
-                let v = try validate(request, name: name)
+                let v = try validate(request, by: writer, name: name)
                 guard categories.contains(v.category) else {
                     throw GridSyncError(.invalidInput, "unknown category in \(name("category")); use one of: \(categories.sorted().joined(separator: " "))")
                 }
@@ -160,7 +170,6 @@ extension Store {
         ]
         let (id, _) = try localWrite { db, change -> String in
             let current = try requireRequest(idPrefix, db)
-            try checkScope(grid: current.grid, building: current.building, record: current.id)
             if let category = edit.category { try requireCategory(category.trimmingCharacters(in: .whitespaces), db) }
             let row = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [current.id])!
             for (field, value) in values {
@@ -219,7 +228,6 @@ extension Store {
     ) throws -> RequestStatus {
         let (status, _) = try localWrite { db, change -> RequestStatus in
             let current = try requireRequest(idPrefix, db)
-            try checkScope(grid: current.grid, building: current.building, record: current.id)
             try step.check(from: current.status, record: current.id)
             let id = current.id
             let now = FieldValue.text(Timestamp.iso(wallClock()))
@@ -250,7 +258,6 @@ extension Store {
         let text = try Validate.required(text, "TEXT")
         let (id, _) = try localWrite { db, change -> String in
             let current = try requireRequest(idPrefix, db)
-            try checkScope(grid: current.grid, building: current.building, record: current.id)
             return addNote(to: current.id, text: text, &change)
         }
         return id
@@ -261,7 +268,6 @@ extension Store {
         let id = RecordID.make()
         change.set(Schema.notes, id, "request", .text(request))
         change.set(Schema.notes, id, "text", .text(text))
-        change.set(Schema.notes, id, "author", .text(node.id.text))
         change.set(Schema.notes, id, "created_at", .text(Timestamp.iso(wallClock())))
         return id
     }
@@ -271,7 +277,6 @@ extension Store {
     public func deleteRequest(_ idPrefix: String) throws -> String {
         let (id, _) = try localWrite { db, change -> String in
             let current = try requireRequest(idPrefix, db)
-            try checkScope(grid: current.grid, building: current.building, record: current.id)
             change.set(Schema.requests, current.id, Schema.deletedField, .int(1))
             return current.id
         }
@@ -393,10 +398,17 @@ extension Store {
             guard try !Self.categories(db).contains(name) else {
                 throw GridSyncError(.invalidInput, "category '\(name)' already exists")
             }
-            let id = "cat-" + ConflictID.make(record: "category", field: name)
+            let id = Self.categoryID(name)
             change.set(Schema.categories, id, "name", .text(name))
             change.set(Schema.categories, id, "created_at", .text(Timestamp.iso(wallClock())))
         }
+    }
+}
+
+extension Store {
+    /// A category's record ID derives from its name, so the same name added twice is one record.
+    static func categoryID(_ name: String) -> String {
+        "cat-" + SHA256.hash(data: Array("category/\(name)".utf8)).prefix(6).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 }
 

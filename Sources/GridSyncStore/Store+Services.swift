@@ -15,10 +15,10 @@ public struct ServiceInput: Sendable {
 }
 
 extension Store {
-    func requireServiceWriter() throws {
-        guard node.role.writesServices else {
-            throw GridSyncError(.notPermitted, "services (服务清单) are written by the centre and grid nodes; ask your grid office")
-        }
+    /// Refuses at once a service write the write policy refuses (before anything is parsed).
+    private func requireServiceWriter() throws {
+        let writer = try read { db in try localWriter(db) }
+        try checkScope(RecordWrite(collection: Schema.services.name, record: "", fields: [], exists: false, before: nil, after: nil), by: writer)
     }
 
     /// Adds a service to the 服务清单 and returns its ID.

@@ -168,7 +168,8 @@ public final class Store: Sendable {
                         output = (result, nil)
                         return .commit
                     }
-                    let signed = try commitLocal(pending, db)
+                    var authorizer = try beginLocalWrites(db)
+                    let signed = try commitLocal(pending, &authorizer, db)
                     output = (result, signed)
                     return .commit
                 }
@@ -184,10 +185,11 @@ public final class Store: Sendable {
         do {
             try writer.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
+                    var authorizer = try beginLocalWrites(db)
                     for body in bodies {
                         var pending = PendingChange()
                         body(&pending)
-                        if !pending.sets.isEmpty { _ = try commitLocal(pending, db) }
+                        if !pending.sets.isEmpty { _ = try commitLocal(pending, &authorizer, db) }
                     }
                     return .commit
                 }
@@ -197,33 +199,71 @@ public final class Store: Sendable {
         }
     }
 
-    private func commitLocal(_ pending: PendingChange, _ db: Database) throws -> SignedChange {
+    /// Checks, once per write transaction, that this node may write at all: its clock is
+    /// plausible, it holds its own history (not a backup behind it), and the roster it holds
+    /// has not revoked it. Returns the authoriser every change of the transaction is judged by.
+    func beginLocalWrites(_ db: Database) throws -> Authorizer {
         let wall = wallClock()
-        var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wall)
+        guard wall <= Limits.maxPlausibleMs else {
+            throw GridSyncError(.notPermitted, "this computer's clock says \(Timestamp.iso(wall)), after 2100; set the date and time right, then write again (nothing was written)")
+        }
+        let row = try Row.fetchOne(db, sql: "SELECT own_seq_seen, centre FROM local_node")
+        let seen = UInt64(max(0, row?[0] as Int64? ?? 0))
+        let own = try UInt64(Int64.fetchOne(db, sql: "SELECT max_seq FROM origins WHERE node_id = ?", arguments: [node.id.text]) ?? 0)
+        if seen > own {
+            throw GridSyncError(.notPermitted, """
+                other nodes hold this node's changes up to \(seen) but this store has only \(own): it was restored from an older copy. \
+                Take them back before writing, or this node's history would fork: let `gridsync daemon` sync with the centre, \
+                or on the centre run `gridsync bundle export --since @THIS.vector` and import that bundle here (nothing was written)
+                """)
+        }
+        if let centreText = row?[1] as String?, centreText != node.id.text,
+            let newest = try Int64.fetchOne(db, sql: """
+                SELECT c.hlc FROM changes c JOIN origins o ON o.idx = c.origin WHERE o.node_id = ? ORDER BY c.seq DESC LIMIT 1
+                """, arguments: [centreText]),
+            wall > HLC(raw: UInt64(bitPattern: newest)).milliseconds + Limits.maxLeadOverCentreMs
+        {
+            let centreTime = Timestamp.iso(HLC(raw: UInt64(bitPattern: newest)).milliseconds)
+            throw GridSyncError(.notPermitted, """
+                this computer's clock says \(Timestamp.iso(wall)), more than 90 days after the newest change from the centre (\(centreTime)). \
+                If the date is wrong, set it right; if this laptop really was away that long, sync with the centre first (nothing was written)
+                """)
+        }
+        let authorizer = try Authorizer.forLocalWrites(node, db)
+        if case .failure(let refusal) = authorizer.writer(node.id, at: HLC(milliseconds: wall, counter: 0)) {
+            throw GridSyncError(.notPermitted, "this node may not write: \(refusal.detail); ask the community centre (nothing was written)")
+        }
+        return authorizer
+    }
+
+    private func commitLocal(_ pending: PendingChange, _ authorizer: inout Authorizer, _ db: Database) throws -> SignedChange {
+        let wall = wallClock()
+        var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wall, own: node.id)
         let states = try RecordStateStatements(db)
-        var loaded: [String: RecordHeads?] = [:]
-        func heads(_ record: String, _ field: String) throws -> [OpRef] {
-            if loaded[record] == nil { loaded[record] = .some(try states.load(record, db)?.heads) }
-            return (loaded[record]!?[field] ?? []).map { OpRef(origin: applier.origins.nodeID($0.origin), seq: UInt64($0.seq)) }
+        var loaded: [RecordKey: RecordHeads?] = [:]
+        func heads(_ key: RecordKey, _ field: String) throws -> [OpRef] {
+            if loaded[key] == nil { loaded[key] = .some(try states.load(key, db)) }
+            return (loaded[key]!?[field] ?? []).map { OpRef(origin: applier.origins.nodeID($0.origin), seq: UInt64($0.seq)) }
         }
         var ops: [Op] = []
-        var touched: [(String, String)] = []
-        var setDeleted = Set<String>()
+        var touched: [RecordKey] = []
+        var setDeleted = Set<RecordKey>()
         for set in pending.sets {
-            if let i = ops.firstIndex(where: { $0.record == set.record && $0.field == set.field }) {
+            let key = RecordKey(collection: set.collection, record: set.record)
+            if let i = ops.firstIndex(where: { $0.record == set.record && $0.collection == set.collection && $0.field == set.field }) {
                 ops[i].value = set.value
                 continue
             }
-            ops.append(Op(collection: set.collection, record: set.record, field: set.field, value: set.value, pred: try heads(set.record, set.field)))
-            if set.field == Schema.deletedField { setDeleted.insert(set.record) }
-            if !touched.contains(where: { $0.0 == set.record }) { touched.append((set.record, set.collection)) }
+            ops.append(Op(collection: set.collection, record: set.record, field: set.field, value: set.value, pred: try heads(key, set.field)))
+            if set.field == Schema.deletedField { setDeleted.insert(key) }
+            if !touched.contains(key) { touched.append(key) }
         }
         // Keep-alive: an edit of an existing record re-asserts `_deleted = 0` over the heads it
         // saw, so an edit concurrent with a delete shows up as a conflict on `_deleted`.
-        for (record, collection) in touched where !setDeleted.contains(record) {
-            let predHeads = try heads(record, Schema.deletedField)
-            if loaded[record]! != nil {
-                ops.append(Op(collection: collection, record: record, field: Schema.deletedField, value: .int(0), pred: predHeads))
+        for key in touched where !setDeleted.contains(key) {
+            let predHeads = try heads(key, Schema.deletedField)
+            if loaded[key]! != nil {
+                ops.append(Op(collection: key.collection, record: key.record, field: Schema.deletedField, value: .int(0), pred: predHeads))
             }
         }
         let own = applier.origins.state(node.id)
@@ -231,6 +271,10 @@ public final class Store: Sendable {
         let change = Change(
             origin: node.id, seq: (own?.maxSeq ?? 0) + 1, hlc: hlc,
             prevHash: own?.lastHash ?? Change.zeroHash, ops: ops)
+        // The receivers' rule, applied here first: what they would refuse is never written.
+        if let (_, detail) = try authorizer.check(change, db) {
+            throw GridSyncError(.notPermitted, "this node may not write that — every other node would refuse it: \(detail) (nothing was written)")
+        }
         let signed = key.sign(change)
         // Every peer refuses a change over the limit, so one must never be made: it would stop
         // this node's history from syncing at all.
@@ -243,12 +287,15 @@ public final class Store: Sendable {
         return signed
     }
 
-    /// After a roster change: tries again the quarantined changes a roster change can make
-    /// acceptable. Released changes can release others (one that depended on them), so it
-    /// repeats while a pass releases any.
+    /// After a roster change: tries again the held changes that change can make acceptable —
+    /// those of the nodes whose roster records changed, and those that depended on a held
+    /// change — and forgets the counts kept for those nodes (their senders offer the changes
+    /// again). Released changes can release others, so it repeats while a pass releases any.
     func retryQuarantined(_ applier: inout ChangeApplier, _ report: inout ApplyReport, _ db: Database) throws {
+        let members = report.rosterMembers
+        try QuarantineTable.forgetCounts(of: members, db)
         for _ in 0..<16 {
-            let retry = try QuarantineTable.retryable(db)
+            let retry = try QuarantineTable.retryable(db, origins: members)
             guard !retry.isEmpty else { return }
             let r = try applier.apply(retry.map { .encoded($0) }, db, source: "retry")
             report.applied += r.applied
@@ -300,7 +347,7 @@ public final class Store: Sendable {
             return try writer.writeWithoutTransaction { db in
                 var report = ApplyReport()
                 try db.inTransaction(.immediate) {
-                    var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wallClock())
+                    var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wallClock(), own: node.id)
                     try feed { batch in report.merge(try applier.apply(batch, db, source: source)) }
                     if report.rosterChanged { try retryQuarantined(&applier, &report, db) }
                     try saveClock(applier.clock, db)

@@ -30,12 +30,15 @@ public enum WireErrorCode: UInt16, Sendable, CaseIterable {
     case notMember = 14
     /// REFUSED: the change's origin was revoked before it made the change.
     case revoked = 15
-    /// REFUSED: the change writes outside its origin's scope.
+    /// REFUSED: the change writes outside its origin's scope. The receiver holds it in its log,
+    /// void: the origin's later changes apply, this one's ops do not.
     case outOfScope = 16
     /// REFUSED: an earlier change of the same origin is quarantined.
     case followsQuarantined = 17
     /// REFUSED: the change builds on a quarantined change.
     case dependsOnQuarantined = 18
+    /// REFUSED: the change is stamped after 2100; its origin's clock is wrong.
+    case badClock = 19
 }
 
 /// A protocol failure: what to put in the ERROR frame before closing.
