@@ -124,6 +124,8 @@ struct ChangeApplier {
             }
             let idx = try origins.index(of: ch.origin, db)
             guard ch.prevHash == origins.states[idx]!.lastHash else {
+                // This node's own history, continued elsewhere from another change: a fork.
+                if ch.origin == own { throw Self.ownFork(ch.seq - 1) }
                 try hold(sc, .brokenChain, "change \(ch.seq) of node \(ch.origin.short) does not link to the hash of change \(ch.seq - 1); it was altered or belongs to another history")
                 continue
             }
@@ -297,17 +299,20 @@ struct ChangeApplier {
 
     private func checkDuplicate(_ origin: NodeID, _ seq: UInt64, _ hash: [UInt8], _ batchHashes: [OpRef: [UInt8]], _ db: Database) throws {
         let stored = try batchHashes[OpRef(origin: origin, seq: seq)] ?? storedHash(origin, seq, db)
-        if stored != hash, origin == own {
-            throw GridSyncError(.fork, """
-                this node's own change \(seq) here differs from the one other nodes hold: the store was restored from an older copy \
-                and wrote again before taking its own changes back, so its history forked. Nothing was imported. The way out \
-                (docs/OPERATIONS.md, "A laptop restored from a backup"): create a new store with `gridsync init`, have the centre \
-                enrol the new node ID and revoke this one, and enter again what this store wrote since the backup
-                """)
-        }
+        if stored != hash, origin == own { throw Self.ownFork(seq) }
         guard stored == hash else {
             throw GridSyncError(.fork, "node \(origin.short) has two different changes with seq \(seq); one of them was altered — do not import this data, and report node \(origin.short) to the centre")
         }
+    }
+
+    /// This node's own change `seq` differs from the one other nodes hold.
+    private static func ownFork(_ seq: UInt64) -> GridSyncError {
+        GridSyncError(.fork, """
+            this node's own change \(seq) here differs from the one other nodes hold: the store was restored from an older copy \
+            and wrote again before taking its own changes back, so its history forked. Nothing was imported. The way out \
+            (docs/OPERATIONS.md, "A laptop restored from a backup"): create a new store with `gridsync init`, have the centre \
+            enrol the new node ID and revoke this one, and enter again what this store wrote since the backup
+            """)
     }
 
     private func storedHash(_ origin: NodeID, _ seq: UInt64, _ db: Database) throws -> [UInt8]? {

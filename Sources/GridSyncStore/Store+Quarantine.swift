@@ -49,7 +49,10 @@ extension Store {
 
     /// Refused changes: void and held ones newest first, then the counted ones.
     public func quarantine() throws -> [QuarantineEntry] {
-        try read { db in
+        try read { db in try Self.quarantine(db) }
+    }
+
+    static func quarantine(_ db: Database) throws -> [QuarantineEntry] {
             let stored = try Row.fetchAll(db, sql: """
                 SELECT q.id, q.in_log, q.origin, coalesce(r.name, n.name), q.seq, q.reason, q.detail, q.from_peer, q.received_at
                 FROM quarantine q LEFT JOIN roster r ON r.id = 'member-' || replace(q.origin, '-', '') LEFT JOIN nodes n ON n.id = q.origin
@@ -73,7 +76,6 @@ extension Store {
                     reason: row[1], detail: detail, from: row[5], received_at: row[6])
             }
             return stored + counted
-        }
     }
 
     /// What quarantined entry `id` tried to write.
@@ -98,7 +100,7 @@ extension Store {
     /// The entry and the change's bytes (body ‖ signature), from the quarantine or, for a void
     /// change, from the log.
     private func quarantinedChange(_ id: Int64, _ db: Database) throws -> (QuarantineEntry, [UInt8]?) {
-        guard let entry = try quarantine().first(where: { $0.id == id }) else {
+        guard let entry = try Self.quarantine(db).first(where: { $0.id == id }) else {
             throw GridSyncError(.notFound, "no quarantined change number \(id); `gridsync quarantine list` shows the numbers")
         }
         if entry.state == "held" {

@@ -180,6 +180,15 @@ public final class Store: Sendable {
         }
     }
 
+    /// Writes the given fields as one local change, judged like every local write. Returns the
+    /// signed change, or nil when `sets` is empty.
+    @discardableResult
+    func localSet(_ sets: [PendingChange.Set]) throws -> SignedChange? {
+        try localWrite { _, change in
+            for s in sets { change.set(s.collection, s.record, s.field, s.value) }
+        }.1
+    }
+
     /// Several local changes in one transaction: each closure fills one change.
     func localWriteMany(_ bodies: [(inout PendingChange) -> Void]) throws {
         do {
@@ -388,7 +397,11 @@ struct PendingChange {
     private(set) var sets: [Set] = []
 
     mutating func set(_ schema: CollectionSchema, _ record: String, _ field: String, _ value: FieldValue) {
-        sets.append(Set(collection: schema.name, record: record, field: field, value: value))
+        set(schema.name, record, field, value)
+    }
+
+    mutating func set(_ collection: String, _ record: String, _ field: String, _ value: FieldValue) {
+        sets.append(Set(collection: collection, record: record, field: field, value: value))
     }
 }
 

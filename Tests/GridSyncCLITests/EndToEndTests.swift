@@ -167,16 +167,17 @@ import Testing
         let centreID = try cli.ok(["id"] + a).split(separator: "\n")[0]
         #expect(try cli.ok(["vector"] + b).contains("\(centreID):2"))
         #expect(try cli.ok(["request", "list", "--json"] + b).filter { !$0.isWhitespace } == "[]")
-        let listed = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["quarantine", "list", "--json"] + b).utf8)) as? [[String: Any]])
+        let listed = try #require(try Self.received(cli.ok(["quarantine", "list", "--json"] + b)))
         #expect(listed.compactMap { $0["reason"] as? String }.sorted() == ["bad_signature", "broken_chain", "follows_quarantined"])
         #expect(listed.allSatisfy { $0["from"] as? String == "bundle tampered.gsb" && $0["origin_name"] as? String == "中心" })
+        #expect(listed.allSatisfy { $0["state"] as? String == "held" })
         let table = try cli.ok(["quarantine", "list"] + b)
-        #expect(table.contains("签名无效") && table.contains("3 条被隔离的变更"))
+        #expect(table.contains("签名无效") && table.contains("3 条 — ") && table.contains("暂扣 held"))
 
         // The genuine bundle still imports; the genuine changes leave the quarantine, the
         // altered one stays as evidence.
         #expect(try cli.ok(["bundle", "import", good] + b).contains("3 new"))
-        let after = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["quarantine", "list", "--json"] + b).utf8)) as? [[String: Any]])
+        let after = try #require(try Self.received(cli.ok(["quarantine", "list", "--json"] + b)))
         #expect(after.compactMap { $0["reason"] as? String } == ["bad_signature"])
         #expect(try cli.ok(["request", "list", "--json"] + a) == cli.ok(["request", "list", "--json"] + b))
     }
@@ -194,5 +195,10 @@ import Testing
         #expect(id["community_id"] as? String == community && id["centre_id"] as? String == nodeID)
         let viaEnv = try cli.run(["id"], env: ["GRIDSYNC_DB": cli.dir + "/xdg/gridsync/gridsync.db"])
         #expect(viaEnv.out.split(separator: "\n").map(String.init) == [nodeID, "community \(community)"])
+    }
+
+    /// The `received` list of `quarantine list --json`.
+    static func received(_ json: String) throws -> [[String: Any]]? {
+        (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["received"] as? [[String: Any]]
     }
 }

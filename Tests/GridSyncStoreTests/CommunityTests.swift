@@ -61,13 +61,22 @@ import Testing
         let r = try Fixture.sync(b1, centre)
         #expect(r.applied == 0 && r.quarantined.map(\.reason) == [.notMember, .followsQuarantined])
         #expect(try centre.requests().isEmpty)
+        // A stranger's changes are counted, not kept.
         let q = try centre.quarantine()
-        #expect(q.count == 2 && q.allSatisfy { $0.origin == b1.node.id.text })
+        #expect(q.count == 1 && q[0].state == "counted" && q[0].changes == 2 && q[0].origin == b1.node.id.text)
+        #expect(q[0].seq == 1 && q[0].last_seq == 2 && q[0].reason == "not_member")
+        #expect(try centre.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") } == 0)
         #expect(!q.contains { $0.detail.contains("张三") })
+        // Offered again (as a sender does, its changes not being in the ACK's vector): still one
+        // line, still two changes.
+        try Fixture.sync(b1, centre)
+        #expect(try centre.quarantine().map(\.changes) == [2])
 
-        // Enrolling the node releases what it already sent, in the same transaction.
+        // Enrolling the node forgets the count; the next sync applies what it sent.
         try centre.rosterAdd(b1.node.id, name: "一号楼", role: .building, grid: "1", building: "1")
         #expect(try centre.quarantine().isEmpty)
+        let again = try Fixture.sync(b1, centre)
+        #expect(again.applied == 2 && again.quarantined.isEmpty)
         #expect(try centre.request(id).title == "帮忙买菜")
         #expect(try centre.vector()[b1.node.id] == 2)
     }
