@@ -82,7 +82,7 @@ struct Authorizer {
     init(centre: NodeID?, _ db: Database) throws {
         self.centre = centre
         var roster: [NodeID: RosterMember] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT id, role, grid, building, status, revoked_at FROM roster WHERE deleted = 0")
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, role, grid, building, status, revoked_at FROM roster WHERE deleted = 0"))
         while let row = try rows.next() {
             guard let id = NodeID(rosterRecord: row[0]) else { continue }
             roster[id] = RosterMember(role: (row[1] as String?).flatMap(NodeRole.init), grid: row[2], building: row[3], status: row[4], revokedAtMs: row[5])
@@ -93,7 +93,7 @@ struct Authorizer {
     /// Loads the authoriser for the store's community, or nil when the store belongs to none
     /// (before `init --role centre` or `join`): then every well-formed change is accepted.
     static func load(_ db: Database) throws -> Authorizer? {
-        guard let text = try String.fetchOne(db, sql: "SELECT centre FROM local_node"), let centre = try? NodeID(text: text) else { return nil }
+        guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT centre FROM local_node")), let centre = try? NodeID(text: text) else { return nil }
         return try Authorizer(centre: centre, db)
     }
 

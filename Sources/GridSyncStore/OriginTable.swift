@@ -18,7 +18,7 @@ struct OriginTable {
 
     static func load(_ db: Database) throws -> OriginTable {
         var table = OriginTable()
-        let rows = try Row.fetchCursor(db, sql: "SELECT idx, public_key, max_seq, last_hash FROM origins")
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, public_key, max_seq, last_hash FROM origins"))
         while let row = try rows.next() {
             let idx: Int64 = row[0]
             let key: [UInt8] = Array(row[1] as Data)

@@ -220,6 +220,6 @@ extension Store {
 extension Store {
     /// The scope this node writes with, in words: the roster's once it reached this store.
     public func writerScope() throws -> String {
-        try read { db in try localWriter(db).scopeText }
+        try read { db in try localWriter(db) }.scopeText
     }
 }

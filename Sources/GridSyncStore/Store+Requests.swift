@@ -84,10 +84,10 @@ extension Store {
     /// Adds a request (需求) with status 待受理 and returns its ID. On a building node the grid
     /// and building default to the node's own.
     public func addRequest(_ new: NewRequest) throws -> String {
-        let v = try validate(new, by: try read { db in try localWriter(db) })
         let id = RecordID.make()
         let now = Timestamp.iso(wallClock())
         _ = try localWrite { db, change in
+            let v = try validate(new, by: change.writer)
             try requireCategory(v.category, db)
             write(v, id: id, now: now, &change)
         }
@@ -375,7 +375,7 @@ extension Store {
     }
 
     static func categories(_ db: Database) throws -> [String] {
-        let added = try String.fetchAll(db, sql: "SELECT name FROM categories WHERE deleted = 0 AND name IS NOT NULL ORDER BY created_at, name")
+        let added = try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM categories WHERE deleted = 0 AND name IS NOT NULL ORDER BY created_at, name"))
         return Schema.defaultCategories + added.filter { !Schema.defaultCategories.contains($0) }
     }
 

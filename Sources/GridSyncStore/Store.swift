@@ -162,13 +162,13 @@ public final class Store: Sendable {
             return try writer.writeWithoutTransaction { db in
                 var output: (T, SignedChange?)?
                 try db.inTransaction(.immediate) {
-                    var pending = PendingChange()
+                    var (authorizer, writer) = try beginLocalWrites(db)
+                    var pending = PendingChange(writer: writer)
                     let result = try body(db, &pending)
                     guard !pending.sets.isEmpty else {
                         output = (result, nil)
                         return .commit
                     }
-                    var authorizer = try beginLocalWrites(db)
                     let signed = try commitLocal(pending, &authorizer, db)
                     output = (result, signed)
                     return .commit
@@ -194,9 +194,9 @@ public final class Store: Sendable {
         do {
             try writer.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    var authorizer = try beginLocalWrites(db)
+                    var (authorizer, writer) = try beginLocalWrites(db)
                     for body in bodies {
-                        var pending = PendingChange()
+                        var pending = PendingChange(writer: writer)
                         body(&pending)
                         if !pending.sets.isEmpty { _ = try commitLocal(pending, &authorizer, db) }
                     }
@@ -210,15 +210,16 @@ public final class Store: Sendable {
 
     /// Checks, once per write transaction, that this node may write at all: its clock is
     /// plausible, it holds its own history (not a backup behind it), and the roster it holds
-    /// has not revoked it. Returns the authoriser every change of the transaction is judged by.
-    func beginLocalWrites(_ db: Database) throws -> Authorizer {
+    /// has not revoked it. Returns the authoriser every change of the transaction is judged by,
+    /// and the writer this node is judged as.
+    func beginLocalWrites(_ db: Database) throws -> (Authorizer, Writer) {
         let wall = wallClock()
         guard wall <= Limits.maxPlausibleMs else {
             throw GridSyncError(.notPermitted, "this computer's clock says \(Timestamp.iso(wall)), after 2100; set the date and time right, then write again (nothing was written)")
         }
-        let row = try Row.fetchOne(db, sql: "SELECT own_seq_seen, centre FROM local_node")
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT own_seq_seen, centre FROM local_node"))
         let seen = UInt64(max(0, row?[0] as Int64? ?? 0))
-        let own = try UInt64(Int64.fetchOne(db, sql: "SELECT max_seq FROM origins WHERE node_id = ?", arguments: [node.id.text]) ?? 0)
+        let own = try UInt64(Int64.fetchOne(db.cachedStatement(sql: "SELECT max_seq FROM origins WHERE node_id = ?"), arguments: [node.id.text]) ?? 0)
         if seen > own {
             throw GridSyncError(.notPermitted, """
                 other nodes hold this node's changes up to \(seen) but this store has only \(own): it was restored from an older copy. \
@@ -227,9 +228,9 @@ public final class Store: Sendable {
                 """)
         }
         if let centreText = row?[1] as String?, centreText != node.id.text,
-            let newest = try Int64.fetchOne(db, sql: """
+            let newest = try Int64.fetchOne(db.cachedStatement(sql: """
                 SELECT c.hlc FROM changes c JOIN origins o ON o.idx = c.origin WHERE o.node_id = ? ORDER BY c.seq DESC LIMIT 1
-                """, arguments: [centreText]),
+                """), arguments: [centreText]),
             wall > HLC(raw: UInt64(bitPattern: newest)).milliseconds + Limits.maxLeadOverCentreMs
         {
             let centreTime = Timestamp.iso(HLC(raw: UInt64(bitPattern: newest)).milliseconds)
@@ -239,10 +240,11 @@ public final class Store: Sendable {
                 """)
         }
         let authorizer = try Authorizer.forLocalWrites(node, db)
-        if case .failure(let refusal) = authorizer.writer(node.id, at: HLC(milliseconds: wall, counter: 0)) {
+        switch authorizer.writer(node.id, at: HLC(milliseconds: wall, counter: 0)) {
+        case .success(let writer): return (authorizer, writer)
+        case .failure(let refusal):
             throw GridSyncError(.notPermitted, "this node may not write: \(refusal.detail); ask the community centre (nothing was written)")
         }
-        return authorizer
     }
 
     private func commitLocal(_ pending: PendingChange, _ authorizer: inout Authorizer, _ db: Database) throws -> SignedChange {
@@ -387,6 +389,9 @@ public final class Store: Sendable {
 
 /// The fields one local write sets; becomes one change.
 struct PendingChange {
+    /// How this node is judged in this transaction (the roster's scope for it).
+    let writer: Writer
+
     struct Set {
         var collection: String
         var record: String
@@ -395,6 +400,8 @@ struct PendingChange {
     }
 
     private(set) var sets: [Set] = []
+
+    init(writer: Writer) { self.writer = writer }
 
     mutating func set(_ schema: CollectionSchema, _ record: String, _ field: String, _ value: FieldValue) {
         set(schema.name, record, field, value)
