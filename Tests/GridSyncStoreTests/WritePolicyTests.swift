@@ -393,6 +393,12 @@ struct Community {
         #expect(values == ["a", "b"])
     }
 
+    @Test func conflictIDsHashTheCollectionRecordAndField() {
+        // The worked example of Protocol/SPEC.md §2.4.
+        #expect(ConflictID.make(collection: "requests", record: "0f1e2d3c4b5a69788796a5b4c3d2e1f0", field: "title") == "7c8dbf92d59b")
+        #expect(ConflictID.make(collection: "services", record: "0f1e2d3c4b5a69788796a5b4c3d2e1f0", field: "title") != "7c8dbf92d59b")
+    }
+
     // MARK: Every table column comes from the schema
 
     @Test func everyCollectionsTableHasExactlyTheSchemasColumns() throws {
