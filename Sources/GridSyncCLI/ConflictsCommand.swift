@@ -23,7 +23,7 @@ struct ConflictsList: ParsableCommand {
             for (i, v) in c.values.enumerated() {
                 let head = i == 0 ? [c.id, "\(c.collection)/\(Output.shortID(c.record))", c.field] : ["", "", ""]
                 table.add(head + [
-                    "\(i + 1)", Output.value(v.value, field: c.field), Output.node(v.origin, v.originName),
+                    "\(i + 1)", Output.value(v.value, field: c.field, collection: Schema.collection(named: c.collection) ?? Schema.requests), Output.node(v.origin, v.originName),
                     Output.time(v.time, seconds: true), i == 0 ? "← 当前 winner" : "",
                 ])
             }
@@ -45,7 +45,7 @@ struct ConflictsShow: ParsableCommand {
         Output.line("冲突 \(c.id): \(c.collection) \(c.record), field \(c.field)")
         var table = TextTable(["#", "值", "节点", "时间", ""], maxWidths: [nil, 50, 28, nil, nil])
         for (i, v) in c.values.enumerated() {
-            table.add(["\(i + 1)", Output.value(v.value, field: c.field), Output.node(v.origin, v.originName), Output.time(v.time, seconds: true), i == 0 ? "← 当前 winner" : ""])
+            table.add(["\(i + 1)", Output.value(v.value, field: c.field, collection: Schema.collection(named: c.collection) ?? Schema.requests), Output.node(v.origin, v.originName), Output.time(v.time, seconds: true), i == 0 ? "← 当前 winner" : ""])
         }
         Output.line(table.render())
         Output.line("Settle with: gridsync conflicts resolve \(c.id) --pick N   (or --value V)")

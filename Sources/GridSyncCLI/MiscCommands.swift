@@ -100,7 +100,7 @@ struct StatusCommand: ParsableCommand {
         Output.line("节点 \(s.node.name) (\(s.node.role.label)) \(s.node.id.text)")
         Output.line("存储 \(s.path)")
         Output.line(community.map { "社区 \($0.id.text) · 中心 \($0.centre.short)" } ?? "社区 — (not in a community yet: `gridsync join`)")
-        Output.line("权限 \(summary.scope)")
+        Output.line("权限 \((try? s.localWriter())?.scopeLabel ?? "已吊销 (revoked: this node may not write)")")
         Output.line("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 隔离 \(c.quarantined) · 变更 \(c.changes) from \(v.entries.count) nodes")
         if summary.own_refused > 0 {
             Output.line("⚠ 本节点有 \(summary.own_refused) 条变更被对端拒绝 (peers refused this node's changes): `gridsync quarantine list`")

@@ -48,21 +48,24 @@ enum Output {
         line("历史 History:")
         var table = TextTable(["时间", "节点", "字段", "值"], maxWidths: [nil, 24, nil, 40])
         for h in entries where !(h.field == Schema.deletedField && h.value == .int(0)) {
-            table.add([time(h.time, seconds: true), node(h.origin, h.originName), h.field, value(h.value, field: h.field)])
+            let label = Schema.requests.spec(h.field)?.label ?? Schema.notes.spec(h.field)?.label
+            table.add([time(h.time, seconds: true), node(h.origin, h.originName), label.map { "\($0) \(h.field)" } ?? h.field, value(h.value, field: h.field)])
         }
         line(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
 
-    /// A value as users read it: status and rating labels, `—` for null.
-    static func value(_ v: JSONValue, field: String) -> String {
+    /// A value as users read it, by the kind the schema gives the field: status and rating
+    /// labels, 是/否 flags, `—` for null.
+    static func value(_ v: JSONValue, field: String, collection: CollectionSchema = Schema.requests) -> String {
+        let kind = collection.spec(field)?.kind
         switch v {
         case .null: return "—"
         case .int(let i):
             if field == Schema.deletedField { return i == 0 ? "保留 (kept)" : "删除 (deleted)" }
-            if field == "urgent" { return i == 0 ? "否" : "紧急" }
+            if kind == .flag { return i == 0 ? "否" : "是" }
             return String(i)
         case .text(let s):
-            if field == "status", let st = RequestStatus(rawValue: s) { return "\(st.label) (\(s))" }
+            if kind == .status, let st = RequestStatus(rawValue: s) { return "\(st.label) (\(s))" }
             if field == "satisfaction", let sat = Satisfaction(rawValue: s) { return sat.label }
             if field == "provider_kind", let k = ProviderKind(rawValue: s) { return k.label }
             return s

@@ -6,20 +6,18 @@ import GridSyncStore
 /// The spreadsheet columns of a request register, as `request export` writes them and
 /// `request import` reads them (docs/IMPORT.md).
 enum RequestColumns {
-    /// Columns import reads: field, the Chinese header export writes, and every accepted name.
-    static let input: [(field: String, header: String, names: [String])] = [
-        ("grid", "网格", ["grid", "网格"]),
-        ("building", "楼栋", ["building", "楼栋", "楼号"]),
-        ("unit", "单元", ["unit", "单元"]),
-        ("room", "房号", ["room", "房号", "门牌号"]),
-        ("resident", "居民", ["resident", "居民", "姓名", "居民姓名"]),
-        ("phone", "电话", ["phone", "电话", "联系电话"]),
-        ("category", "类别", ["category", "类别", "需求类别"]),
-        ("title", "标题", ["title", "标题", "需求", "需求内容"]),
-        ("detail", "详情", ["detail", "详情", "描述", "详细描述"]),
-        ("due", "期限", ["due", "期限", "办理期限"]),
-        ("urgent", "紧急", ["urgent", "紧急"]),
+    /// Fields a spreadsheet row may set, and the further names people give those columns.
+    static let aliases: [String: [String]] = [
+        "grid": [], "building": ["楼号"], "unit": [], "room": ["门牌号"], "resident": ["姓名", "居民姓名"],
+        "phone": ["联系电话"], "category": ["需求类别"], "title": ["需求", "需求内容"], "detail": ["描述", "详细描述"],
+        "due": ["办理期限"], "urgent": [],
     ]
+
+    /// Columns import reads, in the schema's order: field, the Chinese header export writes (the
+    /// schema's label), and every accepted name.
+    static let input: [(field: String, header: String, names: [String])] = Schema.requests.specs.compactMap { spec in
+        aliases[spec.name].map { (spec.name, spec.label, [spec.name, spec.label] + $0) }
+    }
     /// Columns export adds for people to read; import skips them.
     static let readOnly: [(header: String, names: [String])] = [
         ("编号", ["id", "编号"]), ("状态", ["status", "状态"]), ("创建时间", ["created_at", "创建时间"]),

@@ -25,6 +25,8 @@ public enum FieldKind: Sendable, Hashable {
 public struct FieldSpec: Sendable, Hashable {
     /// The field name used in ops, and the table column holding its current winner.
     public let name: String
+    /// What people call it (Chinese): table headers, history, spreadsheet columns.
+    public let label: String
     public let kind: FieldKind
     /// Whether the value identifies or describes a resident (name, phone, address, free text).
     /// Such values never go into logs or error messages.
@@ -35,8 +37,9 @@ public struct FieldSpec: Sendable, Hashable {
 
     public var writable: Bool { originOf == nil }
 
-    public init(_ name: String, _ kind: FieldKind = .text, personal: Bool = false, originOf: String? = nil) {
+    public init(_ name: String, _ label: String, _ kind: FieldKind = .text, personal: Bool = false, originOf: String? = nil) {
         self.name = name
+        self.label = label
         self.kind = kind
         self.personal = personal
         self.originOf = originOf
@@ -83,7 +86,7 @@ public struct CollectionSchema: Sendable, Hashable {
 
     /// The spec of a field this version knows, `_deleted` included.
     public func spec(_ field: String) -> FieldSpec? {
-        if field == Schema.deletedField { return FieldSpec(Schema.deletedField, .flag) }
+        if field == Schema.deletedField { return FieldSpec(Schema.deletedField, "删除", .flag) }
         return specs.first { $0.name == field }
     }
 
@@ -107,26 +110,26 @@ public enum Schema {
     public static let requests = CollectionSchema(
         name: "requests", table: "requests", writers: .placed,
         [
-            FieldSpec("grid", .place), FieldSpec("building", .place),
-            FieldSpec("unit", .place, personal: true), FieldSpec("room", .place, personal: true),
-            FieldSpec("resident", personal: true), FieldSpec("phone", .phone, personal: true),
-            FieldSpec("category"), FieldSpec("title", personal: true), FieldSpec("detail", personal: true),
-            FieldSpec("due", .date), FieldSpec("urgent", .flag), FieldSpec("status", .status),
-            FieldSpec("assigned_service", .reference), FieldSpec("assigned_person"),
-            FieldSpec("satisfaction"), FieldSpec("rating_comment", personal: true),
-            FieldSpec("created_at", .timestamp), FieldSpec("accepted_at", .timestamp),
-            FieldSpec("assigned_at", .timestamp), FieldSpec("started_at", .timestamp),
-            FieldSpec("resolved_at", .timestamp), FieldSpec("rated_at", .timestamp),
-            FieldSpec("closed_at", .timestamp),
+            FieldSpec("grid", "网格", .place), FieldSpec("building", "楼栋", .place),
+            FieldSpec("unit", "单元", .place, personal: true), FieldSpec("room", "房号", .place, personal: true),
+            FieldSpec("resident", "居民", personal: true), FieldSpec("phone", "电话", .phone, personal: true),
+            FieldSpec("category", "类别"), FieldSpec("title", "标题", personal: true), FieldSpec("detail", "详情", personal: true),
+            FieldSpec("due", "期限", .date), FieldSpec("urgent", "紧急", .flag), FieldSpec("status", "状态", .status),
+            FieldSpec("assigned_service", "派单服务", .reference), FieldSpec("assigned_person", "经办人"),
+            FieldSpec("satisfaction", "满意度"), FieldSpec("rating_comment", "评价意见", personal: true),
+            FieldSpec("created_at", "创建时间", .timestamp), FieldSpec("accepted_at", "受理时间", .timestamp),
+            FieldSpec("assigned_at", "派单时间", .timestamp), FieldSpec("started_at", "开始办理时间", .timestamp),
+            FieldSpec("resolved_at", "办结时间", .timestamp), FieldSpec("rated_at", "评价时间", .timestamp),
+            FieldSpec("closed_at", "关闭时间", .timestamp),
         ])
 
     /// 服务清单: services offered by the centre, resident units, volunteers, organisations.
     public static let services = CollectionSchema(
         name: "services", table: "services", writers: .centreAndGrid,
         [
-            FieldSpec("name"), FieldSpec("provider"), FieldSpec("provider_kind"), FieldSpec("category"),
-            FieldSpec("grid", .place), FieldSpec("contact"), FieldSpec("description"), FieldSpec("status"),
-            FieldSpec("created_at", .timestamp),
+            FieldSpec("name", "名称"), FieldSpec("provider", "提供方"), FieldSpec("provider_kind", "提供方类型"), FieldSpec("category", "类别"),
+            FieldSpec("grid", "网格", .place), FieldSpec("contact", "联系人"), FieldSpec("description", "说明"), FieldSpec("status", "状态"),
+            FieldSpec("created_at", "创建时间", .timestamp),
         ])
 
     /// 跟进记录: append-only follow-up notes on requests. Each note is its own record, written
@@ -135,19 +138,19 @@ public enum Schema {
     public static let notes = CollectionSchema(
         name: "notes", table: "request_notes", writers: .attachedToRequest,
         [
-            FieldSpec("request", .reference), FieldSpec("text", personal: true),
-            FieldSpec("author", .reference, originOf: "request"), FieldSpec("created_at", .timestamp),
+            FieldSpec("request", "需求", .reference), FieldSpec("text", "内容", personal: true),
+            FieldSpec("author", "记录人", .reference, originOf: "request"), FieldSpec("created_at", "记录时间", .timestamp),
         ])
 
     /// Request categories added by the centre, on top of ``defaultCategories``.
     public static let categories = CollectionSchema(
         name: "categories", table: "categories", writers: .centreOnly,
-        [FieldSpec("name"), FieldSpec("created_at", .timestamp)])
+        [FieldSpec("name", "名称"), FieldSpec("created_at", "创建时间", .timestamp)])
 
     /// Node profiles: each node publishes its own name, role and scope.
     public static let nodes = CollectionSchema(
         name: "nodes", table: "nodes", writers: .ownProfile,
-        [FieldSpec("name"), FieldSpec("role"), FieldSpec("grid", .place), FieldSpec("building", .place)])
+        [FieldSpec("name", "名称"), FieldSpec("role", "角色"), FieldSpec("grid", "网格", .place), FieldSpec("building", "楼栋", .place)])
 
     /// The community's roster: which nodes belong, with what role and scope, and which were
     /// revoked (`status` "revoked", `revoked_at` the centre's clock in Unix ms). Record ID: the
@@ -156,8 +159,8 @@ public enum Schema {
     public static let roster = CollectionSchema(
         name: "roster", table: "roster", writers: .centreOnly,
         [
-            FieldSpec("name"), FieldSpec("role"), FieldSpec("grid", .place), FieldSpec("building", .place),
-            FieldSpec("status"), FieldSpec("revoked_at", .int),
+            FieldSpec("name", "名称"), FieldSpec("role", "角色"), FieldSpec("grid", "网格", .place), FieldSpec("building", "楼栋", .place),
+            FieldSpec("status", "状态"), FieldSpec("revoked_at", "吊销时间", .int),
         ])
 
     public static let all: [CollectionSchema] = [requests, services, notes, categories, nodes, roster]

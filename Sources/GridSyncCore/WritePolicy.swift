@@ -18,6 +18,15 @@ public struct Writer: Sendable, Hashable {
         role.covers(grid: place.grid, building: place.building, ownGrid: grid, ownBuilding: building)
     }
 
+    /// "网格 1 · 楼栋 3" — for people.
+    public var scopeLabel: String {
+        switch role {
+        case .centre: "社区中心（全部）"
+        case .grid: "网格 \(grid ?? "?")"
+        case .building: "网格 \(grid ?? "?") · 楼栋 \(building ?? "?")"
+        }
+    }
+
     /// "a building node of grid 1, building 3" — for messages.
     public var scopeText: String {
         switch role {

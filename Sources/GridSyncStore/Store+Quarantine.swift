@@ -218,8 +218,12 @@ extension Store {
 }
 
 extension Store {
-    /// The scope this node writes with, in words: the roster's once it reached this store.
-    public func writerScope() throws -> String {
-        try read { db in try localWriter(db) }.scopeText
+    /// How this node writes: the scope the roster gives it once the roster reached this store.
+    /// Throws (not permitted) when the roster revoked it.
+    public func localWriter() throws -> Writer {
+        try read { db in try localWriter(db) }
     }
+
+    /// ``localWriter()``'s scope in words, for messages.
+    public func writerScope() throws -> String { try localWriter().scopeText }
 }
