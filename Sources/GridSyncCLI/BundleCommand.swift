@@ -16,6 +16,7 @@ struct BundleExport: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Bundle file to write.") var out: String
     @Option(help: "The receiving node's version vector, from `gridsync vector` there, or @FILE.") var since: String?
+    @Flag(help: "Replace the output file if it exists (never a store or a key).") var force = false
 
     func run() throws {
         var vector = VersionVector()
@@ -31,6 +32,7 @@ struct BundleExport: ParsableCommand {
             vector = try VersionVector(text: text)
         }
         let s = try store.open()
+        try OutputFile.check(out, force: force, store: s.path)
         try s.noteOwnChangesSeen(upTo: vector[s.node.id])
         let n = try s.exportBundle(to: out, since: vector)
         Output.line("Exported \(n) changes to \(out).")

@@ -7,7 +7,18 @@ import GridSyncCore
 enum CSV {
     static let bom = "\u{FEFF}"
 
-    static func field(_ s: String) -> String {
+    /// First characters that make Excel or WPS read a cell as a formula (OWASP's list).
+    static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// A cell that a spreadsheet would evaluate gets a leading `'`, which shows the text as typed
+    /// and runs nothing; ``CSVReader/plain(_:)`` takes it off again on import.
+    static func neutralised(_ s: String) -> String {
+        guard let first = s.first, formulaStarts.contains(first) else { return s }
+        return "'" + s
+    }
+
+    static func field(_ raw: String) -> String {
+        let s = neutralised(raw)
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
@@ -26,6 +37,13 @@ struct CSVReader {
     static let maxRecords = 100_000
     static let maxFields = 64
     static let maxFieldBytes = 16 << 10
+
+    /// A cell's text as it was before ``CSV/neutralised(_:)``: a `'` before a formula start is
+    /// dropped.
+    static func plain(_ s: String) -> String {
+        guard s.first == "'", let second = s.dropFirst().first, CSV.formulaStarts.contains(second) else { return s }
+        return String(s.dropFirst())
+    }
 
     /// One record and the line it starts on (1-based, the header being line 1).
     struct Record {
@@ -56,6 +74,10 @@ struct CSVReader {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw GridSyncError(.malformed, "the file is not UTF-8 text; in Excel or WPS save it as \"CSV UTF-8\"")
+        }
+        if let nul = bytes.firstIndex(of: 0) {
+            let line = 1 + bytes[..<nul].count { $0 == 0x0A }
+            throw GridSyncError(.malformed, "line \(line) holds a NUL byte, which is not text; in Excel or WPS save the file as \"CSV UTF-8\" (nothing was imported)")
         }
         var records: [Record] = []
         var fields: [String] = []

@@ -49,6 +49,28 @@ public enum DisplayWidth {
     }
 }
 
+/// Text from records made safe for a terminal: control characters (which could move the
+/// cursor, clear the screen or retitle the window) and bidirectional overrides (which could make
+/// text read backwards) are shown escaped, e.g. `\u{1B}`. Line breaks in cells become spaces.
+public enum TerminalText {
+    public static func safe(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: isUnsafe) else { return s }
+        var out = ""
+        for u in s.unicodeScalars {
+            if u == "\n" { out.append(" ") } else if isUnsafe(u) { out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}" } else { out.unicodeScalars.append(u) }
+        }
+        return out
+    }
+
+    static func isUnsafe(_ u: Unicode.Scalar) -> Bool {
+        switch u.value {
+        case 0x00...0x1F, 0x7F...0x9F: true
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+}
+
 /// A plain-text table aligned by display width.
 public struct TextTable {
     public var headers: [String]
@@ -63,7 +85,7 @@ public struct TextTable {
 
     public mutating func add(_ row: [String]) {
         rows.append(row.enumerated().map { i, cell in
-            let clean = cell.replacingOccurrences(of: "\n", with: " ")
+            let clean = TerminalText.safe(cell)
             if let m = maxWidths[i] { return DisplayWidth.truncate(clean, to: m) }
             return clean
         })

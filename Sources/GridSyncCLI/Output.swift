@@ -39,7 +39,7 @@ enum Output {
     /// Label/value lines, labels padded to one display width.
     static func fields(_ rows: [(String, String)]) {
         let width = rows.map { DisplayWidth.of($0.0) }.max() ?? 0
-        for (k, v) in rows { line("\(DisplayWidth.pad(k, to: width))  \(v)") }
+        for (k, v) in rows { line("\(DisplayWidth.pad(k, to: width))  \(TerminalText.safe(v))") }
     }
 
     /// A record's history as an indented table; keep-alive writes of `_deleted = 0` are left out.
@@ -68,7 +68,7 @@ enum Output {
             if kind == .status, let st = RequestStatus(rawValue: s) { return "\(st.label) (\(s))" }
             if field == "satisfaction", let sat = Satisfaction(rawValue: s) { return sat.label }
             if field == "provider_kind", let k = ProviderKind(rawValue: s) { return k.label }
-            return s
+            return TerminalText.safe(s)
         }
     }
 }

@@ -128,7 +128,7 @@ struct RequestShow: ParsableCommand {
         Output.line("跟进记录 Notes:")
         if detail.notes.isEmpty { Output.line("  —") }
         for n in detail.notes {
-            Output.line("  \(Output.time(n.createdAt))  \(Output.node(n.author ?? "?", n.authorName))  \(n.text)")
+            Output.line("  \(Output.time(n.createdAt))  \(TerminalText.safe(Output.node(n.author ?? "?", n.authorName)))  \(TerminalText.safe(n.text))")
         }
         Output.history(detail.history)
     }

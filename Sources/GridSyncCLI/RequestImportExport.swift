@@ -69,7 +69,8 @@ struct RequestImport: ParsableCommand {
                 columnOf[col.field] = index
             } else if !RequestColumns.readOnly.contains(where: { $0.names.contains(name) || $0.names.contains(name.lowercased()) }) {
                 let known = RequestColumns.input.map { "\($0.header) \($0.field)" }.joined(separator: ", ")
-                throw GridSyncError(.invalidInput, "column \(index + 1) of the header ('\(name)') is not a request column; use: \(known)")
+                // The cell is not repeated: in a file without a header row it is a resident's data.
+                throw GridSyncError(.invalidInput, "column \(index + 1) of the first row is not a request column (does the file start with a header row?); use: \(known)")
             }
         }
         for required in ["resident", "category", "title"] where columnOf[required] == nil {
@@ -80,7 +81,7 @@ struct RequestImport: ParsableCommand {
         for record in records.dropFirst() {
             func value(_ field: String) -> String? {
                 guard let i = columnOf[field], i < record.fields.count else { return nil }
-                let v = record.fields[i].trimmingCharacters(in: .whitespaces)
+                let v = CSVReader.plain(record.fields[i].trimmingCharacters(in: .whitespaces))
                 return v.isEmpty ? nil : v
             }
             guard let urgent = RequestColumns.urgent(value("urgent") ?? "") else {
@@ -118,9 +119,12 @@ struct RequestExport: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Only csv for now.") var format: Format = .csv
     @Option(help: "Write to this file instead of standard output.") var output: String?
+    @Flag(help: "Replace the output file if it exists (never a store or a key).") var force = false
 
     func run() throws {
-        let list = try store.open().requests().sorted { ($0.createdAt ?? "", $0.id) < ($1.createdAt ?? "", $1.id) }
+        let s = try store.open()
+        if let output { try OutputFile.check(output, force: force, store: s.path) }
+        let list = try s.requests().sorted { ($0.createdAt ?? "", $0.id) < ($1.createdAt ?? "", $1.id) }
         let header = [RequestColumns.readOnly[0].header, RequestColumns.readOnly[1].header] + RequestColumns.input.map(\.header)
             + RequestColumns.readOnly.dropFirst(2).map(\.header)
         let rows = list.map { r -> [String] in
@@ -131,9 +135,7 @@ struct RequestExport: ParsableCommand {
         }
         let text = CSV.document(header: header, rows: rows)
         if let output {
-            guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
-                throw GridSyncError(.io, "cannot write '\(output)'; check the folder exists and is writable")
-            }
+            try OutputFile.write(Data(text.utf8), to: output)
             Output.warn("wrote \(list.count) requests to \(output)")
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))

@@ -138,6 +138,16 @@ private final class HandshakeWaiter: ChannelInboundHandler {
 }
 
 extension NodeTLS {
+    /// A connection error in words: which step failed, without NIO's type names.
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? NIOConnectionError {
+            if e.dnsAAAAError != nil || e.dnsAError != nil, e.connectionErrors.isEmpty { return "the name \(e.host) does not resolve" }
+            return e.connectionErrors.first.map { "\($0.error)" } ?? "no address of \(e.host) answered"
+        }
+        if case ChannelError.connectTimeout = error { return "no answer in time" }
+        return "\(error)"
+    }
+
     /// Connects to `address`, completes a TLS handshake as this node, and returns the node ID of
     /// the peer if its key is the centre of `community`. Used by `gridsync join`: the community
     /// ID, given out of band, pins the centre's key.
@@ -175,7 +185,10 @@ extension NodeTLS {
         do {
             channel = try bootstrap.connect(host: host, port: port).wait()
         } catch {
-            throw GridSyncError(.io, "cannot connect to the centre at \(address): \(error); check the address and that the centre's daemon runs")
+            // No channel ever completes the handshake promise: complete it here, or NIO traps
+            // on a promise leaked at shutdown.
+            done.fail(error)
+            throw GridSyncError(.io, "cannot connect to the centre at \(address) (\(Self.describe(error))); check the address and that the centre's daemon runs")
         }
         defer { try? channel.close().wait() }
         let timer = group.next().scheduleTask(in: timeout) { done.fail(ChannelError.connectTimeout(timeout)) }

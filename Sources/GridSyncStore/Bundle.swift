@@ -23,9 +23,10 @@ public enum ChangeBundle {
     /// order; the file appears at `path` only if everything succeeded.
     public static func write(to path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws -> Int {
         let tmp = path + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil),
-            let handle = FileHandle(forWritingAtPath: tmp)
-        else {
+        try? FileManager.default.removeItem(atPath: tmp)
+        try PrivateFiles.create(tmp)
+        guard let handle = FileHandle(forWritingAtPath: tmp) else {
+            try? FileManager.default.removeItem(atPath: tmp)
             throw GridSyncError(.io, "cannot create \(path); check that the directory exists and is writable")
         }
         var ok = false

@@ -20,7 +20,12 @@ struct FastStatement {
     }
 
     func bind(_ index: Int32, _ value: String) {
-        sqlite3_bind_text(handle, index, value, -1, Self.transient)
+        // With the byte length given, a NUL inside the text is stored, not cut off there: the
+        // table holds exactly the value the signed change carries.
+        var copy = value
+        copy.withUTF8 { buf in
+            _ = buf.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(handle, index, $0.baseAddress, Int32(buf.count), Self.transient) }
+        }
     }
 
     func bind(_ index: Int32, _ bytes: [UInt8]) {

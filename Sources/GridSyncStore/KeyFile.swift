@@ -10,14 +10,11 @@ enum KeyFile {
 
     static func write(_ key: NodeKey, to path: String) throws {
         let text = "\(header)\n\(Data(key.seed).base64EncodedString())\n"
-        guard FileManager.default.createFile(
-            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        else {
-            throw GridSyncError(.io, "cannot write the node key file \(path); check that its directory exists and is writable")
-        }
+        try PrivateFiles.write(Data(text.utf8), to: path)
     }
 
     static func read(from path: String) throws -> NodeKey {
+        try PrivateFiles.checkKey(path)
         guard let data = FileManager.default.contents(atPath: path), data.count < 4096 else {
             throw GridSyncError(.io, "cannot read the node key file \(path); it must sit beside the store (restore it from backup, or run `gridsync init` for a new store)")
         }

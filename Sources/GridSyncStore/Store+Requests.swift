@@ -325,7 +325,7 @@ extension Store {
     func requireRequest(_ idPrefix: String, _ db: Database) throws -> RequestRecord {
         let id = try resolveID(idPrefix, table: "requests", kind: "request", db)
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]) else {
-            throw GridSyncError(.notFound, "no request \(idPrefix)")
+            throw GridSyncError(.notFound, "no such request; see `gridsync request list`")
         }
         if (row["deleted"] as Int64?) == 1 {
             throw GridSyncError(.notFound, "request \(id) was deleted; see `gridsync conflicts list` if that was a mistake")
@@ -355,15 +355,17 @@ extension Store {
     /// Resolves a full ID or unique prefix in `table`.
     func resolveID(_ prefix: String, table: String, kind: String, _ db: Database) throws -> String {
         let p = prefix.trimmingCharacters(in: .whitespaces).lowercased()
+        let list = kind == "conflict" ? "conflicts list" : "\(kind) list"
+        // What was typed is never repeated: a careless user may type a name or a phone number.
         guard !p.isEmpty, Names.isValid(p) else {
-            throw GridSyncError(.invalidInput, "'\(prefix)' is not a \(kind) ID; IDs are hex digits, see `gridsync \(kind) list`")
+            throw GridSyncError(.invalidInput, "that is not a \(kind) ID; IDs are hex digits, see `gridsync \(list)`")
         }
         let ids = try String.fetchAll(
             db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", arguments: [p, p + "~"])
         switch ids.count {
-        case 0: throw GridSyncError(.notFound, "no \(kind) with ID \(p); see `gridsync \(kind) list`")
+        case 0: throw GridSyncError(.notFound, "no \(kind) has an ID starting with what was given; see `gridsync \(list)`")
         case 1: return ids[0]
-        default: throw GridSyncError(.ambiguous, "\(kind) ID prefix \(p) matches several \(kind)s; type more characters")
+        default: throw GridSyncError(.ambiguous, "that \(kind) ID prefix matches several \(kind)s; type more characters")
         }
     }
 
@@ -382,7 +384,7 @@ extension Store {
     func requireCategory(_ category: String, _ db: Database) throws {
         let all = try Self.categories(db)
         guard all.contains(category) else {
-            throw GridSyncError(.invalidInput, "unknown category '\(category)'; use one of: \(all.joined(separator: " ")) (the centre can add more with `gridsync category add`)")
+            throw GridSyncError(.invalidInput, "unknown category; use one of: \(all.joined(separator: " ")) (the centre can add more with `gridsync category add`)")
         }
     }
 
@@ -396,7 +398,7 @@ extension Store {
         }
         _ = try localWrite { db, change in
             guard try !Self.categories(db).contains(name) else {
-                throw GridSyncError(.invalidInput, "category '\(name)' already exists")
+                throw GridSyncError(.invalidInput, "that category already exists")
             }
             let id = Self.categoryID(name)
             change.set(Schema.categories, id, "name", .text(name))

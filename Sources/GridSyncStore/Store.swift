@@ -55,13 +55,12 @@ public final class Store: Sendable {
         if FileManager.default.fileExists(atPath: path) || FileManager.default.fileExists(atPath: keyPath) {
             throw GridSyncError(.alreadyInitialized, "a store already exists at \(path); use it, or pass --db with a new path")
         }
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty {
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        }
+        try PrivateFiles.createFolder(PrivateFiles.folder(of: path))
         let key = NodeKey()
         try KeyFile.write(key, to: keyPath)
         do {
+            // An empty file is an empty database: SQLite keeps its mode for the WAL and SHM.
+            try PrivateFiles.create(path)
             let pool = try DatabasePool(path: path, configuration: configuration())
             return try initialize(
                 writer: pool, path: path, key: key, name: name, role: role, grid: grid, building: building,
@@ -114,6 +113,7 @@ public final class Store: Sendable {
         }
         do {
             let key = try KeyFile.read(from: KeyFile.path(forStore: path))
+            PrivateFiles.tighten(store: path)
             let pool = try DatabasePool(path: path, configuration: configuration(cacheMiB: cacheMiB))
             try Migrations.migrator.migrate(pool)
             let node = try pool.read { db -> LocalNode in

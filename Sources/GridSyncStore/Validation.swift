@@ -15,9 +15,13 @@ enum Validate {
     /// Optional text: nil stays nil; otherwise trimmed and size-checked.
     static func text(_ value: String?, _ flag: String, maxCharacters: Int = 4000) throws -> String? {
         guard let value else { return nil }
+        // U+FFFD is what bytes that were not UTF-8 became on the way in (a terminal in GBK, say).
+        guard !value.unicodeScalars.contains(where: { $0 == "\u{0}" || $0 == "\u{FFFD}" }) else {
+            throw GridSyncError(.invalidInput, "\(flag) is not valid UTF-8 text (a NUL byte, or bytes in another encoding); set the terminal or file to UTF-8 (nothing was written)")
+        }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.count <= maxCharacters, trimmed.utf8.count <= Limits.maxTextValueBytes else {
-            throw GridSyncError(.tooLarge, "\(flag) is longer than \(maxCharacters) characters; shorten it")
+            throw GridSyncError(.invalidInput, "\(flag) is longer than \(maxCharacters) characters; shorten it")
         }
         return trimmed
     }
@@ -39,7 +43,7 @@ enum Validate {
             let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
             (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y)
         else {
-            throw GridSyncError(.invalidInput, "\(flag) '\(value)' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31")
+            throw GridSyncError(.invalidInput, "\(flag) is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31")
         }
         return value
     }
