@@ -247,7 +247,7 @@ enum Serve {
         }
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
-        let store = try Store.open(path: db, cacheMiB: SyncNode.storeCacheMiB)
+        let store = try Store.open(path: db, cacheMiB: SyncNode.storeCacheMiB, concurrent: true)
         if tls {
             config.tls = try NodeTLS(key: store.nodeKey, name: store.node.name)
             config.admit = { _ in nil }

@@ -22,6 +22,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("TOML config file (see deploy/).", valueName: "FILE")) var config: String?
     @Option(help: ArgumentHelp("Address to listen on, or 'none' (default 127.0.0.1:7420).", valueName: "HOST:PORT")) var listen: String?
     @Option(name: .customLong("peer"), help: ArgumentHelp("A peer to dial (repeatable; replaces the config's peers).", valueName: "HOST:PORT")) var peers: [String] = []
+    @Flag(inversion: .prefixedNo, help: "Also dial the centre `gridsync join` recorded (default on; config: dial_centre).")
+    var dialCentre: Bool?
     @Flag(help: "Speak plain TCP without TLS or roster checks on connections. For tests on one machine only: anyone who can reach the port reads every resident's data.")
     var plaintextForLocalTesting = false
     @Option(help: "trace, debug, info, notice, warning, error (default info).") var logLevel: String?
@@ -38,6 +40,7 @@ struct DaemonCommand: AsyncParsableCommand {
         if let logLevel { s.logLevel = logLevel }
         if let logFormat { s.logFormat = logFormat }
         if let metrics { s.metrics = metrics }
+        if let dialCentre { s.dialCentre = dialCentre }
         if let m = s.metrics { _ = try Self.parseAddress(m, "metrics") }
         guard ["text", "json"].contains(s.logFormat) else {
             throw GridSyncError(.invalidInput, "log format must be text or json")
@@ -74,7 +77,9 @@ struct DaemonCommand: AsyncParsableCommand {
         logger.logLevel = level
         var storeOptions = store
         storeOptions.db = settings.store
-        let s = try Store.open(path: storeOptions.path, cacheMiB: SyncNode.storeCacheMiB)
+        let lock = try DaemonLock(store: storeOptions.path)
+        defer { withExtendedLifetime(lock) {} }
+        let s = try Store.open(path: storeOptions.path, cacheMiB: SyncNode.storeCacheMiB, concurrent: true)
         var nodeConfig = SyncNode.Configuration()
         if settings.listen != "none" {
             let (host, port) = try Self.parseAddress(settings.listen, "listen")
@@ -82,8 +87,10 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         nodeConfig.peers = settings.peers
         let community = try s.community()
-        if nodeConfig.peers.isEmpty, let address = community?.centreAddress {
-            nodeConfig.peers = [address]  // where `gridsync join` found the centre
+        // Where `gridsync join` found the centre: dialed whatever else the config names, so a
+        // laptop whose config was never edited still syncs.
+        if settings.dialCentre, let address = community?.centreAddress, !nodeConfig.peers.contains(address) {
+            nodeConfig.peers.append(address)
         }
         if plaintextForLocalTesting {
             logger.warning("plaintext mode (--plaintext-for-local-testing): no TLS and no roster check on connections; never use it on a real network")
@@ -106,6 +113,30 @@ struct DaemonCommand: AsyncParsableCommand {
         try await group.run()
         logger.info("stopped")
     }
+}
+
+/// One daemon per store: an exclusive `flock` on `<store>.daemon.lock`, held while it runs
+/// (the kernel releases it when the process ends, however it ends).
+final class DaemonLock {
+    private let fd: Int32
+
+    init(store: String) throws {
+        let path = store + ".daemon.lock"
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw GridSyncError(.io, "cannot create the lock file \(path) (\(String(cString: strerror(errno)))); check the store's folder")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let other = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            close(fd)
+            throw GridSyncError(.io, "another gridsync daemon already runs on \(store)\(other.isEmpty ? "" : " (process \(other))"); stop it first, or give this one another --db")
+        }
+        _ = ftruncate(fd, 0)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    deinit { close(fd) }
 }
 
 struct PeersCommand: ParsableCommand {

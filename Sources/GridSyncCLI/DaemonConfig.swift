@@ -11,6 +11,7 @@ import TOMLKit
 /// log_level = "info"                        # trace debug info notice warning error
 /// log_format = "text"                       # or "json": one JSON object per line
 /// metrics = "127.0.0.1:9420"                # default: no metrics endpoint
+/// dial_centre = true                        # default: also dial the centre `gridsync join` found
 /// ```
 struct DaemonConfig: Equatable {
     var store: String?
@@ -19,9 +20,11 @@ struct DaemonConfig: Equatable {
     var logLevel = "info"
     var logFormat = "text"
     var metrics: String?
+    /// Whether the daemon dials the centre that `gridsync join` recorded, besides `peers`.
+    var dialCentre = true
 
     static let maxFileBytes = 1 << 20
-    static let knownKeys: Set = ["store", "listen", "peers", "log_level", "log_format", "metrics"]
+    static let knownKeys: Set = ["store", "listen", "peers", "log_level", "log_format", "metrics", "dial_centre"]
 
     /// Reads a config file; every problem is reported with the file name and the key.
     static func load(path: String) throws -> DaemonConfig {
@@ -57,6 +60,10 @@ struct DaemonConfig: Equatable {
         if let v = try string("log_level") { config.logLevel = v }
         if let v = try string("log_format") { config.logFormat = v }
         config.metrics = try string("metrics")
+        if let value = table["dial_centre"] {
+            guard let b = value.bool else { throw GridSyncError(.invalidInput, "config file \(name): 'dial_centre' must be true or false") }
+            config.dialCentre = b
+        }
         if let value = table["peers"] {
             guard let array = value.array else { throw GridSyncError(.invalidInput, "config file \(name): 'peers' must be an array of \"HOST:PORT\" strings") }
             config.peers = try array.map { item in

@@ -71,8 +71,9 @@ struct StoreOptions: ParsableArguments {
         if let db, !db.isEmpty { return db }
         let env = ProcessInfo.processInfo.environment
         if let p = env["GRIDSYNC_DB"], !p.isEmpty { return p }
-        let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
+        // $HOME first, as every other program does (NSHomeDirectory reads the password file).
+        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home as NSString).appendingPathComponent(".local/share")
         return (dataHome as NSString).appendingPathComponent("gridsync/gridsync.db")
     }
 

@@ -28,6 +28,14 @@ final class SessionHandler: ChannelInboundHandler {
     /// The node ID the TLS handshake proved, when the connection uses TLS.
     private let verified: VerifiedPeer?
 
+    /// Records what happened in the peer's `gridsync peers` row: a dialed peer's under its
+    /// address; an inbound peer's only once HELLO named it (an attempt that never identifies
+    /// itself leaves no row).
+    private func record(_ change: @escaping @Sendable (inout PeerUpdate) -> Void) {
+        guard direction == "out" || peer != nil else { return }
+        node.recordPeer(peerKey, direction: direction, change)
+    }
+
     init(node: SyncNode, peerKey: String, direction: String, verified: VerifiedPeer?) {
         self.node = node
         self.verified = verified
@@ -63,7 +71,7 @@ final class SessionHandler: ChannelInboundHandler {
         if case .refused(let batch, let changes) = message {
             let summary = changes.prefix(5).map { "\($0.origin.short)#\($0.seq) \($0.code)" }.joined(separator: ", ")
             node.logger.warning("peer \(peerKey) refused \(changes.count) changes of batch \(batch) and quarantined them: \(summary)\(changes.count > 5 ? ", …" : "")")
-            node.recordPeer(peerKey, direction: direction) { $0.error = "peer refused \(changes.count) changes (`gridsync quarantine list` here lists this node's own; on the peer it says why)" }
+            record { $0.error = "peer refused \(changes.count) changes (`gridsync quarantine list` here lists this node's own; on the peer it says why)" }
             let peerName = peer?.id.text ?? peerKey
             let own = changes.map { (origin: $0.origin, seq: $0.seq, code: Int($0.code.rawValue)) }
             node.onStoreQueue { store in
@@ -72,7 +80,7 @@ final class SessionHandler: ChannelInboundHandler {
         }
         if case .error(let e) = message, e.code != .shuttingDown {
             node.logger.warning("peer \(peerKey) closed the connection: \(e)")
-            node.recordPeer(peerKey, direction: direction) { $0.error = "peer: \(e.message)" }
+            record { $0.error = "peer: \(e.message)" }
         }
         perform(machine.receive(message, nowMs: SyncNode.nowMs()))
     }
@@ -82,7 +90,7 @@ final class SessionHandler: ChannelInboundHandler {
         // A newer connection from the same peer may have taken the key over: then the peer is
         // still connected, and that session stays registered for live pushes.
         if node.unregister(peerKey, token: ObjectIdentifier(self)) {
-            node.recordPeer(peerKey, direction: direction) { $0.connected = false }
+            record { $0.connected = false }
         }
         context.fireChannelInactive()
     }
@@ -95,7 +103,7 @@ final class SessionHandler: ChannelInboundHandler {
             if error is NIOSSLError || error is BoringSSLError {
                 node.logger.warning("TLS with \(peerKey) failed: \(error) — both nodes must be on the community's roster (`gridsync roster list`)")
             }
-            node.recordPeer(peerKey, direction: direction) { $0.error = "\(error)" }
+            record { $0.error = "\(error)" }
             context.close(promise: nil)
         }
     }
@@ -244,8 +252,9 @@ final class SessionHandler: ChannelInboundHandler {
                     node.markIdentified(peerKey, peer: hello.node)
                 }
                 peer = (hello.node, hello.name)
+                context.triggerUserOutboundEvent(SessionIdentified(), promise: nil)
                 node.logger.info("connected to \(hello.node.short) (\(hello.name)) via \(peerKey)")
-                node.recordPeer(peerKey, direction: direction) {
+                record {
                     $0.nodeID = hello.node.text
                     $0.name = hello.name
                     $0.connected = true
@@ -255,7 +264,7 @@ final class SessionHandler: ChannelInboundHandler {
             case .caughtUp:
                 if let peer { node.metrics.peerSynced(peer.id, name: peer.name, atMs: SyncNode.nowMs()) }
                 let peerVector = machine.peerHolds
-                node.recordPeer(peerKey, direction: direction) {
+                record {
                     $0.syncedNow = true
                     $0.peerVector = peerVector
                 }
@@ -264,7 +273,7 @@ final class SessionHandler: ChannelInboundHandler {
                 closing = true
                 if let error {
                     if error.code != .shuttingDown {
-                        node.recordPeer(peerKey, direction: direction) { $0.error = error.message }
+                        record { $0.error = error.message }
                     }
                     context.writeAndFlush(wrapOutboundOut(.error(error))).whenComplete { _ in bound.value.context?.close(promise: nil) }
                 } else {

@@ -34,6 +34,12 @@ public final class SyncNode: Sendable {
         public var pollInterval: TimeAmount = .milliseconds(250)
         /// Longest wait between two dial attempts.
         public var maxBackoff: TimeAmount = .seconds(60)
+        /// A connection whose peer has not proved its node key and sent HELLO by then is closed.
+        public var handshakeDeadline: TimeAmount = .seconds(10)
+        /// Inbound connections not yet identified, from one address and in all; more are
+        /// closed at once, so strangers cannot use up the daemon's file descriptors.
+        public var maxUnidentifiedPerAddress = 8
+        public var maxUnidentified = 64
         /// Called on a connection's event loop for each ``Event``; must return quickly.
         public var onEvent: (@Sendable (Event) -> Void)?
 
@@ -80,6 +86,12 @@ public final class SyncNode: Sendable {
         /// Latest "in sync" state not yet written because of the throttle, per peer.
         var pendingPeerWrite: [String: (direction: String, vector: VersionVector)] = [:]
         var poller: RepeatedTask?
+        /// Inbound connections not yet identified, per remote address.
+        var unidentified: [String: Int] = [:]
+        var unidentifiedTotal = 0
+        /// Connections refused for the limits since the last log line about it, and when that was.
+        var refusedForLimits = 0
+        var lastLimitLogMs: UInt64 = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -136,7 +148,10 @@ public final class SyncNode: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { [self] channel in
                     let key = "in:" + (channel.remoteAddress?.description ?? "?")
-                    return self.configure(channel, peerKey: key, direction: "in")
+                    guard let release = self.admitUnidentified(from: channel.remoteAddress?.ipAddress ?? "?") else {
+                        return channel.close()
+                    }
+                    return self.configure(channel, peerKey: key, direction: "in", release: release)
                 }
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: listen.host, port: listen.port).wait()
@@ -220,9 +235,42 @@ public final class SyncNode: Sendable {
         try? group.syncShutdownGracefully()
     }
 
-    private func configure(_ channel: any Channel, peerKey: String, direction: String) -> EventLoopFuture<Void> {
+    /// Counts a new inbound connection from `address` as unidentified, or returns nil when
+    /// that address or the node already has as many as the limits allow. The closure returned
+    /// gives the place back.
+    private func admitUnidentified(from address: String) -> (@Sendable () -> Void)? {
+        let now = SyncNode.nowMs()
+        let (admitted, report) = state.withLockedValue { s -> (Bool, Int?) in
+            if s.unidentifiedTotal < configuration.maxUnidentified, s.unidentified[address, default: 0] < configuration.maxUnidentifiedPerAddress {
+                s.unidentified[address, default: 0] += 1
+                s.unidentifiedTotal += 1
+                return (true, nil)
+            }
+            s.refusedForLimits += 1
+            guard now - s.lastLimitLogMs >= 10_000 else { return (false, nil) }
+            defer { s.refusedForLimits = 0; s.lastLimitLogMs = now }
+            return (false, s.refusedForLimits)
+        }
+        if let report {
+            logger.warning("closed \(report) connection(s) at once: too many not yet identified (from \(address), or in all); limits \(configuration.maxUnidentifiedPerAddress) per address, \(configuration.maxUnidentified) in all")
+        }
+        guard admitted else { return nil }
+        return { [self] in
+            self.state.withLockedValue { s in
+                s.unidentifiedTotal -= 1
+                s.unidentified[address, default: 1] -= 1
+                if s.unidentified[address] == 0 { s.unidentified[address] = nil }
+            }
+        }
+    }
+
+    /// Inbound connections not yet identified (for tests and metrics).
+    public var unidentifiedConnections: Int { state.withLockedValue { $0.unidentifiedTotal } }
+
+    private func configure(_ channel: any Channel, peerKey: String, direction: String, release: (@Sendable () -> Void)? = nil) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
+            try sync.addHandler(HandshakeDeadline(deadline: self.configuration.handshakeDeadline, release: release))
             try sync.addHandler(ByteCounter(self.traffic))
             var verified: VerifiedPeer?
             if let tls = self.configuration.tls, let contexts = self.tlsContexts {
@@ -266,21 +314,27 @@ public final class SyncNode: Sendable {
                         self.redial(peer, attempt: lasted ? 0 : attempt + 1)
                     }
                 case .failure(let error):
+                    let reason = NodeTLS.describe(error)
                     self.recordPeer(peer, direction: "out") {
                         $0.connected = false
-                        $0.error = "cannot connect: \(error)"
+                        $0.error = "cannot connect: \(reason)"
                     }
-                    self.redial(peer, attempt: attempt + 1)
+                    // One line per attempt: the backoff spaces them out (up to a minute apart).
+                    let wait = self.redial(peer, attempt: attempt + 1)
+                    self.logger.warning("cannot connect to \(peer): \(reason); trying again in \(wait / 1000) s")
                 }
             }
     }
 
-    private func redial(_ peer: String, attempt: Int) {
-        guard !state.withLockedValue({ $0.stopped }) else { return }
+    /// Dials `peer` again after a backoff with jitter; returns the wait in milliseconds.
+    @discardableResult
+    private func redial(_ peer: String, attempt: Int) -> Int64 {
+        guard !state.withLockedValue({ $0.stopped }) else { return 0 }
         let capMs = Double(configuration.maxBackoff.nanoseconds / 1_000_000)
         let baseMs = min(capMs, 500 * pow(2, Double(min(attempt, 20))))
         let delayMs = Int64(baseMs * Double.random(in: 0.5...1.0))
         group.next().scheduleTask(in: .milliseconds(delayMs)) { [self] in self.dial(peer, attempt: attempt) }
+        return delayMs
     }
 
     // MARK: For sessions

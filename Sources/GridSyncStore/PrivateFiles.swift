@@ -44,8 +44,13 @@ enum PrivateFiles {
             throw GridSyncError(.io, "cannot write \(path); check the folder is writable")
         }
         defer { try? handle.close() }
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
+        do {
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw GridSyncError(.io, "cannot write \(path) (is the disk full?); nothing was written")
+        }
     }
 
     /// The permission bits of `path`, or nil if it does not exist.

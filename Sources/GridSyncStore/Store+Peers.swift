@@ -68,17 +68,29 @@ extension Store {
 
     /// Marks every peer disconnected (the daemon starts or stops).
     public func resetPeerConnections() throws {
-        try writer.write { db in try db.execute(sql: "UPDATE peer_status SET connected = 0") }
+        // Inbound rows that never named a node are attempts (older versions kept one per
+        // connection), not peers.
+        try writer.write { db in
+            try db.execute(sql: "UPDATE peer_status SET connected = 0; DELETE FROM peer_status WHERE direction = 'in' AND node_id IS NULL")
+        }
     }
 
     /// Every peer the daemon has talked to or dialed, with what is left to exchange.
     public func peers() throws -> [PeerStatus] {
         let local = try vector()
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM peer_status ORDER BY direction DESC, peer").map { row in
+            // The name comes from the roster (or the node's signed profile), not from what the
+            // peer said in HELLO.
+            try Row.fetchAll(db, sql: """
+                SELECT p.*, coalesce(r.name, n.name, p.name) AS shown_name FROM peer_status p
+                LEFT JOIN roster r ON r.id = 'member-' || replace(p.node_id, '-', '') AND r.deleted = 0
+                LEFT JOIN nodes n ON n.id = p.node_id
+                WHERE p.direction = 'out' OR p.node_id IS NOT NULL
+                ORDER BY p.direction DESC, p.peer
+                """).map { row in
                 let pv = (row["peer_vector"] as String?).flatMap { try? VersionVector(text: $0) }
                 return PeerStatus(
-                    peer: row["peer"], direction: row["direction"], nodeID: row["node_id"], name: row["name"],
+                    peer: row["peer"], direction: row["direction"], nodeID: row["node_id"], name: row["shown_name"],
                     connected: row["connected"] as Bool, lastConnected: row["last_connected"], lastSync: row["last_sync"],
                     lastError: row["last_error"], toSend: pv.map { local.count(missingFrom: $0) },
                     toReceive: pv.map { $0.count(missingFrom: local) }, updatedAt: row["updated_at"])

@@ -103,10 +103,16 @@ public final class Store: Sendable {
     }
 
     /// Opens an existing store and its key file.
-    /// - Parameter cacheMiB: SQLite page cache per connection; a long-running daemon uses less
-    ///   than a one-off bulk import.
+    /// - Parameters:
+    ///   - cacheMiB: SQLite page cache per connection; a long-running daemon uses less than a
+    ///     one-off bulk import.
+    ///   - concurrent: a pool of reader connections beside the writer, for a process that reads
+    ///     while it writes (the daemon). Otherwise one connection: GRDB's pool writes when it
+    ///     opens a store whose WAL file is empty, which would make a one-off read wait for
+    ///     another process's write; one connection on a store in WAL mode never does.
     public static func open(
-        path: String, cacheMiB: Int = Store.defaultCacheMiB, wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
+        path: String, cacheMiB: Int = Store.defaultCacheMiB, concurrent: Bool = false,
+        wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
     ) throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw GridSyncError(.notInitialized, "no store at \(path); create one with `gridsync init --name NAME --role centre|grid|building`, or pass --db / set GRIDSYNC_DB")
@@ -114,8 +120,12 @@ public final class Store: Sendable {
         do {
             let key = try KeyFile.read(from: KeyFile.path(forStore: path))
             PrivateFiles.tighten(store: path)
-            let pool = try DatabasePool(path: path, configuration: configuration(cacheMiB: cacheMiB))
-            try Migrations.migrator.migrate(pool)
+            let pool: any DatabaseWriter = concurrent
+                ? try DatabasePool(path: path, configuration: configuration(cacheMiB: cacheMiB))
+                : try DatabaseQueue(path: path, configuration: configuration(cacheMiB: cacheMiB))
+            // Migrating takes the write lock; a store already up to date is only read, so reads
+            // never wait for another process's long write.
+            if try !pool.read({ try Migrations.migrator.hasCompletedMigrations($0) }) { try Migrations.migrator.migrate(pool) }
             let node = try pool.read { db -> LocalNode in
                 guard let row = try Row.fetchOne(db, sql: "SELECT node_id, name, role, grid, building FROM local_node") else {
                     throw GridSyncError(.notInitialized, "the store at \(path) was never initialised; delete it and run `gridsync init`")
@@ -143,6 +153,8 @@ public final class Store: Sendable {
                 return GridSyncError(.io, "the disk holding \(path) is full; free some space and try again (nothing was changed)")
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return GridSyncError(.io, "the store \(path) is busy (another process holds a long write); try again")
+            case .SQLITE_IOERR:
+                return GridSyncError(.io, "cannot read or write \(path) (is the disk full or failing?); nothing was changed")
             case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
                 return GridSyncError(.io, "cannot open \(path) for writing; check the path and its permissions")
             default:
