@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GridSyncCore
 import Testing
@@ -166,14 +167,17 @@ import Testing
     }
 
     @Test func oversizedEntryLengthIsRefusedBeforeAllocating() throws {
+        // A correct checksum, so the reader gets past it to the entry's declared length.
         var w = ByteWriter()
         w.write(contentsOf: Array("GRIDSYNC".utf8))
         w.write(contentsOf: [0, 1, 0, 0])
         w.writeUInt32BE(0xFFFF_FFF0)
         w.writeUInt32BE(0)
         w.writeUInt64BE(1)
-        let reader = try? ChangeBundle.Reader(data: Data(w.bytes + Array(repeating: 0, count: 32)))
-        #expect(reader == nil)
+        let file = w.bytes + Array(SHA256.hash(data: w.bytes))
+        let e = #expect(throws: GridSyncError.self) { try ChangeBundle.Reader(data: Data(file)) }
+        #expect(e?.code == .tooLarge)
+        #expect(e?.message.contains("declares 4294967280 bytes, over the limit of \(ChangeBundle.maxEntryBytes)") == true)
     }
 }
 

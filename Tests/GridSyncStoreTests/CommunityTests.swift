@@ -120,10 +120,19 @@ import Testing
     @Test func onlyTheCentreWritesTheRosterAndOnlyCentreAndGridWriteServices() throws {
         try enrolBoth()
         try Fixture.sync(centre, b1)
-        let selfEnrol = try crafted(b1, [Op(collection: "roster", record: b1.node.id.text, field: "role", value: .text("grid"), pred: [])])
+        // The real roster record of building 1 (member-…), its role raised to grid, with preds
+        // naming the centre's heads: as a modified laptop would forge it.
+        let record = b1.node.id.rosterRecord
+        let heads = try #require(try b1.read { db in try RecordStateStatements(db).load(RecordKey(collection: "roster", record: record), db) })
+        let pred = heads["role"].map { OpRef(origin: centre.node.id, seq: UInt64($0.seq)) }
+        #expect(!pred.isEmpty)
+        let selfEnrol = try crafted(b1, [Op(collection: "roster", record: record, field: "role", value: .text("grid"), pred: pred)])
         let r1 = try centre.apply(try b1.changes(missingFrom: try centre.vector()) + [selfEnrol])
         #expect(r1.quarantined.map(\.reason) == [.outOfScope])
         #expect(try centre.roster().first { $0.node_id == b1.node.id.text }?.role == "building")
+        // Building 1's own copy judges it the same way.
+        try b1.apply([selfEnrol])
+        #expect(try b1.roster().first { $0.node_id == b1.node.id.text }?.role == "building")
 
         let b2own = try b2.changes(missingFrom: try centre.vector())
         try centre.apply(b2own)

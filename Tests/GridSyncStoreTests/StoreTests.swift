@@ -6,11 +6,16 @@ import Testing
 @testable import GridSyncStore
 
 @Suite struct StoreTests {
-    /// Every basic behaviour runs on an in-memory queue and on an on-disk WAL pool.
+    /// The single-store behaviours below (lifecycle, refused transitions, bad input, IDs,
+    /// edits) run on each kind of store: in memory, on disk as the CLI opens it (one
+    /// connection), and on disk as the daemon opens it (a WAL pool).
     static func stores(_ dir: TempDir) throws -> [Store] {
-        [
+        let name = "store-\(UUID().uuidString).db"
+        _ = try Store.create(path: dir.file(name), name: "中心", role: .centre, grid: nil, building: nil)
+        return [
             try Store.inMemory(name: "中心", role: .centre),
-            try Store.create(path: dir.file("centre.db"), name: "中心", role: .centre, grid: nil, building: nil),
+            try Store.open(path: dir.file(name)),
+            try Store.open(path: dir.file(name), concurrent: true),
         ]
     }
 
@@ -65,44 +70,50 @@ import Testing
     }
 
     @Test func invalidTransitionLeavesTheStoreUnchanged() throws {
-        let s = try Store.inMemory(name: "中心", role: .centre)
-        let id = try s.addRequest(Fixture.sampleRequest())
-        let before = try Snapshot(s)
-        let e = #expect(throws: GridSyncError.self) { try s.rate(id, satisfaction: .satisfied, comment: nil) }
-        #expect(e?.code == .invalidTransition)
-        #expect(try Snapshot(s) == before)
+        let dir = TempDir()
+        for s in try Self.stores(dir) {
+            let id = try s.addRequest(Fixture.sampleRequest())
+            let before = try Snapshot(s)
+            let e = #expect(throws: GridSyncError.self) { try s.rate(id, satisfaction: .satisfied, comment: nil) }
+            #expect(e?.code == .invalidTransition)
+            #expect(try Snapshot(s) == before)
+        }
     }
 
     @Test func missingAndBadFieldsAreRefusedWithoutEchoingPersonalData() throws {
-        let s = try Store.inMemory(name: "中心", role: .centre)
-        var r = Fixture.sampleRequest()
-        r.resident = "  "
-        #expect(throws: GridSyncError.self) { try s.addRequest(r) }
-        r = Fixture.sampleRequest()
-        r.phone = "王五的电话"
-        let e = #expect(throws: GridSyncError.self) { try s.addRequest(r) }
-        #expect(e?.message.contains("王五") == false)
-        r = Fixture.sampleRequest()
-        r.category = "不存在"
-        #expect(throws: GridSyncError.self) { try s.addRequest(r) }
-        r = Fixture.sampleRequest()
-        r.due = "2026-02-30"
-        #expect(throws: GridSyncError.self) { try s.addRequest(r) }
-        #expect(try s.requests().isEmpty)
+        let dir = TempDir()
+        for s in try Self.stores(dir) {
+            var r = Fixture.sampleRequest()
+            r.resident = "  "
+            #expect(throws: GridSyncError.self) { try s.addRequest(r) }
+            r = Fixture.sampleRequest()
+            r.phone = "王五的电话"
+            let e = #expect(throws: GridSyncError.self) { try s.addRequest(r) }
+            #expect(e?.message.contains("王五") == false)
+            r = Fixture.sampleRequest()
+            r.category = "不存在"
+            #expect(throws: GridSyncError.self) { try s.addRequest(r) }
+            r = Fixture.sampleRequest()
+            r.due = "2026-02-30"
+            #expect(throws: GridSyncError.self) { try s.addRequest(r) }
+            #expect(try s.requests().isEmpty)
+        }
     }
 
     @Test func unknownAndAmbiguousIDs() throws {
-        let s = try Store.inMemory(name: "中心", role: .centre)
-        var ids: [String] = []
-        for _ in 0..<40 { ids.append(try s.addRequest(Fixture.sampleRequest())) }
-        let e = #expect(throws: GridSyncError.self) { try s.transition("ffffffffffffffffffffffffffffffff0", .accept) }
-        #expect(e?.code == .notFound)
-        // 40 random IDs over 16 first digits: some first digit repeats.
-        let firsts = Dictionary(grouping: ids, by: { $0.prefix(1) })
-        let shared = firsts.first { $0.value.count > 1 }!.key
-        let a = #expect(throws: GridSyncError.self) { try s.request(String(shared)) }
-        #expect(a?.code == .ambiguous)
-        #expect(throws: GridSyncError.self) { try s.request("a%") }
+        let dir = TempDir()
+        for s in try Self.stores(dir) {
+            var ids: [String] = []
+            for _ in 0..<40 { ids.append(try s.addRequest(Fixture.sampleRequest())) }
+            let e = #expect(throws: GridSyncError.self) { try s.transition("ffffffffffffffffffffffffffffffff0", .accept) }
+            #expect(e?.code == .notFound)
+            // 40 random IDs over 16 first digits: some first digit repeats.
+            let firsts = Dictionary(grouping: ids, by: { $0.prefix(1) })
+            let shared = firsts.first { $0.value.count > 1 }!.key
+            let a = #expect(throws: GridSyncError.self) { try s.request(String(shared)) }
+            #expect(a?.code == .ambiguous)
+            #expect(throws: GridSyncError.self) { try s.request("a%") }
+        }
     }
 
     @Test func buildingNodesWriteOnlyTheirOwnBuilding() throws {
@@ -128,18 +139,20 @@ import Testing
     }
 
     @Test func editWritesOnlyChangedFields() throws {
-        let s = try Store.inMemory(name: "中心", role: .centre)
-        let id = try s.addRequest(Fixture.sampleRequest())
-        var e = RequestEdit()
-        e.title = "帮忙买菜"
-        e.detail = "每周二"
-        _ = try s.editRequest(id, e)
-        let fields = try s.history(ofRecord: id).suffix(2).map(\.field)
-        #expect(fields == ["detail", "_deleted"])
-        var clear = RequestEdit()
-        clear.detail = ""
-        _ = try s.editRequest(id, clear)
-        #expect(try s.request(id).detail == nil)
+        let dir = TempDir()
+        for s in try Self.stores(dir) {
+            let id = try s.addRequest(Fixture.sampleRequest())
+            var e = RequestEdit()
+            e.title = "帮忙买菜"
+            e.detail = "每周二"
+            _ = try s.editRequest(id, e)
+            let fields = try s.history(ofRecord: id).suffix(2).map(\.field)
+            #expect(fields == ["detail", "_deleted"])
+            var clear = RequestEdit()
+            clear.detail = ""
+            _ = try s.editRequest(id, clear)
+            #expect(try s.request(id).detail == nil)
+        }
     }
 
     @Test func editConcurrentWithDeleteIsAVisibleConflict() throws {
