@@ -60,6 +60,16 @@ struct RequestImport: ParsableCommand {
             throw GridSyncError(.invalidInput, "'\(file)' is empty; the first row must name the columns")
         }
         var columnOf: [String: Int] = [:]
+        // A first row that names no known column is data, not a header: its cells may be a
+        // resident's name and phone, so none is repeated.
+        let known = RequestColumns.input.map { "\($0.header) \($0.field)" }.joined(separator: ", ")
+        let isHeader = header.fields.contains { raw in
+            let name = raw.trimmingCharacters(in: .whitespaces)
+            return RequestColumns.input.contains { $0.names.contains(name) || $0.names.contains(name.lowercased()) }
+        }
+        guard isHeader else {
+            throw GridSyncError(.invalidInput, "the first row names no request column; the file must start with a header row naming its columns: \(known)")
+        }
         for (index, raw) in header.fields.enumerated() {
             let name = raw.trimmingCharacters(in: .whitespaces)
             if let col = RequestColumns.input.first(where: { $0.names.contains(name) || $0.names.contains(name.lowercased()) }) {
@@ -68,9 +78,7 @@ struct RequestImport: ParsableCommand {
                 }
                 columnOf[col.field] = index
             } else if !RequestColumns.readOnly.contains(where: { $0.names.contains(name) || $0.names.contains(name.lowercased()) }) {
-                let known = RequestColumns.input.map { "\($0.header) \($0.field)" }.joined(separator: ", ")
-                // The cell is not repeated: in a file without a header row it is a resident's data.
-                throw GridSyncError(.invalidInput, "column \(index + 1) of the first row is not a request column (does the file start with a header row?); use: \(known)")
+                throw GridSyncError(.invalidInput, "column \(index + 1) of the header ('\(name)') is not a request column; use: \(known)")
             }
         }
         for required in ["resident", "category", "title"] where columnOf[required] == nil {
