@@ -12,6 +12,9 @@ import Testing
     func systemdUnitVerifies(_ name: String) throws {
         let unit = try String(contentsOf: Self.root.appendingPathComponent("deploy/systemd/\(name)"), encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/local/bin/gridsync daemon"))
+        // Room for every peer's session: strangers are capped by the daemon, not by the limit.
+        let limit = unit.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") }.flatMap { Int($0.dropFirst("LimitNOFILE=".count)) }
+        #expect((limit ?? 0) >= 65_536, "\(name) sets no LimitNOFILE of at least 65536")
         // Verify against the binary just built, where the install puts /usr/local/bin/gridsync.
         let dir = NSTemporaryDirectory() + "gridsync-unit-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -232,3 +232,46 @@ enum CSVField {
         s.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }
+
+/// A laptop whose disk is full: every command says so in words and leaves nothing half-written.
+/// Needs root (it mounts a 4 MiB tmpfs); `.ci/run` runs as root.
+@Suite(.serialized) struct FullDiskTests {
+    static let canMount = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/mount")
+
+    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs"))
+    func aFullDiskIsReportedInWordsAndChangesNothing() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let mnt = cli.path("small")
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
+        #expect(try Tool.run("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]).status == 0)
+        defer { _ = try? Tool.run("/usr/bin/umount", [mnt]) }
+        let c = ["--db", mnt + "/c.db"]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        try cli.ok(["request", "add", "--grid", "1", "--building", "3", "--resident", HostileInputTests.name, "--category", "物业", "--title", "门禁"] + c)
+        let digest = try cli.ok(["digest"] + c)
+        // Fill what is left.
+        _ = try Tool.run("/bin/sh", ["-c", "cat /dev/zero > \(mnt)/filler 2>/dev/null; true"])
+        let detail = String(repeating: "详", count: 3_000)
+        var results: [CLI.Result] = []
+        for _ in 0..<3 {
+            results.append(try cli.run(["request", "add", "--grid", "1", "--building", "3", "--resident", HostileInputTests.name, "--phone", HostileInputTests.phone, "--category", "物业", "--title", "满了", "--detail", detail] + c))
+        }
+        results.append(try cli.run(["bundle", "export", "--out", mnt + "/out.gsb"] + c))
+        results.append(try cli.run(["request", "export", "--output", mnt + "/out.csv"] + c))
+        let full = results.filter { $0.status != 0 }
+        #expect(!full.isEmpty)
+        for r in full {
+            #expect(r.status == 1, "\(r.err)")
+            #expect(r.err.contains("disk") && !r.err.contains("NSCocoaErrorDomain") && !r.err.contains("SQLite error"), "\(r.err)")
+            HostileInputTests.expectNoPersonalData(r)
+        }
+        #expect(!FileManager.default.fileExists(atPath: mnt + "/out.gsb") || results[3].status == 0)
+        // Space again: the store is intact, and holds what it held plus whatever succeeded.
+        try FileManager.default.removeItem(atPath: mnt + "/filler")
+        #expect(try cli.ok(["request", "list", "--json"] + c).contains("门禁"))
+        if results.prefix(3).allSatisfy({ $0.status != 0 }) { #expect(try cli.ok(["digest"] + c) == digest) }
+        let integrity = try Tool.run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])", mnt + "/c.db"])
+        #expect(integrity.output.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+    }
+}
