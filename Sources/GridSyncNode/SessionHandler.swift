@@ -78,6 +78,14 @@ final class SessionHandler: ChannelInboundHandler {
                 try store.recordRefusals(by: peerName, own.filter { $0.origin == store.node.id }.map { ($0.seq, $0.code) })
             } failed: { _ in }
         }
+        // The centre, proven by TLS, holds more of this node's own changes than its store: a
+        // store restored from a backup must take them back before writing (Protocol/SPEC.md §7.4).
+        if case .vector(let v) = message, let peer, peer.id == node.community?.centre, v[node.store.node.id] > 0 {
+            let seq = v[node.store.node.id]
+            node.onStoreQueue { store in try store.noteOwnChangesSeen(upTo: seq) } failed: { [logger = node.logger] error in
+                logger.warning("cannot record what the centre holds of this node: \(error)")
+            }
+        }
         if case .error(let e) = message, e.code != .shuttingDown {
             node.logger.warning("peer \(peerKey) closed the connection: \(e)")
             record { $0.error = "peer: \(e.message)" }

@@ -55,11 +55,7 @@ extension Store {
                 if u.syncedNow { try db.execute(sql: "UPDATE peer_status SET last_sync = ? WHERE peer = ?", arguments: [now, peer]) }
                 if let e = u.error { try db.execute(sql: "UPDATE peer_status SET last_error = ? WHERE peer = ?", arguments: [e, peer]) }
                 if u.clearError { try db.execute(sql: "UPDATE peer_status SET last_error = NULL WHERE peer = ?", arguments: [peer]) }
-                if let v = u.peerVector {
-                    try db.execute(sql: "UPDATE peer_status SET peer_vector = ? WHERE peer = ?", arguments: [v.text, peer])
-                    // A peer holding more of this node's own changes than this store: see noteOwnChangesSeen.
-                    try db.execute(sql: "UPDATE local_node SET own_seq_seen = max(own_seq_seen, ?)", arguments: [Int64(clamping: v[node.id])])
-                }
+                if let v = u.peerVector { try db.execute(sql: "UPDATE peer_status SET peer_vector = ? WHERE peer = ?", arguments: [v.text, peer]) }
             }
         } catch {
             throw Store.wrap(error, path: path)

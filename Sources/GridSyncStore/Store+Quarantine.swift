@@ -192,10 +192,12 @@ extension Store {
 
     // MARK: Restored from a backup
 
-    /// Notes that another node holds this node's own changes up to `seq`. If that is beyond
-    /// what this store holds, the store was restored from an older copy: local writes are
+    /// Notes that the community's centre holds this node's own changes up to `seq`. If that is
+    /// beyond what this store holds, the store was restored from an older copy: local writes are
     /// refused until the missing changes are taken back (they come with the next sync or
-    /// bundle from that node), so this node never forks its own history.
+    /// bundle from the centre), so this node never forks its own history. Only the centre's
+    /// word counts (the daemon calls this for the centre's VECTOR): any other node could claim
+    /// a huge seq to stop this node from writing.
     public func noteOwnChangesSeen(upTo seq: UInt64) throws {
         guard seq > 0 else { return }
         do {

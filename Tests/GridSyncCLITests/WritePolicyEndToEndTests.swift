@@ -132,4 +132,33 @@ import Testing
         let received = try #require(try EndToEndTests.received(cli.ok(["quarantine", "list", "--json"] + c)))
         #expect(received.map { $0["state"] as? String } == ["void"])
     }
+
+    @Test func aLaptopRestoredFromACopyTakesItsChangesBackFromTheCentresDaemon() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let port = DaemonEndToEndTests.freePort()
+        let c = ["--db", cli.path("c.db")], b = ["--db", cli.path("b.db")]
+        try cli.ok(["init", "--name", "社区服务中心", "--role", "centre"] + c)
+        try cli.ok(["init", "--name", "三号楼", "--role", "building", "--grid", "1", "--building", "3"] + b)
+        try cli.enrol(b, in: c)
+        #expect(try Self.carry(cli, c, b, file: "c-b.gsb").status == 0)
+        // The backup (no process has the store open: the WAL is folded in).
+        for suffix in ["", ".key"] { try FileManager.default.copyItem(atPath: cli.path("b.db") + suffix, toPath: cli.path("backup.db") + suffix) }
+        let lost = try cli.ok(["request", "add", "--resident", "张阿姨", "--category", "物业", "--title", "备份之后"] + b)
+        #expect(try Self.carry(cli, b, c, file: "b-c.gsb").status == 0)
+        // The laptop dies; its copy is put back.
+        for suffix in ["", ".key"] {
+            try FileManager.default.removeItem(atPath: cli.path("b.db") + suffix)
+            try FileManager.default.copyItem(atPath: cli.path("backup.db") + suffix, toPath: cli.path("b.db") + suffix)
+        }
+        #expect(try cli.run(["request", "show", lost] + b).status == 2)
+        let centre = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
+        defer { centre.stop() }
+        let laptop = try Daemon(cli: cli, args: b + ["--listen", "none", "--peer", "127.0.0.1:\(port)"], name: "b")
+        defer { laptop.stop() }
+        #expect(DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", lost] + b))?.status == 0 }, "\(laptop.logText)")
+        let fresh = try cli.ok(["request", "add", "--resident", "张阿姨", "--category", "物业", "--title", "恢复之后"] + b)
+        #expect(DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", fresh] + c))?.status == 0 }, "\(centre.logText)\n\(laptop.logText)")
+        #expect(!centre.logText.contains("fork") && !laptop.logText.contains("fork"))
+    }
 }
