@@ -6,11 +6,7 @@ import Testing
 
 /// A community: the centre's roster decides whose changes every node applies.
 @Suite struct CommunityTests {
-    final class Clock: @unchecked Sendable {
-        var ms: UInt64 = 1_795_000_000_000
-    }
-
-    let clock = Clock()
+    let clock = TestClock()
     let centre: Store
     let b1: Store
     let b2: Store
@@ -34,12 +30,7 @@ import Testing
 
     /// A change signed by `store`'s own key that its CLI would never make.
     func crafted(_ store: Store, _ ops: [Op]) throws -> SignedChange {
-        let own = try store.read { db in try OriginTable.load(db).state(store.node.id) }
-        tick()
-        let change = Change(
-            origin: store.node.id, seq: (own?.maxSeq ?? 0) + 1, hlc: HLC(milliseconds: clock.ms, counter: 0),
-            prevHash: own?.lastHash ?? Change.zeroHash, ops: ops)
-        return store.key.sign(change)
+        try Fixture.crafted(store, clock, [ops])[0]
     }
 
     @Test func theCommunityIDDerivesFromTheCentreKeyAndCatchesTypos() throws {

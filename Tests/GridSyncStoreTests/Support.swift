@@ -55,3 +55,26 @@ enum Fixture {
         }
     }
 }
+
+/// A wall clock that tests move by hand.
+final class TestClock: @unchecked Sendable {
+    var ms: UInt64 = 1_795_000_000_000
+}
+
+extension Fixture {
+    /// Changes signed by `store`'s own key, next in its chain, that its CLI would never make
+    /// (as a modified binary would); each a second after the last on `clock`.
+    static func crafted(_ store: Store, _ clock: TestClock, _ changes: [[Op]]) throws -> [SignedChange] {
+        let own = try store.read { db in try OriginTable.load(db).state(store.node.id) }
+        var seq = own?.maxSeq ?? 0
+        var prev = own?.lastHash ?? Change.zeroHash
+        return changes.map { ops in
+            clock.ms += 1000
+            seq += 1
+            let sc = store.key.sign(Change(origin: store.node.id, seq: seq, hlc: HLC(milliseconds: clock.ms, counter: 0), prevHash: prev, ops: ops))
+            prev = sc.hash
+            return sc
+        }
+    }
+}
+

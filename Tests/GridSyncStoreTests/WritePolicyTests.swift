@@ -8,11 +8,7 @@ import Testing
 /// A community of a centre, a grid office (grid 1) and two building leads (1/3 and 1/4),
 /// enrolled and in sync, on one adjustable clock.
 struct Community {
-    final class Clock: @unchecked Sendable {
-        var ms: UInt64 = 1_795_000_000_000
-    }
-
-    let clock = Clock()
+    let clock = TestClock()
     let centre: Store
     let grid: Store
     let b3: Store
@@ -46,31 +42,12 @@ struct Community {
 
     /// A change signed by `store`'s key, next in its chain, that its CLI would not make.
     func crafted(_ store: Store, _ ops: [Op]) throws -> SignedChange {
-        let own = try store.read { db in try OriginTable.load(db).state(store.node.id) }
-        tick()
-        let change = Change(
-            origin: store.node.id, seq: (own?.maxSeq ?? 0) + 1, hlc: HLC(milliseconds: clock.ms, counter: 0),
-            prevHash: own?.lastHash ?? Change.zeroHash, ops: ops)
-        return store.key.sign(change)
+        try Fixture.crafted(store, clock, [ops])[0]
     }
 
     /// Several hand-made changes of `store`, chained one after another.
     func craftedChain(_ store: Store, _ changes: [[Op]]) throws -> [SignedChange] {
-        let own = try store.read { db in try OriginTable.load(db).state(store.node.id) }
-        var seq = own?.maxSeq ?? 0
-        var prev = own?.lastHash ?? Change.zeroHash
-        return changes.map { ops in
-            tick()
-            seq += 1
-            let sc = store.key.sign(Change(origin: store.node.id, seq: seq, hlc: HLC(milliseconds: clock.ms, counter: 0), prevHash: prev, ops: ops))
-            prev = sc.hash
-            return sc
-        }
-    }
-
-    /// A hand-made change followed by what `store` writes next: the receiver gets both.
-    func sendCrafted(_ forged: SignedChange, from store: Store, to receiver: Store) throws -> ApplyReport {
-        try receiver.apply(try store.changes(missingFrom: try receiver.vector()) + [forged])
+        try Fixture.crafted(store, clock, changes)
     }
 }
 
@@ -312,7 +289,7 @@ struct Community {
 
         // Outside a community nothing says the date is wrong; once fixed, the clock starts
         // again from the wall clock, so a later concurrent edit elsewhere wins.
-        let clock = Community.Clock()
+        let clock = TestClock()
         let a = try Store.inMemory(name: "甲", role: .centre, wallClock: { clock.ms })
         let b = try Store.inMemory(name: "乙", role: .centre, wallClock: { clock.ms })
         let rid = try a.addRequest(Fixture.sampleRequest())
