@@ -102,7 +102,8 @@ public enum WritePolicy {
                 return "\(schema.name) \(short) lies in \(before.text), outside the scope of \(writer.scopeText)"
             }
             guard let after = write.after, writer.covers(after) else {
-                return "\(schema.name) \(short) would lie in \((write.after ?? Placement(grid: nil, building: nil)).text), outside the scope of \(writer.scopeText)"
+                return
+                    "\(schema.name) \(short) would lie in \((write.after ?? Placement(grid: nil, building: nil)).text), outside the scope of \(writer.scopeText)"
             }
             return nil
         case .attachedToRequest:

@@ -21,7 +21,8 @@ enum PrivateFiles {
         guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
         try createFolder(Self.folder(of: folder))
         guard mkdir(folder, 0o700) == 0 || errno == EEXIST else {
-            throw GridSyncError(.io, "cannot create the folder \(folder) (\(String(cString: strerror(errno)))); check the path and its permissions")
+            throw GridSyncError(
+                .io, "cannot create the folder \(folder) (\(String(cString: strerror(errno)))); check the path and its permissions")
         }
         _ = chmod(folder, 0o700)
     }
@@ -71,7 +72,9 @@ enum PrivateFiles {
     /// Refuses a key file that others may read or write.
     static func checkKey(_ path: String) throws {
         guard let m = mode(path), m & 0o077 != 0 else { return }
-        throw GridSyncError(.notPermitted, """
+        throw GridSyncError(
+            .notPermitted,
+            """
             the node key \(path) can be read by other users (mode \(String(m, radix: 8))); \
             run `chmod 600 \(path)` and try again — and if others may have copied it, have the centre revoke this node
             """)
@@ -96,7 +99,9 @@ public enum OutputFile {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             throw GridSyncError(.invalidInput, "\(path) is a folder; give a file name (nothing was written)")
         }
-        if let head = FileHandle(forReadingAtPath: path).flatMap({ h in defer { try? h.close() }; return try? h.read(upToCount: 20) }) {
+        if let head = FileHandle(forReadingAtPath: path).flatMap({ h in
+            defer { try? h.close() }; return try? h.read(upToCount: 20)
+        }) {
             let text = String(decoding: head, as: UTF8.self)
             if text.hasPrefix("SQLite format 3") || text.hasPrefix(KeyFile.header) {
                 throw GridSyncError(.invalidInput, "\(path) is a database or a node key; choose another file name (nothing was written)")

@@ -58,45 +58,51 @@ struct QuarantineBook {
 
     private func insert(_ sc: SignedChange, _ reason: QuarantineReason, _ detail: String, inLog: Bool, _ db: Database) throws {
         let ch = sc.change
-        try db.cachedStatement(sql: """
-            INSERT INTO quarantine (origin, seq, change_hash, reason, detail, from_peer, received_at, change, in_log)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (change_hash) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
-                change = excluded.change, in_log = excluded.in_log
-            """).execute(arguments: [
-                ch.origin.text, Int64(ch.seq), sc.hash.blob, reason.rawValue, detail, source, at,
-                inLog ? Data() : sc.encoded.blob, inLog ? 1 : 0,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO quarantine (origin, seq, change_hash, reason, detail, from_peer, received_at, change, in_log)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (change_hash) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
+                    change = excluded.change, in_log = excluded.in_log
+                """
+        ).execute(arguments: [
+            ch.origin.text, Int64(ch.seq), sc.hash.blob, reason.rawValue, detail, source, at,
+            inLog ? Data() : sc.encoded.blob, inLog ? 1 : 0,
+        ])
     }
 
     private mutating func summarise(_ origin: String, _ reason: QuarantineReason, seq: UInt64, bytes: Int, _ db: Database) throws {
         var key = origin
-        let exists = try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM quarantine_summary WHERE origin = ? AND reason = ?)"),
-            arguments: [origin, reason.rawValue]) ?? false
+        let exists =
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM quarantine_summary WHERE origin = ? AND reason = ?)"),
+                arguments: [origin, reason.rawValue]) ?? false
         if !exists {
             if summaries == nil { summaries = try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine_summary") ?? 0 }
             if summaries! >= Limits.maxQuarantineSummaries { key = "*" } else { summaries! += 1 }
         }
         // A seq already inside the counted range is a resend: the count stays.
-        try db.cachedStatement(sql: """
-            INSERT INTO quarantine_summary (origin, reason, changes, bytes, first_seq, last_seq, from_peer, first_seen, last_seen)
-            VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (origin, reason) DO UPDATE SET
-                changes = changes + (excluded.first_seq < first_seq OR excluded.first_seq > last_seq OR origin = '*'),
-                bytes = bytes + CASE WHEN excluded.first_seq < first_seq OR excluded.first_seq > last_seq OR origin = '*' THEN excluded.bytes ELSE 0 END,
-                first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq),
-                from_peer = excluded.from_peer, last_seen = excluded.last_seen
-            """).execute(arguments: [key, reason.rawValue, bytes, Int64(seq), Int64(seq), source, at, at])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO quarantine_summary (origin, reason, changes, bytes, first_seq, last_seq, from_peer, first_seen, last_seen)
+                VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (origin, reason) DO UPDATE SET
+                    changes = changes + (excluded.first_seq < first_seq OR excluded.first_seq > last_seq OR origin = '*'),
+                    bytes = bytes + CASE WHEN excluded.first_seq < first_seq OR excluded.first_seq > last_seq OR origin = '*' THEN excluded.bytes ELSE 0 END,
+                    first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq),
+                    from_peer = excluded.from_peer, last_seen = excluded.last_seen
+                """
+        ).execute(arguments: [key, reason.rawValue, bytes, Int64(seq), Int64(seq), source, at, at])
     }
 
     /// Whether change `seq` of `origin` is held or counted.
     static func isHeld(_ origin: NodeID, _ seq: UInt64, _ db: Database) throws -> Bool {
         try Bool.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT EXISTS (SELECT 1 FROM quarantine WHERE origin = ? AND seq = ? AND in_log = 0)
-                    OR EXISTS (SELECT 1 FROM quarantine_summary WHERE origin = ?1 AND first_seq <= ?2 AND last_seq >= ?2)
-                """),
+            db.cachedStatement(
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM quarantine WHERE origin = ? AND seq = ? AND in_log = 0)
+                        OR EXISTS (SELECT 1 FROM quarantine_summary WHERE origin = ?1 AND first_seq <= ?2 AND last_seq >= ?2)
+                    """),
             arguments: [origin.text, Int64(seq)]) ?? false
     }
 }

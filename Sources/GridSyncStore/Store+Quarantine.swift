@@ -53,29 +53,44 @@ extension Store {
     }
 
     static func quarantine(_ db: Database) throws -> [QuarantineEntry] {
-            let stored = try Row.fetchAll(db, sql: """
+        try stored(db, where: "1") + counted(db)
+    }
+
+    /// Held and void entries matching `condition`, newest first.
+    private static func stored(_ db: Database, where condition: String, _ arguments: StatementArguments = []) throws -> [QuarantineEntry] {
+        try Row.fetchAll(
+            db,
+            sql: """
                 SELECT q.id, q.in_log, q.origin, coalesce(r.name, n.name), q.seq, q.reason, q.detail, q.from_peer, q.received_at
                 FROM quarantine q LEFT JOIN roster r ON r.id = 'member-' || replace(q.origin, '-', '') LEFT JOIN nodes n ON n.id = q.origin
+                WHERE \(condition)
                 ORDER BY q.received_at DESC, q.origin, q.seq
-                """).map { row in
-                QuarantineEntry(
-                    id: row[0], state: (row[1] as Int64) == 1 ? "void" : "held", origin: row[2], origin_name: row[3], seq: row[4],
-                    last_seq: nil, changes: 1, reason: row[5], detail: row[6], from: row[7], received_at: row[8])
-            }
-            let counted = try Row.fetchAll(db, sql: """
+                """, arguments: arguments
+        ).map { row in
+            QuarantineEntry(
+                id: row[0], state: (row[1] as Int64) == 1 ? "void" : "held", origin: row[2], origin_name: row[3], seq: row[4],
+                last_seq: nil, changes: 1, reason: row[5], detail: row[6], from: row[7], received_at: row[8])
+        }
+    }
+
+    private static func counted(_ db: Database) throws -> [QuarantineEntry] {
+        try Row.fetchAll(
+            db,
+            sql: """
                 SELECT origin, reason, changes, first_seq, last_seq, from_peer, last_seen FROM quarantine_summary
                 ORDER BY last_seen DESC, origin
-                """).map { row -> QuarantineEntry in
-                let origin: String = row[0]
-                let n: Int = row[2]
-                let detail = origin == "*"
-                    ? "\(n) changes of further nodes past the quarantine's limits; not kept"
-                    : "\(n) changes (seq \(row[3] as Int64? ?? 0)–\(row[4] as Int64? ?? 0)) counted, not kept; the sender offers them again once they can apply"
-                return QuarantineEntry(
-                    id: nil, state: "counted", origin: origin, origin_name: nil, seq: row[3], last_seq: row[4], changes: n,
-                    reason: row[1], detail: detail, from: row[5], received_at: row[6])
-            }
-            return stored + counted
+                """
+        ).map { row -> QuarantineEntry in
+            let origin: String = row[0]
+            let n: Int = row[2]
+            let detail =
+                origin == "*"
+                ? "\(n) changes of further nodes past the quarantine's limits; not kept"
+                : "\(n) changes (seq \(row[3] as Int64? ?? 0)–\(row[4] as Int64? ?? 0)) counted, not kept; the sender offers them again once they can apply"
+            return QuarantineEntry(
+                id: nil, state: "counted", origin: origin, origin_name: nil, seq: row[3], last_seq: row[4], changes: n,
+                reason: row[1], detail: detail, from: row[5], received_at: row[6])
+        }
     }
 
     /// What quarantined entry `id` tried to write.
@@ -93,23 +108,26 @@ extension Store {
                     writes.append(.init(collection: op.collection, record: op.record, fields: [op.field]))
                 }
             }
-            return QuarantineDetail(entry: entry, hlc_time: Timestamp.iso(min(change.hlc.milliseconds, 253_402_300_799_999)), writes: writes)
+            return QuarantineDetail(
+                entry: entry, hlc_time: Timestamp.iso(min(change.hlc.milliseconds, 253_402_300_799_999)), writes: writes)
         }
     }
 
     /// The entry and the change's bytes (body ‖ signature), from the quarantine or, for a void
     /// change, from the log.
     private func quarantinedChange(_ id: Int64, _ db: Database) throws -> (QuarantineEntry, [UInt8]?) {
-        guard let entry = try Self.quarantine(db).first(where: { $0.id == id }) else {
+        guard let entry = try Self.stored(db, where: "q.id = ?", [id]).first else {
             throw GridSyncError(.notFound, "no quarantined change number \(id); `gridsync quarantine list` shows the numbers")
         }
         if entry.state == "held" {
             let blob = try Data.fetchOne(db, sql: "SELECT change FROM quarantine WHERE id = ?", arguments: [id])
             return (entry, blob.map { Array($0) })
         }
-        let row = try Row.fetchOne(db, sql: """
-            SELECT c.body, c.signature FROM changes c JOIN origins o ON o.idx = c.origin WHERE o.node_id = ? AND c.seq = ?
-            """, arguments: [entry.origin, entry.seq])
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT c.body, c.signature FROM changes c JOIN origins o ON o.idx = c.origin WHERE o.node_id = ? AND c.seq = ?
+                """, arguments: [entry.origin, entry.seq])
         return (entry, row.map { Array($0[0] as Data) + Array($0[1] as Data) })
     }
 
@@ -121,11 +139,16 @@ extension Store {
             if let id {
                 let (entry, bytes) = try quarantinedChange(id, db)
                 guard entry.state == "held", let bytes else {
-                    throw GridSyncError(.invalidInput, "change number \(id) is void: it is in the log and its node's later changes apply; it cannot be applied now — its node writes again within its scope")
+                    throw GridSyncError(
+                        .invalidInput,
+                        "change number \(id) is void: it is in the log and its node's later changes apply; it cannot be applied now — its node writes again within its scope"
+                    )
                 }
                 return [(id, bytes)]
             }
-            return try Row.fetchAll(db, sql: "SELECT id, change FROM quarantine WHERE in_log = 0 ORDER BY origin, seq").map { ($0[0], Array($0[1] as Data)) }
+            return try Row.fetchAll(db, sql: "SELECT id, change FROM quarantine WHERE in_log = 0 ORDER BY origin, seq").map {
+                ($0[0], Array($0[1] as Data))
+            }
         }
         guard !held.isEmpty else { return ApplyReport() }
         return try applyInOneTransaction(source: "release") { apply in
@@ -155,10 +178,11 @@ extension Store {
     private func audit(_ action: String, ids: [Int64], _ db: Database) throws {
         let now = Timestamp.iso(wallClock())
         for id in ids {
-            try db.execute(sql: """
-                INSERT INTO quarantine_audit (at, action, origin, seq, reason, change_hash)
-                SELECT ?, ?, origin, seq, reason, change_hash FROM quarantine WHERE id = ?
-                """, arguments: [now, action, id])
+            try db.execute(
+                sql: """
+                    INSERT INTO quarantine_audit (at, action, origin, seq, reason, change_hash)
+                    SELECT ?, ?, origin, seq, reason, change_hash FROM quarantine WHERE id = ?
+                    """, arguments: [now, action, id])
         }
     }
 
@@ -172,7 +196,8 @@ extension Store {
             try writer.write { db in
                 for r in refused {
                     try db.execute(
-                        sql: "INSERT INTO refused_by_peers (peer, seq, code, at) VALUES (?, ?, ?, ?) ON CONFLICT (peer, seq) DO UPDATE SET code = excluded.code, at = excluded.at",
+                        sql:
+                            "INSERT INTO refused_by_peers (peer, seq, code, at) VALUES (?, ?, ?, ?) ON CONFLICT (peer, seq) DO UPDATE SET code = excluded.code, at = excluded.at",
                         arguments: [peer, Int64(r.seq), r.code, now])
                 }
             }

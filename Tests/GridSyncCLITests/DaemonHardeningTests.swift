@@ -30,7 +30,8 @@ import Testing
         let centre = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
         #expect(DaemonEndToEndTests.eventually(10) { centre.logText.contains("with mutual TLS") })
         let ids = try JSONSerialization.jsonObject(with: Data(cli.ok(["id", "--json"] + c).utf8)) as? [String: Any]
-        let bID = try #require((try JSONSerialization.jsonObject(with: Data(cli.ok(["id", "--json"] + b).utf8)) as? [String: Any])?["node_id"] as? String)
+        let bID = try #require(
+            (try JSONSerialization.jsonObject(with: Data(cli.ok(["id", "--json"] + b).utf8)) as? [String: Any])?["node_id"] as? String)
         try cli.ok(["roster", "add", bID, "--name", "三号楼", "--role", "building", "--grid", "1", "--building", "3"] + c)
         try cli.ok(["join", "--centre", "127.0.0.1:\(port)", "--community", try #require(ids?["community_id"] as? String)] + b)
         return (c, b, centre)
@@ -55,7 +56,9 @@ import Testing
         let laptop = try Daemon(cli: cli, args: b + ["--listen", "none"], name: "b")
         defer { laptop.stop() }
         let id = try cli.ok(["request", "add", "--resident", "张阿姨", "--phone", "13800001234", "--category", "物业", "--title", "门禁"] + b)
-        #expect(DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", id] + c))?.status == 0 }, "\(centre.logText)\n\(laptop.logText)")
+        #expect(
+            DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", id] + c))?.status == 0 },
+            "\(centre.logText)\n\(laptop.logText)")
         let peers = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["peers", "--json"] + c).utf8)) as? [[String: Any]])
         #expect(peers.count == 1 && peers.first?["name"] as? String == "三号楼", "\(peers)")
         for secret in ["张阿姨", "13800001234"] { #expect(!centre.logText.contains(secret) && !laptop.logText.contains(secret)) }
@@ -74,7 +77,10 @@ import Testing
         defer { laptop.stop() }
         let id = try cli.ok(["request", "add", "--resident", "张阿姨", "--category", "物业", "--title", "门禁"] + b)
         #expect(DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", id] + c))?.status == 0 }, "\(laptop.logText)")
-        #expect(DaemonEndToEndTests.eventually(10) { laptop.logText.contains("cannot connect to 127.0.0.1:\(closed)") && laptop.logText.contains("trying again in") }, "\(laptop.logText)")
+        #expect(
+            DaemonEndToEndTests.eventually(10) {
+                laptop.logText.contains("cannot connect to 127.0.0.1:\(closed)") && laptop.logText.contains("trying again in")
+            }, "\(laptop.logText)")
         // A second daemon on the same store is refused, naming the first.
         let second = try cli.run(["daemon", "--listen", "none"] + b)
         #expect(second.status == 1 && second.err.contains("another gridsync daemon already runs"), "\(second.err)")
@@ -89,12 +95,16 @@ import Testing
         // Another process holds a write transaction for 15 s (longer than the 10 s busy timeout).
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(15)", cli.path("c.db")]
+        holder.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(15)",
+            cli.path("c.db"),
+        ]
         let pipe = Pipe()
         holder.standardOutput = pipe
         try holder.run()
         defer { holder.terminate() }
-        _ = pipe.fileHandleForReading.availableData   // "held"
+        _ = pipe.fileHandleForReading.availableData  // "held"
         let started = Date()
         for args in [["request", "list"], ["digest"], ["status"], ["conflicts", "list"]] {
             let r = try cli.run(args + c)

@@ -72,7 +72,10 @@ import Testing
         // The default path, and a one-letter relative one.
         var r = try Self.shell(cli, "\"$G\" init --name 三号楼 --role building --grid 1 --building 3")
         #expect(r.status == 0, "\(r.err)")
-        r = try Self.shell(cli, "GRIDSYNC_DB=c \"$G\" init --name 中心 --role centre && \"$G\" request add --db c --grid 1 --building 3 --resident 张阿姨 --category 物业 --title 门禁")
+        r = try Self.shell(
+            cli,
+            "GRIDSYNC_DB=c \"$G\" init --name 中心 --role centre && \"$G\" request add --db c --grid 1 --building 3 --resident 张阿姨 --category 物业 --title 门禁"
+        )
         #expect(r.status == 0, "\(r.err)")
         let folder = cli.dir + "/xdg/gridsync"
         #expect(Self.mode(folder) == 0o700)
@@ -103,11 +106,17 @@ import Testing
         let store = cli.path("c.db")
         let c = ["--db", store]
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
-        try cli.ok(["request", "add", "--grid", "1", "--building", "3", "--resident", Self.name, "--phone", Self.phone, "--category", "物业", "--title", "门禁"] + c)
+        try cli.ok(
+            [
+                "request", "add", "--grid", "1", "--building", "3", "--resident", Self.name, "--phone", Self.phone, "--category", "物业",
+                "--title", "门禁",
+            ] + c)
         let digest = try cli.ok(["digest"] + c)
         let key = try String(contentsOfFile: store + ".key", encoding: .utf8)
-        for args in [["bundle", "export", "--out", store], ["bundle", "export", "--out", store + ".key", "--force"],
-                     ["request", "export", "--output", store + ".key"], ["request", "export", "--output", store, "--force"]] {
+        for args in [
+            ["bundle", "export", "--out", store], ["bundle", "export", "--out", store + ".key", "--force"],
+            ["request", "export", "--output", store + ".key"], ["request", "export", "--output", store, "--force"],
+        ] {
             let r = try cli.run(args + c)
             #expect(r.status == 64, "\(args): \(r.err)")
         }
@@ -140,7 +149,8 @@ import Testing
         try csv.write(toFile: cli.path("in.csv"), atomically: true, encoding: .utf8)
         try cli.ok(["request", "import", cli.path("in.csv")] + c)
         try cli.ok(["request", "export", "--output", cli.path("out.csv")] + c)
-        try cli.ok(["report", "--format", "csv", "--by", "category"] + c).write(toFile: cli.path("report.csv"), atomically: true, encoding: .utf8)
+        try cli.ok(["report", "--format", "csv", "--by", "category"] + c).write(
+            toFile: cli.path("report.csv"), atomically: true, encoding: .utf8)
         for file in ["out.csv", "report.csv"] {
             let cells = try Self.cells(cli.path(file))
             #expect(!cells.contains { ["=", "+", "-", "@", "\t", "\r"].contains($0.first.map(String.init) ?? "") }, "\(file)")
@@ -150,7 +160,8 @@ import Testing
         let d = ["--db", cli.path("d.db")]
         try cli.ok(["init", "--name", "中心二", "--role", "centre"] + d)
         try cli.ok(["request", "import", cli.path("out.csv")] + d)
-        let stored = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["request", "list", "--json"] + d).utf8)) as? [[String: Any]])
+        let stored = try #require(
+            try JSONSerialization.jsonObject(with: Data(cli.ok(["request", "list", "--json"] + d).utf8)) as? [[String: Any]])
         #expect(Set(stored.compactMap { $0["title"] as? String }) == Set(titles.map { $0.trimmingCharacters(in: .whitespaces) }))
     }
 
@@ -166,15 +177,28 @@ import Testing
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
         // A spreadsheet without its header row; a phone in the due column.
         try "\(Self.name),\(Self.phone),物业,门禁\r\n".write(toFile: cli.path("noheader.csv"), atomically: true, encoding: .utf8)
-        try "网格,楼栋,居民,类别,标题,期限\r\n1,3,\(Self.name),物业,门禁,\(Self.phone)\r\n".write(toFile: cli.path("baddue.csv"), atomically: true, encoding: .utf8)
+        try "网格,楼栋,居民,类别,标题,期限\r\n1,3,\(Self.name),物业,门禁,\(Self.phone)\r\n".write(
+            toFile: cli.path("baddue.csv"), atomically: true, encoding: .utf8)
         let runs = try [
             cli.run(["request", "import", cli.path("noheader.csv")] + c),
             cli.run(["request", "import", cli.path("baddue.csv")] + c),
             cli.run(["request", "show", Self.name] + c),
             cli.run(["request", "show", Self.phone] + c),
-            cli.run(["request", "add", "--grid", "1", "--building", "3", "--resident", Self.name, "--phone", Self.phone, "--category", Self.name, "--title", "x"] + c),
-            cli.run(["request", "add", "--grid", "1", "--building", "3", "--resident", Self.name, "--category", "物业", "--title", "x", "--due", Self.phone] + c),
-            cli.run(["request", "add", "--grid", "1", "--building", "3", "--resident", Self.name, "--phone", String(repeating: "1", count: 40), "--category", "物业", "--title", "x"] + c),
+            cli.run(
+                [
+                    "request", "add", "--grid", "1", "--building", "3", "--resident", Self.name, "--phone", Self.phone, "--category",
+                    Self.name, "--title", "x",
+                ] + c),
+            cli.run(
+                [
+                    "request", "add", "--grid", "1", "--building", "3", "--resident", Self.name, "--category", "物业", "--title", "x",
+                    "--due", Self.phone,
+                ] + c),
+            cli.run(
+                [
+                    "request", "add", "--grid", "1", "--building", "3", "--resident", Self.name, "--phone",
+                    String(repeating: "1", count: 40), "--category", "物业", "--title", "x",
+                ] + c),
             cli.run(["conflicts", "show", Self.phone] + c),
             cli.run(["service", "show", Self.name] + c),
         ]
@@ -182,9 +206,11 @@ import Testing
             #expect(r.status != 0)
             Self.expectNoPersonalData(r)
         }
-        #expect(runs[6].status == 64)   // a too-long phone is bad input, not bad data
+        #expect(runs[6].status == 64)  // a too-long phone is bad input, not bad data
         #expect(runs[7].err.contains("gridsync conflicts list"))
-        #expect(try cli.ok(["request", "list", "--json"] + c) == "[\n\n]" || (try cli.ok(["request", "list", "--json"] + c)).filter { !$0.isWhitespace } == "[]")
+        #expect(
+            try cli.ok(["request", "list", "--json"] + c) == "[\n\n]"
+                || (try cli.ok(["request", "list", "--json"] + c)).filter { !$0.isWhitespace } == "[]")
     }
 
     @Test func controlCharactersAndBidiOverridesAreShownEscaped() throws {
@@ -192,18 +218,21 @@ import Testing
         defer { cli.cleanup() }
         let c = ["--db", cli.path("c.db")]
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
-        let id = try cli.ok([
-            "request", "add", "--grid", "1", "--building", "3", "--resident", "\u{1B}[2J\u{1B}[H\u{1B}[31m假", "--category", "物业",
-            "--title", "标题\u{1B}]0;pwned\u{07}\u{202E}txt.exe", "--detail", "第一行\u{9B}31m",
-        ] + c)
+        let id = try cli.ok(
+            [
+                "request", "add", "--grid", "1", "--building", "3", "--resident", "\u{1B}[2J\u{1B}[H\u{1B}[31m假", "--category", "物业",
+                "--title", "标题\u{1B}]0;pwned\u{07}\u{202E}txt.exe", "--detail", "第一行\u{9B}31m",
+            ] + c)
         try cli.ok(["request", "note", id, "跟进\u{1B}[8m隐藏"] + c)
         for out in [try cli.ok(["request", "list"] + c), try cli.ok(["request", "show", id] + c)] {
-            #expect(!out.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B || $0.value == 0x202E }, "\(out)")
+            #expect(
+                !out.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B || $0.value == 0x202E }, "\(out)")
             #expect(out.contains("\\u{1B}"))
         }
         #expect(try cli.ok(["request", "show", id] + c).contains("\\u{202E}"))
         // JSON keeps the exact text (escaped by JSON itself).
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["request", "show", id, "--json"] + c).utf8)) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(cli.ok(["request", "show", id, "--json"] + c).utf8)) as? [String: Any])
         #expect(((json["request"] as? [String: Any])?["title"] as? String ?? json["title"] as? String)?.contains("\u{202E}") == true)
     }
 
@@ -220,7 +249,8 @@ import Testing
         #expect(r.status == 4 && r.err.contains("line 2") && r.err.contains("NUL"))
         Self.expectNoPersonalData(r)
         // An argument in another encoding (GBK bytes from a misconfigured terminal).
-        let gbk = try Self.shell(cli, "\"$G\" request add --db c.db --grid 1 --building 3 --resident \"$(printf '\\325\\305')\" --category 物业 --title x")
+        let gbk = try Self.shell(
+            cli, "\"$G\" request add --db c.db --grid 1 --building 3 --resident \"$(printf '\\325\\305')\" --category 物业 --title x")
         #expect(gbk.status == 64, "\(gbk.err)")
         #expect(try cli.ok(["request", "list", "--json"] + c).filter { !$0.isWhitespace } == "[]")
     }
@@ -248,14 +278,21 @@ enum CSVField {
         defer { _ = try? Tool.run("/usr/bin/umount", [mnt]) }
         let c = ["--db", mnt + "/c.db"]
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
-        try cli.ok(["request", "add", "--grid", "1", "--building", "3", "--resident", HostileInputTests.name, "--category", "物业", "--title", "门禁"] + c)
+        try cli.ok(
+            ["request", "add", "--grid", "1", "--building", "3", "--resident", HostileInputTests.name, "--category", "物业", "--title", "门禁"]
+                + c)
         let digest = try cli.ok(["digest"] + c)
         // Fill what is left.
         _ = try Tool.run("/bin/sh", ["-c", "cat /dev/zero > \(mnt)/filler 2>/dev/null; true"])
         let detail = String(repeating: "详", count: 3_000)
         var results: [CLI.Result] = []
         for _ in 0..<3 {
-            results.append(try cli.run(["request", "add", "--grid", "1", "--building", "3", "--resident", HostileInputTests.name, "--phone", HostileInputTests.phone, "--category", "物业", "--title", "满了", "--detail", detail] + c))
+            results.append(
+                try cli.run(
+                    [
+                        "request", "add", "--grid", "1", "--building", "3", "--resident", HostileInputTests.name, "--phone",
+                        HostileInputTests.phone, "--category", "物业", "--title", "满了", "--detail", detail,
+                    ] + c))
         }
         results.append(try cli.run(["bundle", "export", "--out", mnt + "/out.gsb"] + c))
         results.append(try cli.run(["request", "export", "--output", mnt + "/out.csv"] + c))
@@ -271,7 +308,12 @@ enum CSVField {
         try FileManager.default.removeItem(atPath: mnt + "/filler")
         #expect(try cli.ok(["request", "list", "--json"] + c).contains("门禁"))
         if results.prefix(3).allSatisfy({ $0.status != 0 }) { #expect(try cli.ok(["digest"] + c) == digest) }
-        let integrity = try Tool.run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])", mnt + "/c.db"])
+        let integrity = try Tool.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+                mnt + "/c.db",
+            ])
         #expect(integrity.output.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
     }
 }

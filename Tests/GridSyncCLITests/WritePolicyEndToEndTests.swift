@@ -49,7 +49,8 @@ import Testing
         #expect(try cli.ok(["digest"] + b) == digest)
 
         // The lead's next request reaches the centre: nothing was cut off.
-        let id = try cli.ok(["request", "add", "--resident", "张阿姨", "--phone", "13800001234", "--category", "居家养老", "--title", "每周送餐上门"] + b)
+        let id = try cli.ok(
+            ["request", "add", "--resident", "张阿姨", "--phone", "13800001234", "--category", "居家养老", "--title", "每周送餐上门"] + b)
         let imported = try Self.carry(cli, b, c, file: "b-c.gsb")
         #expect(imported.status == 0, "\(imported.err)")
         #expect(try cli.run(["request", "show", id] + c).status == 0)
@@ -106,28 +107,36 @@ import Testing
             let store = try Store.open(path: cli.path("b.db"))
             let mine = try store.changes(missingFrom: VersionVector()).filter { $0.change.origin == store.node.id }
             let last = try #require(mine.last)
-            let forged = store.nodeKey.sign(Change(
-                origin: store.node.id, seq: last.change.seq + 1, hlc: HLC(milliseconds: Store.systemClock(), counter: 0), prevHash: last.hash,
-                ops: [Op(collection: "roster", record: store.node.id.rosterRecord, field: "role", value: .text("grid"), pred: [])]))
+            let forged = store.nodeKey.sign(
+                Change(
+                    origin: store.node.id, seq: last.change.seq + 1, hlc: HLC(milliseconds: Store.systemClock(), counter: 0),
+                    prevHash: last.hash,
+                    ops: [Op(collection: "roster", record: store.node.id.rosterRecord, field: "role", value: .text("grid"), pred: [])]))
             #expect(try store.apply([forged]).voided == 1)
         }
         let id = try cli.ok(["request", "add", "--resident", "张阿姨", "--category", "居家养老", "--title", "之后的需求"] + b)
 
         let centre = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(port)"], name: "c")
         defer { centre.stop() }
-        let laptop = try Daemon(cli: cli, args: b + ["--listen", "none", "--peer", "127.0.0.1:\(port)", "--metrics", "127.0.0.1:\(mport)"], name: "b")
+        let laptop = try Daemon(
+            cli: cli, args: b + ["--listen", "none", "--peer", "127.0.0.1:\(port)", "--metrics", "127.0.0.1:\(mport)"], name: "b")
         defer { laptop.stop() }
-        #expect(DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", id] + c))?.status == 0 }, "logs:\n\(centre.logText)\n\(laptop.logText)")
-        #expect(DaemonEndToEndTests.eventually(10) {
-            ((try? Self.json(cli.ok(["status", "--json"] + b))) as? [String: Any])?["own_refused"] as? Int == 1
-        }, "laptop log:\n\(laptop.logText)")
+        #expect(
+            DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", id] + c))?.status == 0 },
+            "logs:\n\(centre.logText)\n\(laptop.logText)")
+        #expect(
+            DaemonEndToEndTests.eventually(10) {
+                ((try? Self.json(cli.ok(["status", "--json"] + b))) as? [String: Any])?["own_refused"] as? Int == 1
+            }, "laptop log:\n\(laptop.logText)")
         let listing = try #require(try Self.json(cli.ok(["quarantine", "list", "--json"] + b)) as? [String: Any])
         let own = try #require(listing["own_refused"] as? [[String: Any]])
         #expect(own.count == 1 && own.first?["code"] as? Int == 16)
         #expect(try cli.ok(["status"] + b).contains("被对端拒绝"))
-        #expect(DaemonEndToEndTests.eventually(10) {
-            MetricsEndpointTests.value("gridsync_own_refused_changes", in: (try? MetricsEndpointTests.get(port: mport, path: "/metrics").body) ?? "") == 1
-        })
+        #expect(
+            DaemonEndToEndTests.eventually(10) {
+                MetricsEndpointTests.value(
+                    "gridsync_own_refused_changes", in: (try? MetricsEndpointTests.get(port: mport, path: "/metrics").body) ?? "") == 1
+            })
         // On the centre: one void change, in the log, and the chain went on.
         let received = try #require(try EndToEndTests.received(cli.ok(["quarantine", "list", "--json"] + c)))
         #expect(received.map { $0["state"] as? String } == ["void"])
@@ -143,7 +152,9 @@ import Testing
         try cli.enrol(b, in: c)
         #expect(try Self.carry(cli, c, b, file: "c-b.gsb").status == 0)
         // The backup (no process has the store open: the WAL is folded in).
-        for suffix in ["", ".key"] { try FileManager.default.copyItem(atPath: cli.path("b.db") + suffix, toPath: cli.path("backup.db") + suffix) }
+        for suffix in ["", ".key"] {
+            try FileManager.default.copyItem(atPath: cli.path("b.db") + suffix, toPath: cli.path("backup.db") + suffix)
+        }
         let lost = try cli.ok(["request", "add", "--resident", "张阿姨", "--category", "物业", "--title", "备份之后"] + b)
         #expect(try Self.carry(cli, b, c, file: "b-c.gsb").status == 0)
         // The laptop dies; its copy is put back.
@@ -158,7 +169,9 @@ import Testing
         defer { laptop.stop() }
         #expect(DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", lost] + b))?.status == 0 }, "\(laptop.logText)")
         let fresh = try cli.ok(["request", "add", "--resident", "张阿姨", "--category", "物业", "--title", "恢复之后"] + b)
-        #expect(DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", fresh] + c))?.status == 0 }, "\(centre.logText)\n\(laptop.logText)")
+        #expect(
+            DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", fresh] + c))?.status == 0 },
+            "\(centre.logText)\n\(laptop.logText)")
         #expect(!centre.logText.contains("fork") && !laptop.logText.contains("fork"))
     }
 }

@@ -40,28 +40,55 @@ import Testing
 
     static func cases() -> [Case] {
         let r = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-        func c(_ d: String, _ role: String, _ g: String?, _ b: String?, _ coll: String, rec: String = r, _ fields: [String], exists: Bool = true,
-               before: [String?]? = nil, after: [String?]? = nil) -> Case {
-            Case(description: d, writer_role: role, writer_grid: g, writer_building: b, collection: coll, record: rec, fields: fields,
-                 exists: exists, before: before, after: after, allowed: false)
+        func c(
+            _ d: String, _ role: String, _ g: String?, _ b: String?, _ coll: String, rec: String = r, _ fields: [String],
+            exists: Bool = true,
+            before: [String?]? = nil, after: [String?]? = nil
+        ) -> Case {
+            Case(
+                description: d, writer_role: role, writer_grid: g, writer_building: b, collection: coll, record: rec, fields: fields,
+                exists: exists, before: before, after: after, allowed: false)
         }
         return [
-            c("building creates a request in its building", "building", "1", "3", "requests", ["grid", "building", "title"], exists: false, after: ["1", "3"]),
-            c("building creates a request in another building", "building", "1", "3", "requests", ["grid", "building", "title"], exists: false, after: ["1", "4"]),
-            c("building edits its building's request", "building", "1", "3", "requests", ["title"], before: ["1", "3"], after: ["1", "3"]),
-            c("building edits another building's request", "building", "1", "3", "requests", ["title"], before: ["1", "4"], after: ["1", "4"]),
-            c("building moves its request out of its building", "building", "1", "3", "requests", ["building"], before: ["1", "3"], after: ["1", "4"]),
-            c("building moves another building's request into its own", "building", "1", "3", "requests", ["building"], before: ["1", "4"], after: ["1", "3"]),
-            c("building writes a request the receiver does not hold and the change does not place", "building", "1", "3", "requests", ["title"], exists: false, after: [nil, nil]),
-            c("grid moves a request between buildings of its grid", "grid", "1", nil, "requests", ["building"], before: ["1", "3"], after: ["1", "4"]),
+            c(
+                "building creates a request in its building", "building", "1", "3", "requests", ["grid", "building", "title"],
+                exists: false, after: ["1", "3"]),
+            c(
+                "building creates a request in another building", "building", "1", "3", "requests", ["grid", "building", "title"],
+                exists: false, after: ["1", "4"]),
+            c(
+                "building edits its building's request", "building", "1", "3", "requests", ["title"], before: ["1", "3"], after: ["1", "3"]),
+            c(
+                "building edits another building's request", "building", "1", "3", "requests", ["title"], before: ["1", "4"],
+                after: ["1", "4"]),
+            c(
+                "building moves its request out of its building", "building", "1", "3", "requests", ["building"], before: ["1", "3"],
+                after: ["1", "4"]),
+            c(
+                "building moves another building's request into its own", "building", "1", "3", "requests", ["building"],
+                before: ["1", "4"], after: ["1", "3"]),
+            c(
+                "building writes a request the receiver does not hold and the change does not place", "building", "1", "3", "requests",
+                ["title"], exists: false, after: [nil, nil]),
+            c(
+                "grid moves a request between buildings of its grid", "grid", "1", nil, "requests", ["building"], before: ["1", "3"],
+                after: ["1", "4"]),
             c("grid moves a request to another grid", "grid", "1", nil, "requests", ["grid"], before: ["1", "3"], after: ["2", "3"]),
             c("centre moves a request anywhere", "centre", nil, nil, "requests", ["grid"], before: ["1", "3"], after: ["9", "9"]),
             c("grid writes a service", "grid", "1", nil, "services", ["contact"]),
             c("building writes a service (settling a service conflict, say)", "building", "1", "3", "services", ["contact"]),
-            c("building adds a note on its building's request", "building", "1", "3", "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00", ["request", "text"], exists: false, after: ["1", "3"]),
-            c("building adds a note on another building's request", "building", "1", "3", "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00", ["request", "text"], exists: false, after: ["1", "4"]),
-            c("building rewrites an existing note", "building", "1", "3", "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00", ["text"], after: ["1", "3"]),
-            c("building sets a note's author", "building", "1", "3", "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00", ["request", "text", "author"], exists: false, after: ["1", "3"]),
+            c(
+                "building adds a note on its building's request", "building", "1", "3", "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00",
+                ["request", "text"], exists: false, after: ["1", "3"]),
+            c(
+                "building adds a note on another building's request", "building", "1", "3", "notes",
+                rec: "aa00aa00aa00aa00aa00aa00aa00aa00", ["request", "text"], exists: false, after: ["1", "4"]),
+            c(
+                "building rewrites an existing note", "building", "1", "3", "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00", ["text"],
+                after: ["1", "3"]),
+            c(
+                "building sets a note's author", "building", "1", "3", "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00",
+                ["request", "text", "author"], exists: false, after: ["1", "3"]),
             c("centre sets a note's author", "centre", nil, nil, "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00", ["author"]),
             c("centre deletes a note", "centre", nil, nil, "notes", rec: "aa00aa00aa00aa00aa00aa00aa00aa00", ["_deleted"]),
             c("grid writes the roster", "grid", "1", nil, "roster", rec: "member-X", ["role"]),
@@ -71,7 +98,9 @@ import Testing
             c("building writes another node's profile", "building", "1", "3", "nodes", rec: "AAAAAAA-AAAAAAA", ["name"]),
             c("grid writes a collection this version does not know", "grid", "1", nil, "widgets", ["name"]),
             c("centre writes a collection this version does not know", "centre", nil, nil, "widgets", ["name"]),
-        ].map { var x = $0; x.allowed = decide(x); return x }
+        ].map {
+            var x = $0; x.allowed = decide(x); return x
+        }
     }
 
     @Test func policyVectorsMatch() throws {

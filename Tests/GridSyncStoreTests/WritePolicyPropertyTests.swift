@@ -20,7 +20,9 @@ import Testing
         init() throws {
             let c = try Community()
             self.c = c
-            let requests = try [("1", "3"), ("1", "4"), ("2", "7")].map { try c.centre.addRequest(Fixture.sampleRequest(grid: $0.0, building: $0.1)) }
+            let requests = try [("1", "3"), ("1", "4"), ("2", "7")].map {
+                try c.centre.addRequest(Fixture.sampleRequest(grid: $0.0, building: $0.1))
+            }
             self.requests = requests
             var s = ServiceInput()
             s.name = "助老送餐"
@@ -41,7 +43,10 @@ import Testing
             case 0: return set("requests", r, [("title", .text("改标题"))])
             case 1: return set("requests", r, [("building", .text(["3", "4", "7"][n % 3 == 2 ? 0 : (n / 48) % 3]))])
             case 2: return set("requests", r, [("grid", .text(["1", "2"][(n / 48) % 2])), ("building", .text("3"))])
-            case 3: return set("requests", fresh, [("grid", .text(["1", "2"][n % 2])), ("building", .text(["3", "4", "7"][(n / 48) % 3])), ("title", .text("新"))])
+            case 3:
+                return set(
+                    "requests", fresh,
+                    [("grid", .text(["1", "2"][n % 2])), ("building", .text(["3", "4", "7"][(n / 48) % 3])), ("title", .text("新"))])
             case 4: return set("requests", fresh, [("title", .text("无处安放"))])
             case 5: return set("requests", r, [(Schema.deletedField, .int(1))])
             case 6: return set("services", service, [("contact", .text("王老师"))])
@@ -74,15 +79,20 @@ import Testing
                 }
                 // Refused locally: the same ops, signed by the writer and applied in its own
                 // log too (void there as everywhere), so that the stores stay alike.
-                let sent = try local ?? {
-                    let ops = sets.map { Op(collection: $0.collection, record: $0.record, field: $0.field, value: $0.value, pred: []) }
-                    let forged = try s.c.crafted(writer, ops)
-                    try writer.apply([forged])
-                    return forged
-                }()
+                let sent =
+                    try local
+                    ?? {
+                        let ops = sets.map { Op(collection: $0.collection, record: $0.record, field: $0.field, value: $0.value, pred: []) }
+                        let forged = try s.c.crafted(writer, ops)
+                        try writer.apply([forged])
+                        return forged
+                    }()
                 let report = try receiver.apply(try writer.changes(missingFrom: try receiver.vector()))
                 let refused = report.quarantined.contains { $0.origin == sent.change.origin && $0.seq == sent.change.seq }
-                #expect((local != nil) == !refused, "attempt \(v / 4) by \(writer.node.name) at \(receiver.node.name): local \(local != nil), receiver refused \(refused) \(report.quarantined.map(\.detail))")
+                #expect(
+                    (local != nil) == !refused,
+                    "attempt \(v / 4) by \(writer.node.name) at \(receiver.node.name): local \(local != nil), receiver refused \(refused) \(report.quarantined.map(\.detail))"
+                )
                 outcomes.withLock { _ = $0.insert(local != nil) }
                 try s.c.syncAll()
             }

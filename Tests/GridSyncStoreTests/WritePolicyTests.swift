@@ -92,7 +92,7 @@ struct Community {
         #expect(r.voided == 1 && r.applied == 1)
         #expect(try c.centre.request(next).title == "下一条")
         #expect(try c.centre.vector()[c.b3.node.id] == (try c.b3.vector()[c.b3.node.id]))
-        #expect(try c.centre.conflicts().contains { $0.record == service })   // still open there
+        #expect(try c.centre.conflicts().contains { $0.record == service })  // still open there
         let q = try #require(try c.centre.quarantine().first)
         #expect(q.state == "void" && q.reason == "out_of_scope" && !q.detail.contains("李老师"))
         // What it tried, by record and field; and the centre relays the void change onwards.
@@ -113,20 +113,24 @@ struct Community {
         try c.syncAll()
         #expect(try c.centre.notes(ofRequest: r3).map(\.author) == [c.b3.node.id.text])
 
-        let forged = try c.craftedChain(c.b4, [
-            [Op(collection: "notes", record: note, field: "request", value: .text(r4), pred: [])],
-            [Op(collection: "notes", record: note, field: "text", value: .text("篡改"), pred: [])],
-            [Op(collection: "notes", record: note, field: "_deleted", value: .int(1), pred: [])],
+        let forged = try c.craftedChain(
+            c.b4,
             [
-                Op(collection: "notes", record: "aa00aa00aa00aa00aa00aa00aa00aa00", field: "request", value: .text(r4), pred: []),
-                Op(collection: "notes", record: "aa00aa00aa00aa00aa00aa00aa00aa00", field: "text", value: .text("中心说"), pred: []),
-                Op(collection: "notes", record: "aa00aa00aa00aa00aa00aa00aa00aa00", field: "author", value: .text(c.centre.node.id.text), pred: []),
-            ],
-            [
-                Op(collection: "notes", record: "bb00bb00bb00bb00bb00bb00bb00bb00", field: "request", value: .text(r3), pred: []),
-                Op(collection: "notes", record: "bb00bb00bb00bb00bb00bb00bb00bb00", field: "text", value: .text("别楼的"), pred: []),
-            ],
-        ])
+                [Op(collection: "notes", record: note, field: "request", value: .text(r4), pred: [])],
+                [Op(collection: "notes", record: note, field: "text", value: .text("篡改"), pred: [])],
+                [Op(collection: "notes", record: note, field: "_deleted", value: .int(1), pred: [])],
+                [
+                    Op(collection: "notes", record: "aa00aa00aa00aa00aa00aa00aa00aa00", field: "request", value: .text(r4), pred: []),
+                    Op(collection: "notes", record: "aa00aa00aa00aa00aa00aa00aa00aa00", field: "text", value: .text("中心说"), pred: []),
+                    Op(
+                        collection: "notes", record: "aa00aa00aa00aa00aa00aa00aa00aa00", field: "author",
+                        value: .text(c.centre.node.id.text), pred: []),
+                ],
+                [
+                    Op(collection: "notes", record: "bb00bb00bb00bb00bb00bb00bb00bb00", field: "request", value: .text(r3), pred: []),
+                    Op(collection: "notes", record: "bb00bb00bb00bb00bb00bb00bb00bb00", field: "text", value: .text("别楼的"), pred: []),
+                ],
+            ])
         for receiver in [c.centre, c.b3] {
             let r = try receiver.apply(try c.b4.changes(missingFrom: try receiver.vector()) + forged)
             #expect(r.quarantined.map(\.reason) == Array(repeating: .outOfScope, count: 5))
@@ -147,7 +151,8 @@ struct Community {
 
     @Test func aRequestNamedLikeARosterCategoryOrProfileRecordBlocksNothing() throws {
         let c = try Community()
-        let newcomer = try Store.inMemory(name: "五号楼", role: .building, grid: "1", building: "5", wallClock: { [clock = c.clock] in clock.ms })
+        let newcomer = try Store.inMemory(
+            name: "五号楼", role: .building, grid: "1", building: "5", wallClock: { [clock = c.clock] in clock.ms })
         let squatted = [newcomer.node.id.text, newcomer.node.id.rosterRecord, Store.categoryID("垃圾分类")]
         // Building 3 writes in-scope requests under those IDs; every receiver accepts them.
         for id in squatted {
@@ -170,7 +175,9 @@ struct Community {
         try Fixture.sync(c.centre, newcomer)
         #expect(try c.centre.roster().contains { $0.node_id == newcomer.node.id.text && $0.building == "5" })
         #expect(try newcomer.categories().contains("垃圾分类") && (try c.b4.categories()).contains("垃圾分类"))
-        #expect(try c.b4.read { db in try String.fetchOne(db, sql: "SELECT name FROM nodes WHERE id = ?", arguments: [newcomer.node.id.text]) } == "五号楼")
+        #expect(
+            try c.b4.read { db in try String.fetchOne(db, sql: "SELECT name FROM nodes WHERE id = ?", arguments: [newcomer.node.id.text]) }
+                == "五号楼")
         for s in c.all { #expect(try Set(s.requests().map(\.id)).isSuperset(of: squatted)) }
         let digests = try (c.all + [newcomer]).map { try $0.digest() }
         #expect(Set(digests).count == 1)
@@ -224,7 +231,8 @@ struct Community {
         let dir = TempDir()
         let c = try Community()
         let path = dir.file("b5.db")
-        let laptop = try Store.create(path: path, name: "五号楼", role: .building, grid: "1", building: "5", wallClock: { [clock = c.clock] in clock.ms })
+        let laptop = try Store.create(
+            path: path, name: "五号楼", role: .building, grid: "1", building: "5", wallClock: { [clock = c.clock] in clock.ms })
         try c.centre.rosterAdd(laptop.node.id, name: "五号楼", role: .building, grid: "1", building: "5")
         try laptop.join(community: try #require(try c.centre.community()).id, centre: c.centre.node.id, address: nil)
         try Fixture.sync(c.centre, laptop)
@@ -264,7 +272,8 @@ struct Community {
         _ = try other.addRequest(Fixture.sampleRequest(grid: "1", building: "5", title: "照写"))
 
         // A copy that wrote before hearing anything has forked: a clear message, nothing changed.
-        let forked = try Store.inMemory(name: "五号楼", role: .building, grid: "1", building: "5", key: laptop.key, wallClock: { [clock = c.clock] in clock.ms })
+        let forked = try Store.inMemory(
+            name: "五号楼", role: .building, grid: "1", building: "5", key: laptop.key, wallClock: { [clock = c.clock] in clock.ms })
         try forked.join(community: try #require(try c.centre.community()).id, centre: c.centre.node.id, address: nil)
         let snapshot = try Snapshot(forked)
         let fork = #expect(throws: GridSyncError.self) { try Fixture.sync(c.centre, forked) }
@@ -298,23 +307,30 @@ struct Community {
         clock.ms = now + 10 * 365 * 24 * 3600 * 1000
         edit.title = "十年后"
         _ = try b.editRequest(rid, edit)
-        clock.ms = now + 60_000   // fixed
+        clock.ms = now + 60_000  // fixed
         edit.title = "修好之后"
         _ = try b.editRequest(rid, edit)
         clock.ms = now + 120_000
         edit.title = "甲后写"
         _ = try a.editRequest(rid, edit)
-        let bLast = try b.read { db in try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM changes c JOIN origins o ON o.idx = c.origin WHERE o.node_id = ? AND c.seq = (SELECT max_seq FROM origins WHERE node_id = ?)", arguments: [b.node.id.text, b.node.id.text]) }
+        let bLast = try b.read { db in
+            try Int64.fetchOne(
+                db,
+                sql:
+                    "SELECT max(hlc) FROM changes c JOIN origins o ON o.idx = c.origin WHERE o.node_id = ? AND c.seq = (SELECT max_seq FROM origins WHERE node_id = ?)",
+                arguments: [b.node.id.text, b.node.id.text])
+        }
         #expect(HLC(raw: UInt64(bitPattern: try #require(bLast))).milliseconds == now + 60_000)
         try Fixture.sync(a, b)
         try Fixture.sync(b, a)
         #expect(try a.request(rid).title == "甲后写" && (try b.request(rid)).title == "甲后写")
 
         // An absurd hlc is held as a bad clock everywhere, whoever sends it.
-        let absurd = c.b3.key.sign(Change(
-            origin: c.b3.node.id, seq: try c.b3.vector()[c.b3.node.id] + 1, hlc: HLC(raw: .max),
-            prevHash: try #require(try c.b3.read { db in try OriginTable.load(db).state(c.b3.node.id)?.lastHash }),
-            ops: [Op(collection: "requests", record: id, field: "title", value: .text("x"), pred: [])]))
+        let absurd = c.b3.key.sign(
+            Change(
+                origin: c.b3.node.id, seq: try c.b3.vector()[c.b3.node.id] + 1, hlc: HLC(raw: .max),
+                prevHash: try #require(try c.b3.read { db in try OriginTable.load(db).state(c.b3.node.id)?.lastHash }),
+                ops: [Op(collection: "requests", record: id, field: "title", value: .text("x"), pred: [])]))
         for receiver in [c.centre, c.grid] {
             let r = try receiver.apply([absurd])
             #expect(r.quarantined.map(\.reason) == [.badClock] && r.applied == 0)
@@ -339,7 +355,9 @@ struct Community {
         // Revoked: the laptop knows it at once.
         try c.centre.rosterRevoke(c.b3.node.id)
         try Fixture.sync(c.centre, c.b3)
-        let revoked = #expect(throws: GridSyncError.self) { try c.b3.addRequest(NewRequest(grid: nil, building: nil, resident: "张三", category: "物业", title: "x")) }
+        let revoked = #expect(throws: GridSyncError.self) {
+            try c.b3.addRequest(NewRequest(grid: nil, building: nil, resident: "张三", category: "物业", title: "x"))
+        }
         #expect(revoked?.message.contains("revoked by the centre") == true)
     }
 
@@ -349,21 +367,26 @@ struct Community {
         let queue = try DatabaseQueue()
         try Migrations.migrator.migrate(queue, upTo: "v4-community-roster")
         try queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO origins (idx, node_id, public_key, max_seq, last_hash) VALUES (1, 'n', x'01', 2, x'00');
-                INSERT INTO record_state (record, collection, heads) VALUES ('r1', 'requests', x'00'), ('s1', 'services', x'00');
-                INSERT INTO change_records (record, pos) VALUES ('r1', 1), ('r1', 2), ('s1', 2);
-                INSERT INTO open_conflicts (id, record, field) VALUES ('old', 'r1', 'title');
-                INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES ('old', 1, 1, 5, 'a'), ('old', 1, 2, 6, 'b');
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO origins (idx, node_id, public_key, max_seq, last_hash) VALUES (1, 'n', x'01', 2, x'00');
+                    INSERT INTO record_state (record, collection, heads) VALUES ('r1', 'requests', x'00'), ('s1', 'services', x'00');
+                    INSERT INTO change_records (record, pos) VALUES ('r1', 1), ('r1', 2), ('s1', 2);
+                    INSERT INTO open_conflicts (id, record, field) VALUES ('old', 'r1', 'title');
+                    INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES ('old', 1, 1, 5, 'a'), ('old', 1, 2, 6, 'b');
+                    """)
         }
         try Migrations.migrator.migrate(queue)
         let id = ConflictID.make(collection: "requests", record: "r1", field: "title")
         let (records, history, ids, values) = try queue.read { db in
-            (try Row.fetchAll(db, sql: "SELECT collection, record FROM record_state ORDER BY record").map { "\($0[0] as String)/\($0[1] as String)" },
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM change_records WHERE collection = 'requests' AND record = 'r1'"),
-             try String.fetchAll(db, sql: "SELECT id FROM open_conflicts"),
-             try String.fetchAll(db, sql: "SELECT value FROM conflicts WHERE conflict = ? ORDER BY seq", arguments: [id]))
+            (
+                try Row.fetchAll(db, sql: "SELECT collection, record FROM record_state ORDER BY record").map {
+                    "\($0[0] as String)/\($0[1] as String)"
+                },
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM change_records WHERE collection = 'requests' AND record = 'r1'"),
+                try String.fetchAll(db, sql: "SELECT id FROM open_conflicts"),
+                try String.fetchAll(db, sql: "SELECT value FROM conflicts WHERE conflict = ? ORDER BY seq", arguments: [id])
+            )
         }
         #expect(records == ["requests/r1", "services/s1"])
         #expect(history == 2)
