@@ -142,8 +142,9 @@ extension NodeTLS {
     static func describe(_ error: any Error) -> String {
         if let e = error as? NIOConnectionError {
             if e.dnsAAAAError != nil || e.dnsAError != nil, e.connectionErrors.isEmpty { return "the name \(e.host) does not resolve" }
-            return e.connectionErrors.first.map { "\($0.error)" } ?? "no address of \(e.host) answered"
+            return e.connectionErrors.first.map { describe($0.error) } ?? "no address of \(e.host) answered"
         }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
         if case ChannelError.connectTimeout = error { return "no answer in time" }
         return "\(error)"
     }

@@ -202,9 +202,10 @@ integrity=$(for k in $(seq 1 $N); do python3 -c "import sqlite3,sys; print(sqlit
 
 crashed=""
 daemon_pid() { # the gridsync process itself, not a faketime or netns wrapper around it
-  local p
+  local p name
+  name=$(basename "$G" | cut -c1-15)   # the kernel keeps 15 characters of a process name
   for p in $(pgrep -f -- "daemon --db $(db "$1")"); do
-    [ "$(cat /proc/"$p"/comm 2>/dev/null)" = gridsync ] && { echo "$p"; return; }
+    [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "$name" ] && { echo "$p"; return; }
   done
 }
 for k in $(seq 1 $N); do
