@@ -100,6 +100,15 @@ import Testing
         #expect(Self.mode(cli.path("c")) == 0o600)
     }
 
+    @Test func theDefaultStoreFollowsHome() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let r = try Self.shell(cli, "unset XDG_DATA_HOME; HOME=\"$DIR/home\" \"$G\" init --name 三号楼 --role building --grid 1 --building 3")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(FileManager.default.fileExists(atPath: cli.dir + "/home/.local/share/gridsync/gridsync.db"))
+        #expect(Self.mode(cli.dir + "/home/.local/share/gridsync") == 0o700)
+    }
+
     @Test func outputsNeverReplaceTheStoreItsKeyOrAFileWithoutForce() throws {
         let cli = CLI()
         defer { cli.cleanup() }
