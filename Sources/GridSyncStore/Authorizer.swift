@@ -158,7 +158,11 @@ struct Authorizer {
         }
         var places: [RecordKey: Placement] = [:]
         var notes: [String: String] = [:]
-        for key in order {
+        // Placed records first, so a note on a request the same change creates or moves is
+        // judged by where the change puts it, whatever the order of the ops.
+        let placedFirst = order.filter { Schema.collection(named: $0.collection)?.writers == .placed }
+            + order.filter { Schema.collection(named: $0.collection)?.writers != .placed }
+        for key in placedFirst {
             let ops = byRecord[key]!
             func set(_ field: String) -> String?? {
                 guard let op = ops.last(where: { $0.field == field }) else { return nil }

@@ -188,13 +188,16 @@ extension Store {
 
     // MARK: This node's own refused changes
 
-    /// Records that `peer` refused these changes of this node (seq, REFUSED code).
+    /// Records that `peer` refused these changes of this node (seq, REFUSED code). Only seqs
+    /// this node has made are recorded: a peer naming others is not believed, so the table
+    /// holds at most one row per peer and change.
     public func recordRefusals(by peer: String, _ refused: [(seq: UInt64, code: Int)]) throws {
         guard !refused.isEmpty else { return }
         let now = Timestamp.iso(wallClock())
         do {
             try writer.write { db in
-                for r in refused {
+                let made = UInt64(try Int64.fetchOne(db, sql: "SELECT max_seq FROM origins WHERE node_id = ?", arguments: [node.id.text]) ?? 0)
+                for r in refused where r.seq >= 1 && r.seq <= made {
                     try db.execute(
                         sql:
                             "INSERT INTO refused_by_peers (peer, seq, code, at) VALUES (?, ?, ?, ?) ON CONFLICT (peer, seq) DO UPDATE SET code = excluded.code, at = excluded.at",

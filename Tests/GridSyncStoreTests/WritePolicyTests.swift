@@ -103,6 +103,13 @@ struct Community {
         #expect(try c.grid.request(next).title == "下一条")
     }
 
+    @Test func refusalsOfChangesThisNodeNeverMadeAreNotRecorded() throws {
+        let c = try Community()
+        let made = try c.b3.vector()[c.b3.node.id]
+        try c.b3.recordRefusals(by: "hostile", [(made, 16), (made + 1, 16), (UInt64.max, 16), (0, 16)])
+        #expect(try c.b3.ownRefusals().map(\.seq) == [Int64(made)])
+    }
+
     // MARK: 2. Notes of other buildings
 
     @Test func notesAreAppendOnlyInScopeAndTheirAuthorIsTheirOrigin() throws {
@@ -142,6 +149,19 @@ struct Community {
         // Its own note on its own request applies, with itself as author (the forged changes
         // are in its own log too: the chain goes on after them).
         try c.b4.apply(forged)
+        // A change that creates a request and a note on it, the note's ops first, applies.
+        let both = try c.crafted(c.b4, [
+            Op(collection: "notes", record: "cc00cc00cc00cc00cc00cc00cc00cc00", field: "request", value: .text("dd00dd00dd00dd00dd00dd00dd00dd00"), pred: []),
+            Op(collection: "notes", record: "cc00cc00cc00cc00cc00cc00cc00cc00", field: "text", value: .text("同一变更"), pred: []),
+            Op(collection: "requests", record: "dd00dd00dd00dd00dd00dd00dd00dd00", field: "grid", value: .text("1"), pred: []),
+            Op(collection: "requests", record: "dd00dd00dd00dd00dd00dd00dd00dd00", field: "building", value: .text("4"), pred: []),
+            Op(collection: "requests", record: "dd00dd00dd00dd00dd00dd00dd00dd00", field: "status", value: .text("submitted"), pred: []),
+        ])
+        let r = try c.centre.apply(try c.b4.changes(missingFrom: try c.centre.vector()) + [both])
+        #expect(r.quarantined.isEmpty && r.applied >= 1, "\(r.quarantined)")
+        #expect(try c.centre.notes(ofRequest: "dd00dd00dd00dd00dd00dd00dd00dd00").map(\.text) == ["同一变更"])
+        try c.b4.apply([both])
+
         _ = try c.b4.note(r4, text: "自己的")
         try Fixture.sync(c.b4, c.centre)
         #expect(try c.centre.notes(ofRequest: r4).map(\.author) == [c.b4.node.id.text])
