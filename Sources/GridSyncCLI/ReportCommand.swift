@@ -22,13 +22,30 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "First day, YYYY-MM-DD (by creation day).") var from: String?
     @Option(help: "Last day, YYYY-MM-DD (included).") var to: String?
+    @Option(help: ArgumentHelp("A calendar month, instead of --from and --to.", valueName: "YYYY-MM")) var month: String?
     @Option(help: "One row per grid, building or category.") var by: ReportGrouping?
     @Option(help: "table (aligned, Chinese labels), csv (UTF-8 with BOM, for Excel and WPS) or json.") var format: Format = .table
     @Option(help: "Hours within which a request must be accepted (or refused) to count as responded in time.") var responseHours = 24
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if month != nil, from != nil || to != nil { throw ValidationError("give --month, or --from/--to, not both") }
+        if month != nil, try Self.monthRange(month!) == nil { throw ValidationError("--month must be YYYY-MM, e.g. 2026-11") }
+        if output.json, format == .csv { throw ValidationError("give --json or --format csv, not both") }
+    }
+
+    /// The first and last day of month `YYYY-MM`, or nil if it is not one.
+    static func monthRange(_ text: String) throws -> (String, String)? {
+        let p = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard p.count == 2, p[0].count == 4, p[1].count == 2, let y = Int(p[0]), let m = Int(p[1]), (1...12).contains(m), y >= 1 else { return nil }
+        let days = m == 2 ? ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28) : [4, 6, 9, 11].contains(m) ? 30 : 31
+        return ("\(text)-01", "\(text)-\(days)")
+    }
 
     func run() throws {
-        let report = try store.open().report(ReportOptions(from: from, to: to, by: by, responseHours: responseHours))
-        switch format {
+        let range = try month.flatMap(Self.monthRange)
+        let report = try store.open().report(ReportOptions(from: range?.0 ?? from, to: range?.1 ?? to, by: by, responseHours: responseHours))
+        switch output.json ? .json : format {
         case .json: try Output.json(report)
         case .csv: FileHandle.standardOutput.write(Data(Self.csv(report).utf8))
         case .table: Self.table(report)

@@ -13,6 +13,34 @@ public enum ReportGrouping: String, CaseIterable, Sendable, Codable {
         case .category: "类别"
         }
     }
+
+    /// Row order: numbers by value, so building 1/2 comes before 1/10 (grid and building names
+    /// are compared part by part, each part of digits as a number); other text as text.
+    public static func order(_ a: String, _ b: String) -> Bool {
+        let pa = parts(a), pb = parts(b)
+        for (x, y) in zip(pa, pb) where x != y {
+            switch (Int(x), Int(y)) {
+            case (let i?, let j?): return i < j
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return x < y
+            }
+        }
+        return pa.count != pb.count ? pa.count < pb.count : a < b
+    }
+
+    /// "1/10" → ["1", "/", "10"]: runs of digits and runs of everything else.
+    private static func parts(_ s: String) -> [String] {
+        var out: [String] = []
+        for ch in s {
+            if let last = out.last, last.last?.isNumber == ch.isNumber, !(ch.isNumber && last.count > 18) {
+                out[out.count - 1].append(ch)
+            } else {
+                out.append(String(ch))
+            }
+        }
+        return out
+    }
 }
 
 /// What a report covers. Dates are calendar days (YYYY-MM-DD) in `timeZone`, both ends included,
@@ -72,6 +100,15 @@ public struct ReportRow: Sendable, Codable, Equatable {
     public var resolutionRate: Rate
     /// 满意率: rated 满意 or 基本满意, over rated requests.
     public var satisfactionRate: Rate
+
+    enum CodingKeys: String, CodingKey {
+        case group, total, overdue
+        case byStatus = "by_status"
+        case responseHoursMedian = "response_hours_median", responseHoursP90 = "response_hours_p90"
+        case resolutionHoursMedian = "resolution_hours_median", resolutionHoursP90 = "resolution_hours_p90"
+        case responseRate = "response_rate", closureRate = "closure_rate", resolutionRate = "resolution_rate"
+        case satisfactionRate = "satisfaction_rate"
+    }
 }
 
 /// The centre's figures over the requests a node holds (`docs/REPORTS.md` defines each).
@@ -82,9 +119,14 @@ public struct RequestReport: Sendable, Codable, Equatable {
     public var responseHours: Int
     /// The local day the report was made; decides what is overdue.
     public var today: String
-    /// One row per group, sorted by group; empty without grouping.
+    /// One row per group, in ``ReportGrouping/order(_:_:)``; empty without grouping.
     public var rows: [ReportRow]
     public var total: ReportRow
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, by, today, rows, total
+        case responseHours = "response_hours"
+    }
 
     /// Computes a report over `requests` (deleted ones already left out).
     public static func compute(_ requests: [RequestRecord], options: ReportOptions, nowMs: UInt64) -> RequestReport {
@@ -109,7 +151,7 @@ public struct RequestReport: Sendable, Codable, Equatable {
                 case .category: r.category
                 }
             }
-            rows = groups.keys.sorted().map { row($0, groups[$0]!) }
+            rows = groups.keys.sorted(by: ReportGrouping.order).map { row($0, groups[$0]!) }
         }
         return RequestReport(
             from: options.from, to: options.to, by: options.by, responseHours: options.responseHours, today: today,

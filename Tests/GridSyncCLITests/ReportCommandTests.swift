@@ -20,8 +20,11 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(try cli.ok(["report", "--format", "json"] + c).utf8)) as? [String: Any])
         let total = try #require(json["total"] as? [String: Any])
         #expect(total["total"] as? Int == 2)
-        #expect((total["resolutionRate"] as? [String: Int]) == ["numerator": 1, "denominator": 1])
-        #expect((total["satisfactionRate"] as? [String: Int]) == ["numerator": 1, "denominator": 1])
+        #expect((total["resolution_rate"] as? [String: Int]) == ["numerator": 1, "denominator": 1])
+        #expect((total["satisfaction_rate"] as? [String: Int]) == ["numerator": 1, "denominator": 1])
+        #expect(total["by_status"] as? [String: Int] == ["rated": 1, "withdrawn": 1] && json["response_hours"] as? Int == 24)
+        // --json, as on every read command, is the same document.
+        #expect(try cli.ok(["report", "--json"] + c) == (try cli.ok(["report", "--format", "json"] + c)))
 
         let table = try cli.ok(["report", "--by", "category"] + c)
         #expect(table.contains("响应率") && table.contains("满意率") && table.contains("100.0%"))
@@ -59,5 +62,31 @@ import Testing
         #expect(reversed.status != 0 && reversed.err.contains("--from"))
         let by = try cli.run(["report", "--by", "street"] + c)
         #expect(by.status == 64)
+    }
+
+    @Test func monthAndBuildingsInNumericOrder() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        for b in ["10", "2", "1", "11"] {
+            try cli.ok(["request", "add", "--grid", "1", "--building", b, "--resident", "居民", "--category", "物业", "--title", "x"] + c)
+        }
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["report", "--by", "building", "--json"] + c).utf8)) as? [String: Any])
+        let groups = (json["rows"] as? [[String: Any]])?.compactMap { $0["group"] as? String }
+        #expect(groups == ["1/1", "1/2", "1/10", "1/11"])
+        // A month: this one holds the four requests, one long ago holds none.
+        let now = Date()
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = .current
+        let thisMonth = String(format: "%04d-%02d", cal.component(.year, from: now), cal.component(.month, from: now))
+        let this = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["report", "--month", thisMonth, "--json"] + c).utf8)) as? [String: Any])
+        #expect((this["total"] as? [String: Any])?["total"] as? Int == 4)
+        #expect((this["from"] as? String)?.hasSuffix("-01") == true)
+        let old = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["report", "--month", "2001-02", "--json"] + c).utf8)) as? [String: Any])
+        #expect((old["total"] as? [String: Any])?["total"] as? Int == 0 && old["to"] as? String == "2001-02-28")
+        for bad in [["--month", "2026-13"], ["--month", "11/2026"], ["--month", "2026-11", "--from", "2026-11-01"], ["--json", "--format", "csv"]] {
+            #expect(try cli.run(["report"] + bad + c).status == 64, "\(bad)")
+        }
     }
 }
