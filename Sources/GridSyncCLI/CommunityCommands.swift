@@ -62,11 +62,15 @@ struct RosterRevoke: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke", abstract: "Revoke a node (a lost or stolen laptop): its connections and later changes are refused everywhere.")
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The node ID to revoke.") var nodeID: String
+    @Argument(help: "The node ID to revoke, or the start of it (the 7 characters messages show).") var nodeID: String
+    @OptionGroup var confirmation: ConfirmOptions
 
     func run() throws {
-        let id = try NodeID(text: nodeID)
-        try store.open().rosterRevoke(id)
+        let s = try store.open()
+        let id = try s.rosterMember(nodeID)
+        let name = try s.roster().first { $0.node_id == id.text }?.name ?? "?"
+        try confirmation.confirm("吊销节点 \(id.short) (\(name))? (revoke: it stays revoked; a recovered laptop needs a new store)")
+        try s.rosterRevoke(id)
         Output.line("Revoked \(id.short). The centre's daemon refuses it now; every other node does from its next sync with the centre. Changes it made before now stay.")
     }
 }

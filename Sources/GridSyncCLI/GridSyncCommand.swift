@@ -15,10 +15,14 @@ public struct GridSyncCommand: ParsableCommand {
 
             The store is --db PATH, or $GRIDSYNC_DB, or ~/.local/share/gridsync/gridsync.db.
             """,
+        version: GridSyncCommand.version,
         subcommands: [
             InitCommand.self, IDCommand.self, JoinCommand.self, RosterCommand.self, QuarantineCommand.self, RequestCommand.self, ServiceCommand.self, ConflictsCommand.self,
             BundleCommand.self, ReportCommand.self, DaemonCommand.self, DemoCommand.self, PeersCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self,
         ])
+
+    /// This build's version, with the formats it speaks.
+    public static let version = "gridsync 0.6.0 (sync protocol 1, change format 1, bundle format 1)"
 
     public init() {}
 
@@ -78,6 +82,25 @@ struct StoreOptions: ParsableArguments {
     }
 
     func open() throws -> Store { try Store.open(path: path) }
+}
+
+/// `--yes`: a step that cannot simply be undone goes ahead without asking.
+struct ConfirmOptions: ParsableArguments {
+    @Flag(name: .long, help: "Do it without asking (for scripts).") var yes = false
+
+    /// Asks `question` on the terminal and goes on only on yes; without a terminal, only with
+    /// `--yes`. Either way, refusing changes nothing.
+    func confirm(_ question: String) throws {
+        if yes { return }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw GridSyncError(.invalidInput, "\(question) — there is no terminal to ask on; add --yes to confirm (nothing was changed)")
+        }
+        FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
+        let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        guard ["y", "yes", "是", "确认"].contains(answer) else {
+            throw GridSyncError(.invalidInput, "cancelled; nothing was changed")
+        }
+    }
 }
 
 /// `--json`: machine-readable output.

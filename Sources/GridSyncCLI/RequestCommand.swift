@@ -8,7 +8,7 @@ struct RequestCommand: ParsableCommand {
         subcommands: [
             RequestAdd.self, RequestList.self, RequestShow.self, RequestEditCommand.self,
             RequestAccept.self, RequestAssign.self, RequestStart.self, RequestResolve.self, RequestRate.self,
-            RequestReopen.self, RequestReject.self, RequestWithdraw.self, RequestNote.self, RequestDelete.self,
+            RequestReopen.self, RequestReject.self, RequestWithdraw.self, RequestNote.self, RequestDelete.self, RequestRestore.self,
             RequestImport.self, RequestExport.self,
         ])
 }
@@ -211,10 +211,19 @@ struct RequestReopen: LifecycleCommand {
     @OptionGroup var arguments: LifecycleArguments
 }
 
-struct RequestReject: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "reject", abstract: "不予受理: reject a request (give the reason with --note).")
-    static let step = LifecycleStep.reject
+struct RequestReject: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reject", abstract: "不予受理: reject a request (give the reason with --note); asks first.")
     @OptionGroup var arguments: LifecycleArguments
+    @OptionGroup var confirmation: ConfirmOptions
+
+    func run() throws {
+        let a = arguments
+        let s = try a.store.open()
+        let id = try s.request(a.id).id
+        try confirmation.confirm("不予受理需求 \(id)? (reject request \(Output.shortID(id)); it is closed for good)")
+        let status = try s.transition(id, .reject, note: a.note)
+        Output.line("Request \(Output.shortID(id)) is now \(status.label) (\(status.rawValue)).")
+    }
 }
 
 struct RequestWithdraw: LifecycleCommand {
@@ -269,12 +278,27 @@ struct RequestNote: ParsableCommand {
 }
 
 struct RequestDelete: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a request entered by mistake (use withdraw/reject for real ones).")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a request entered by mistake (use withdraw/reject for real ones); asks first.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String
+    @OptionGroup var confirmation: ConfirmOptions
+
+    func run() throws {
+        let s = try store.open()
+        let rid = try s.request(id).id
+        try confirmation.confirm("删除需求 \(rid)? (delete request \(Output.shortID(rid)))")
+        _ = try s.deleteRequest(rid)
+        Output.line("Deleted request \(rid). `gridsync request restore \(Output.shortID(rid))` brings it back.")
+    }
+}
+
+struct RequestRestore: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Bring back a deleted request.")
     @OptionGroup var store: StoreOptions
     @Argument(help: "Request ID or unique prefix.") var id: String
 
     func run() throws {
-        let rid = try store.open().deleteRequest(id)
-        Output.line("Deleted request \(rid).")
+        let rid = try store.open().restoreRequest(id)
+        Output.line("Restored request \(rid).")
     }
 }

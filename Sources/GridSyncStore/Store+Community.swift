@@ -152,6 +152,25 @@ extension Store {
         }
     }
 
+    /// The roster member whose node ID is `text` or starts with it (dashes and case ignored),
+    /// such as the 7 characters messages show.
+    public func rosterMember(_ text: String) throws -> NodeID {
+        if let id = try? NodeID(text: text) { return id }
+        let want = text.uppercased().filter { $0 != "-" && $0 != " " }
+        // Node IDs are base32 (A–Z, 2–7); anything else (a name, a phone) is not repeated.
+        guard !want.isEmpty, want.allSatisfy({ ("A"..."Z").contains($0) || ("2"..."7").contains($0) }) else {
+            throw GridSyncError(.invalidInput, "that is not a node ID; `gridsync roster list` shows them")
+        }
+        let matches = try roster().filter { $0.node_id.filter { $0 != "-" }.hasPrefix(want) }
+        switch matches.count {
+        case 0: throw GridSyncError(.notFound, "no node on the roster has an ID starting with that; `gridsync roster list` shows them")
+        case 1: return try NodeID(text: matches[0].node_id)
+        default:
+            let shown = matches.prefix(5).map { "\($0.node_id.prefix(15)) (\($0.name ?? "?"))" }.joined(separator: ", ")
+            throw GridSyncError(.ambiguous, "several nodes' IDs start with that: \(shown); type more characters")
+        }
+    }
+
     /// The roster as this store holds it, by name.
     public func roster() throws -> [RosterEntry] {
         try read { db in try Self.roster(db) }

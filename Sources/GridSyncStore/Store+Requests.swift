@@ -283,6 +283,19 @@ extension Store {
         return id
     }
 
+    /// Brings back a deleted request: `_deleted = 0` over the heads, like any edit.
+    public func restoreRequest(_ idPrefix: String) throws -> String {
+        let (id, _) = try localWrite { db, change -> String in
+            let id = try resolveID(idPrefix, table: "requests", kind: "request", db)
+            guard try Int64.fetchOne(db, sql: "SELECT deleted FROM requests WHERE id = ?", arguments: [id]) == 1 else {
+                throw GridSyncError(.invalidInput, "request \(id) is not deleted; nothing to restore")
+            }
+            change.set(Schema.requests, id, Schema.deletedField, .int(0))
+            return id
+        }
+        return id
+    }
+
     // MARK: Reads
 
     /// Requests matching `filter`, newest first; deleted ones are left out.
@@ -328,7 +341,7 @@ extension Store {
             throw GridSyncError(.notFound, "no such request; see `gridsync request list`")
         }
         if (row["deleted"] as Int64?) == 1 {
-            throw GridSyncError(.notFound, "request \(id) was deleted; see `gridsync conflicts list` if that was a mistake")
+            throw GridSyncError(.notFound, "request \(id) was deleted; `gridsync request restore \(id.prefix(8))` brings it back if that was a mistake")
         }
         return try Self.request(from: row, today: LocalDay(timeZone: .current).of(ms: wallClock()))
     }
@@ -361,11 +374,13 @@ extension Store {
             throw GridSyncError(.invalidInput, "that is not a \(kind) ID; IDs are hex digits, see `gridsync \(list)`")
         }
         let ids = try String.fetchAll(
-            db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", arguments: [p, p + "~"])
+            db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? ORDER BY id LIMIT 6", arguments: [p, p + "~"])
         switch ids.count {
         case 0: throw GridSyncError(.notFound, "no \(kind) has an ID starting with what was given; see `gridsync \(list)`")
         case 1: return ids[0]
-        default: throw GridSyncError(.ambiguous, "that \(kind) ID prefix matches several \(kind)s; type more characters")
+        default:
+            let shown = ids.prefix(5).map { String($0.prefix(max(p.count + 4, 8))) }.joined(separator: ", ")
+            throw GridSyncError(.ambiguous, "that \(kind) ID prefix matches several \(kind)s: \(shown)\(ids.count > 5 ? ", …" : ""); type more characters")
         }
     }
 

@@ -77,7 +77,7 @@ import Testing
         try cli.ok(["request", "resolve", r1] + c)
         try cli.ok(["request", "rate", r1, "--satisfaction", "满意", "--comment", "很快"] + c)
         try cli.ok(["request", "note", r2, "下周回访"] + c)
-        try cli.ok(["request", "reject", r2, "--note", "不属于社区职责"] + c)
+        try cli.ok(["request", "reject", r2, "--note", "不属于社区职责", "--yes"] + c)
 
         func ids(_ extra: [String]) throws -> [String] {
             let list = try #require(try json(try cli.ok(["request", "list", "--json"] + extra + c)) as? [[String: Any]])

@@ -64,7 +64,7 @@ import Testing
 
         // Revoked: the session is closed, reconnection is refused with the reason, and a change
         // made after the revocation, carried by hand in a bundle, is quarantined.
-        try cli.ok(["roster", "revoke", aID] + c)
+        try cli.ok(["roster", "revoke", aID, "--yes"] + c)
         #expect(DaemonEndToEndTests.eventually(10) { centre.logText.contains("(node \(aID)): node \(aID) (一号楼) was revoked at") }, "centre log:\n\(centre.logText)")
         let late = try cli.ok(["request", "add", "--resident", "钱一", "--category", "物业", "--title", "吊销之后"] + a)
         Thread.sleep(forTimeInterval: 1)

@@ -69,7 +69,7 @@ import Testing
         #expect(try Self.carry(cli, c, b, file: "c-b.gsb").status == 0)
         #expect(try Self.carry(cli, b, c, file: "b-c.gsb").status == 0)
         let bID = try #require((try Self.json(cli.ok(["id", "--json"] + b)) as? [String: Any])?["node_id"] as? String)
-        try cli.ok(["roster", "revoke", bID] + c)
+        try cli.ok(["roster", "revoke", bID, "--yes"] + c)
         Thread.sleep(forTimeInterval: 0.01)
         try cli.ok(["request", "add", "--resident", "张阿姨", "--phone", "13800001234", "--category", "居家养老", "--title", "吊销之后"] + b)
         let imported = try Self.carry(cli, b, c, file: "b-c2.gsb")

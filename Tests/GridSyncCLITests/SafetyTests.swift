@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// Irreversible steps ask first, a mistaken delete can be undone, and IDs can be typed short.
+@Suite struct SafetyTests {
+    static func json(_ s: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(s.utf8)) }
+
+    /// Runs `gridsync ARGS` on a pseudo-terminal (util-linux `script`), answering `answer`.
+    static func onTerminal(_ cli: CLI, _ args: [String], answer: String) throws -> (status: Int32, output: String) {
+        let command = ([CLI.binary] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let r = try Tool.run("/usr/bin/script", ["-qec", command, "/dev/null"], input: Data((answer + "\n").utf8), holdInput: 0.5)
+        return r
+    }
+
+    @Test func deleteAsksRefusesWithoutATerminalAndCanBeUndone() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        let id = try cli.ok(["request", "add", "--grid", "1", "--building", "3", "--resident", "张阿姨", "--category", "物业", "--title", "门禁"] + c)
+        let digest = try cli.ok(["digest"] + c)
+        // No terminal and no --yes: refused, nothing changed.
+        let refused = try cli.run(["request", "delete", id] + c)
+        #expect(refused.status == 64 && refused.err.contains("--yes"))
+        #expect(try cli.ok(["digest"] + c) == digest)
+        // On a terminal: "n" keeps it, "y" deletes it.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
+            let no = try Self.onTerminal(cli, ["request", "delete", id] + c, answer: "n")
+            #expect(no.status != 0 && no.output.contains("删除需求") && no.output.contains("cancelled"), "\(no.output)")
+            #expect(try cli.ok(["digest"] + c) == digest)
+            let yes = try Self.onTerminal(cli, ["request", "delete", id] + c, answer: "y")
+            #expect(yes.status == 0 && yes.output.contains("request restore"), "\(yes.output)")
+        } else {
+            try cli.ok(["request", "delete", id, "--yes"] + c)
+        }
+        let gone = try cli.run(["request", "show", id] + c)
+        #expect(gone.status == 2 && gone.err.contains("gridsync request restore"))
+        // Restored: the request is back, as it was.
+        try cli.ok(["request", "restore", String(id.prefix(6))] + c)
+        #expect(try cli.ok(["request", "show", id] + c).contains("门禁"))
+        #expect(try cli.run(["request", "restore", id] + c).status == 64)
+        // Reject asks too.
+        #expect(try cli.run(["request", "reject", id, "--note", "不属于社区职责"] + c).status == 64)
+        try cli.ok(["request", "reject", id, "--note", "不属于社区职责", "--yes"] + c)
+    }
+
+    @Test func anAmbiguousPrefixListsTheCandidates() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        // Seventeen IDs of hex digits: two must share their first digit.
+        var ids: [String] = []
+        for i in 0..<17 { ids.append(try cli.ok(["request", "add", "--grid", "1", "--building", "3", "--resident", "居民", "--category", "物业", "--title", "第\(i)"] + c)) }
+        let first = try #require(Dictionary(grouping: ids) { $0.prefix(1) }.first { $0.value.count > 1 })
+        let r = try cli.run(["request", "show", String(first.key)] + c)
+        #expect(r.status == 2)
+        for id in first.value.prefix(5) { #expect(r.err.contains(String(id.prefix(5))), "\(r.err)") }
+    }
+
+    @Test func revokeTakesTheShortNodeIDAndAsks() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")], b = ["--db", cli.path("b.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        try cli.ok(["init", "--name", "三号楼", "--role", "building", "--grid", "1", "--building", "3"] + b)
+        try cli.enrol(b, in: c)
+        let bID = try #require((try Self.json(cli.ok(["id", "--json"] + b)) as? [String: Any])?["node_id"] as? String)
+        let short = String(bID.prefix(7))
+        #expect(try cli.run(["roster", "revoke", short] + c).status == 64)   // asks; no terminal
+        #expect(try cli.run(["roster", "revoke", "ZZZZZZZ", "--yes"] + c).status == 2)
+        for typo in ["张阿姨", "13800001234"] {
+            let r = try cli.run(["roster", "revoke", typo, "--yes"] + c)
+            #expect(r.status == 64 && !r.err.contains(typo), "\(r.err)")
+        }
+        try cli.ok(["roster", "revoke", short.lowercased(), "--yes"] + c)
+        #expect(try cli.ok(["roster", "list"] + c).contains("已吊销"))
+        #expect(try cli.ok(["--version"]).hasPrefix("gridsync "))
+    }
+}
