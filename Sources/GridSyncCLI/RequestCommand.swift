@@ -23,7 +23,7 @@ struct RequestAdd: ParsableCommand {
     @Option(help: "Room (房号).") var room: String?
     @Option(help: "Resident's name.") var resident: String
     @Option(help: "Resident's phone.") var phone: String?
-    @Option(help: "Category, e.g. 居家养老 (see `gridsync category list`).") var category: String
+    @Option(help: "Category, e.g. 居家养老 (see `gridsync category list`).", completion: .list(Schema.defaultCategories)) var category: String
     @Option(help: "Short title.") var title: String
     @Option(help: "Details.") var detail: String?
     @Option(help: "Due date, YYYY-MM-DD.") var due: String?
@@ -43,20 +43,23 @@ struct RequestList: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Option(help: "Only this status: submitted accepted assigned in_progress resolved rated rejected withdrawn (or the Chinese label).") var status: String?
+    @Option(
+        help: "Only this status: submitted accepted assigned in_progress resolved rated rejected withdrawn (or the Chinese label).",
+        completion: .list(RequestStatus.allCases.flatMap { [$0.rawValue, $0.label] })) var status: String?
     @Option(help: "Only this grid.") var grid: String?
     @Option(help: "Only this building.") var building: String?
-    @Option(help: "Only this category.") var category: String?
+    @Option(help: "Only this category.", completion: .list(Schema.defaultCategories)) var category: String?
     @Flag(help: "Only requests past their due date and not closed.") var overdue = false
+
+    func validate() throws {
+        if let status, RequestStatus(input: status) == nil {
+            throw ValidationError("--status must be one of: " + RequestStatus.allCases.map { "\($0.rawValue) (\($0.label))" }.joined(separator: ", "))
+        }
+    }
 
     func run() throws {
         var filter = RequestFilter()
-        if let status {
-            guard let st = RequestStatus(input: status) else {
-                throw ValidationError("--status must be one of: " + RequestStatus.allCases.map { "\($0.rawValue) (\($0.label))" }.joined(separator: ", "))
-            }
-            filter.status = st
-        }
+        filter.status = status.flatMap(RequestStatus.init(input:))
         filter.grid = grid
         filter.building = building
         filter.category = category

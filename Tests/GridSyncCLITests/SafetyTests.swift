@@ -77,4 +77,13 @@ import Testing
         #expect(try cli.ok(["roster", "list"] + c).contains("已吊销"))
         #expect(try cli.ok(["--version"]).hasPrefix("gridsync "))
     }
+
+    @Test func aBadStatusShowsTheListCommandsUsageAndCompletionsOfferValues() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let r = try cli.run(["request", "list", "--status", "bogus", "--db", cli.path("none.db")])
+        #expect(r.status == 64 && r.err.contains("--status must be one of") && r.err.contains("gridsync request list"), "\(r.err)")
+        let bash = try cli.ok(["--generate-completion-script", "bash"])
+        #expect(bash.contains("in_progress") && bash.contains("居家养老"))
+    }
 }
