@@ -19,8 +19,12 @@ import Testing
             log_level = "debug"
             log_format = "json"
             metrics = "127.0.0.1:9420"
+            dial_centre = false
             """, name: "x")
-        #expect(c == DaemonConfig(store: "/tmp/s.db", listen: "none", peers: ["10.0.0.1:7420", "h:1"], logLevel: "debug", logFormat: "json", metrics: "127.0.0.1:9420"))
+        #expect(c == DaemonConfig(store: "/tmp/s.db", listen: "none", peers: ["10.0.0.1:7420", "h:1"], logLevel: "debug", logFormat: "json", metrics: "127.0.0.1:9420", dialCentre: false))
+        #expect(DaemonConfig().dialCentre)
+        let e = #expect(throws: GridSyncError.self) { try DaemonConfig.parse("dial_centre = \"no\"", name: "gridsync.toml") }
+        #expect(e?.message == "config file gridsync.toml: 'dial_centre' must be true or false")
     }
 
     @Test func jsonLogLinesEscapeWhatJSONNeedsAndKeepChinese() throws {
