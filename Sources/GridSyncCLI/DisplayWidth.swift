@@ -1,3 +1,4 @@
+import Foundation
 /// Terminal display width: CJK and other East Asian wide characters take two columns,
 /// combining marks and zero-width characters none. Tables align by this, not by `count`.
 public enum DisplayWidth {
@@ -71,6 +72,18 @@ public enum TerminalText {
     }
 }
 
+/// How wide the output may be: `COLUMNS` if set, else the terminal's width, else nil (output
+/// to a file or a pipe is not cut).
+public enum TerminalWidth {
+    public static func current() -> Int? {
+        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(text), n > 0 { return max(n, 20) }
+        guard isatty(STDOUT_FILENO) == 1 else { return nil }
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return max(Int(size.ws_col), 20)
+    }
+}
+
 /// A plain-text table aligned by display width.
 public struct TextTable {
     public var headers: [String]
@@ -91,14 +104,27 @@ public struct TextTable {
         })
     }
 
-    public func render() -> String {
+    /// The table as lines. With `width`, columns other than the first and those in `keep`
+    /// shrink (widest first, cells cut with `…`, never below their header or 4 columns) until
+    /// every line fits.
+    public func render(fitting width: Int? = nil, keep: Set<Int> = []) -> String {
         var widths = headers.map(DisplayWidth.of)
         for row in rows {
             for (i, cell) in row.enumerated() { widths[i] = max(widths[i], DisplayWidth.of(cell)) }
         }
+        if let width {
+            let floor = headers.map { max(DisplayWidth.of($0), 4) }
+            var total = widths.reduce(0, +) + 2 * (widths.count - 1)
+            while total > width {
+                guard let i = widths.indices.dropFirst().filter({ !keep.contains($0) && widths[$0] > floor[$0] }).max(by: { widths[$0] < widths[$1] }) else { break }
+                widths[i] -= 1
+                total -= 1
+            }
+        }
         func line(_ cells: [String]) -> String {
             var parts: [String] = []
-            for (i, cell) in cells.enumerated() {
+            for (i, raw) in cells.enumerated() {
+                let cell = DisplayWidth.truncate(raw, to: widths[i])
                 parts.append(i == cells.count - 1 ? cell : DisplayWidth.pad(cell, to: widths[i]))
             }
             return parts.joined(separator: "  ")

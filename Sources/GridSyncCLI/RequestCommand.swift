@@ -50,6 +50,7 @@ struct RequestList: ParsableCommand {
     @Option(help: "Only this building.") var building: String?
     @Option(help: "Only this category.", completion: .list(Schema.defaultCategories)) var category: String?
     @Flag(help: "Only requests past their due date and not closed.") var overdue = false
+    @Flag(help: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).") var wide = false
 
     func validate() throws {
         if let status, RequestStatus(input: status) == nil {
@@ -67,14 +68,18 @@ struct RequestList: ParsableCommand {
         let list = try store.open().requests(filter)
         if output.json { return try Output.json(list) }
         if list.isEmpty { return Output.line("没有需求 (no requests match).") }
-        var table = TextTable(["ID", "状态", "网格", "楼栋", "类别", "标题", "期限", "紧急"], maxWidths: [nil, nil, 12, 12, 14, 30, nil, nil])
+        let headers = ["ID", "状态", "楼栋", "房号", "居民", "类别", "标题", "期限", "紧急"]
+        var table = TextTable(headers, maxWidths: wide ? nil : [nil, nil, 12, 10, 12, 12, 40, nil, nil])
         for r in list {
+            let room = [r.unit, r.room].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: "-")
             table.add([
-                Output.shortID(r.id), r.status.label, r.grid, r.building, r.category, r.title,
+                Output.shortID(r.id), r.status.label, "\(r.grid)/\(r.building)", room.isEmpty ? "—" : room, r.resident ?? "—", r.category, r.title,
                 (r.due ?? "—") + (r.overdue ? " 逾期" : ""), r.urgent ? "紧急" : "",
             ])
         }
-        Output.line(table.render())
+        // ID, status, place, due date and urgency stay whole; room, resident, category and
+        // title give way.
+        Output.line(table.render(fitting: wide ? nil : TerminalWidth.current(), keep: [1, 2, 7, 8]))
         Output.line("\(list.count) 条需求")
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GridSyncCLI
+
 /// Irreversible steps ask first, a mistaken delete can be undone, and IDs can be typed short.
 @Suite struct SafetyTests {
     static func json(_ s: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(s.utf8)) }
@@ -85,5 +87,31 @@ import Testing
         #expect(r.status == 64 && r.err.contains("--status must be one of") && r.err.contains("gridsync request list"), "\(r.err)")
         let bash = try cli.ok(["--generate-completion-script", "bash"])
         #expect(bash.contains("in_progress") && bash.contains("居家养老"))
+    }
+
+    @Test func requestListFitsEightyAndOneHundredTwentyColumnsAndWideShowsAll() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        let title = "老人独居需要每周两次送餐上门并测量血压，家属在外地无法照顾"
+        for i in 0..<6 {
+            try cli.ok([
+                "request", "add", "--grid", "1", "--building", "1\(i)", "--unit", "2", "--room", "30\(i)", "--resident", "欧阳娜娜\(i)",
+                "--category", "矛盾纠纷调解", "--title", title, "--due", "2026-12-31", "--urgent",
+            ] + c)
+        }
+        var titleShown: [Int: Int] = [:]
+        for width in [80, 120] {
+            let out = try cli.run(["request", "list"] + c, env: ["COLUMNS": String(width)]).out
+            let lines = out.split(separator: "\n").map(String.init)
+            #expect(lines.allSatisfy { DisplayWidth.of($0) <= width }, "at \(width):\n\(out)")
+            #expect(lines[0].contains("居民") && lines[0].contains("房号") && lines[1].contains("2-30"))
+            #expect(lines[1].contains("2026-12-31") && lines[1].contains("待受理"), "at \(width): \(lines[1])")
+            titleShown[width] = lines[1].components(separatedBy: "…").first.map { DisplayWidth.of($0) } ?? 0
+        }
+        #expect((titleShown[120] ?? 0) > (titleShown[80] ?? 0))
+        let wide = try cli.run(["request", "list", "--wide"] + c, env: ["COLUMNS": "80"]).out
+        #expect(wide.contains(title) && wide.contains("欧阳娜娜5"))
     }
 }

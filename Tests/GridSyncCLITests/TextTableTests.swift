@@ -40,4 +40,16 @@ import Testing
         #expect(cut.hasSuffix("…"))
         #expect(DisplayWidth.truncate("short", to: 9) == "short")
     }
+
+    @Test func aTableShrinksItsWidestColumnsToFit() {
+        var t = TextTable(["ID", "居民", "标题"])
+        t.add(["4f98a1b2", "欧阳娜娜", String(repeating: "帮忙买菜送到家门口", count: 4)])
+        t.add(["0c1d2e3f", "张三", "短"])
+        let lines = t.render(fitting: 40).split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { DisplayWidth.of($0) <= 40 }, "\(lines)")
+        #expect(lines[1].hasPrefix("4f98a1b2") && lines[1].hasSuffix("…"))
+        #expect(lines[2].hasSuffix("短"))
+        // Without a width nothing is cut.
+        #expect(t.render().contains(String(repeating: "帮忙买菜送到家门口", count: 4)))
+    }
 }
