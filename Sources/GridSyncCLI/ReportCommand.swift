@@ -23,7 +23,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "First day, YYYY-MM-DD (by creation day).") var from: String?
     @Option(help: "Last day, YYYY-MM-DD (included).") var to: String?
     @Option(help: ArgumentHelp("A calendar month, instead of --from and --to.", valueName: "YYYY-MM")) var month: String?
-    @Option(help: "One row per grid, building or category.") var by: ReportGrouping?
+    @Option(help: "One row per grid, building, category or service (服务人次 per service and provider).") var by: ReportGrouping?
     @Option(help: "table (aligned, Chinese labels), csv (UTF-8 with BOM, for Excel and WPS) or json.") var format: Format = .table
     @Option(help: "Hours within which a request must be accepted (or refused) to count as responded in time.") var responseHours = 24
     @OptionGroup var output: OutputOptions
@@ -66,9 +66,15 @@ struct ReportCommand: ParsableCommand {
         Output.line("需求报表 Request report  \(period(r))  (as of \(r.today); response deadline \(r.responseHours) h)")
         Output.line()
         let groupHeader = r.by?.label ?? "范围"
-        var counts = TextTable([groupHeader, "总数"] + statusColumns.map(\.label) + ["逾期"], maxWidths: [24] + Array(repeating: nil, count: statusColumns.count + 2))
+        // By service, the requests it resolved are its 服务人次 (times it served a resident).
+        let served = r.by == .service
+        var counts = TextTable(
+            [groupHeader, "总数"] + statusColumns.map(\.label) + ["逾期"] + (served ? ["服务人次"] : []),
+            maxWidths: [24] + Array(repeating: nil, count: statusColumns.count + (served ? 3 : 2)))
         for row in rows(r) {
-            counts.add([row.group, String(row.total)] + statusColumns.map { String(row.byStatus[$0.rawValue] ?? 0) } + [String(row.overdue)])
+            counts.add(
+                [row.group, String(row.total)] + statusColumns.map { String(row.byStatus[$0.rawValue] ?? 0) } + [String(row.overdue)]
+                    + (served ? [String(row.resolutionRate.numerator)] : []))
         }
         Output.line(counts.render())
         Output.line()

@@ -4,6 +4,10 @@ import GridSyncCore
 /// How `gridsync report` splits its rows.
 public enum ReportGrouping: String, CaseIterable, Sendable, Codable {
     case grid, building, category
+    /// The service (服务清单) a request was assigned to, named with its provider; requests
+    /// served by a named person or not assigned form their own rows. A row's 解决数 (resolved or
+    /// rated) is the service's 服务人次.
+    case service
 
     /// The Chinese column header.
     public var label: String {
@@ -11,8 +15,12 @@ public enum ReportGrouping: String, CaseIterable, Sendable, Codable {
         case .grid: "网格"
         case .building: "楼栋"
         case .category: "类别"
+        case .service: "服务（提供方）"
         }
     }
+
+    /// The row of a request assigned to no service.
+    public static let noService = "未派单到服务"
 
     /// Row order: numbers by value, so building 1/2 comes before 1/10 (grid and building names
     /// are compared part by part, each part of digits as a number); other text as text.
@@ -52,6 +60,9 @@ public struct ReportOptions: Sendable {
     /// A request counts as responded in time if accepted (or refused) within this many hours.
     public var responseHours: Int
     public var timeZone: TimeZone
+    /// For `--by service`: each service's ID and how rows name it ("助老送餐（社区食堂）");
+    /// filled in by ``Store/report(_:)``.
+    public var serviceNames: [String: String] = [:]
 
     public init(from: String? = nil, to: String? = nil, by: ReportGrouping? = nil, responseHours: Int = 24, timeZone: TimeZone = .current) {
         self.from = from
@@ -149,6 +160,7 @@ public struct RequestReport: Sendable, Codable, Equatable {
                 case .grid: r.grid
                 case .building: r.grid + "/" + r.building
                 case .category: r.category
+                case .service: r.assignedService.map { options.serviceNames[$0] ?? "服务 \($0.prefix(8))" } ?? ReportGrouping.noService
                 }
             }
             rows = groups.keys.sorted(by: ReportGrouping.order).map { row($0, groups[$0]!) }
@@ -244,6 +256,16 @@ extension Store {
         }
         guard options.responseHours > 0 else {
             throw GridSyncError(.invalidInput, "--response-hours must be at least 1")
+        }
+        var options = options
+        if options.by == .service {
+            let all = try services()
+            let label = { (s: ServiceRecord) in s.provider.map { "\(s.name)（\($0)）" } ?? s.name }
+            let repeated = Set(Dictionary(grouping: all, by: label).filter { $0.value.count > 1 }.keys)
+            for s in all {
+                // Two services of the same name and provider stay two rows.
+                options.serviceNames[s.id] = repeated.contains(label(s)) ? "\(label(s)) \(s.id.prefix(6))" : label(s)
+            }
         }
         return RequestReport.compute(try requests(), options: options, nowMs: wallClock())
     }

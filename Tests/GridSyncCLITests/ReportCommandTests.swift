@@ -89,4 +89,37 @@ import Testing
             #expect(try cli.run(["report"] + bad + c).status == 64, "\(bad)")
         }
     }
+
+    @Test func byServiceCountsTheResidentsEachServiceServed() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        let meals = try cli.ok(["service", "add", "--name", "助老送餐", "--provider", "社区食堂", "--kind", "unit"] + c)
+        let repair = try cli.ok(["service", "add", "--name", "上门维修", "--provider", "物业公司"] + c)
+        func add(_ title: String) throws -> String {
+            try cli.ok(["request", "add", "--grid", "1", "--building", "3", "--resident", "居民", "--category", "居家养老", "--title", title] + c)
+        }
+        for (i, service) in [meals, meals, meals, repair].enumerated() {
+            let id = try add("派单\(i)")
+            try cli.ok(["request", "accept", id] + c)
+            try cli.ok(["request", "assign", id, "--service", service] + c)
+            if i < 2 { try cli.ok(["request", "resolve", id] + c) }
+            if i == 0 { try cli.ok(["request", "rate", id, "--satisfaction", "满意"] + c) }
+        }
+        let byPerson = try add("个人")
+        try cli.ok(["request", "accept", byPerson] + c)
+        try cli.ok(["request", "assign", byPerson, "--person", "李师傅"] + c)
+        _ = try add("未派单")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["report", "--by", "service", "--json"] + c).utf8)) as? [String: Any])
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        func row(_ group: String) -> [String: Any]? { rows.first { $0["group"] as? String == group } }
+        #expect(Set(rows.compactMap { $0["group"] as? String }) == ["助老送餐（社区食堂）", "上门维修（物业公司）", "未派单到服务"])
+        #expect(row("助老送餐（社区食堂）")?["total"] as? Int == 3)
+        #expect((row("助老送餐（社区食堂）")?["resolution_rate"] as? [String: Int])?["numerator"] == 2)   // 服务人次
+        #expect((row("上门维修（物业公司）")?["resolution_rate"] as? [String: Int])?["numerator"] == 0)
+        #expect(row("未派单到服务")?["total"] as? Int == 2)
+        let table = try cli.ok(["report", "--by", "service"] + c)
+        #expect(table.contains("服务人次") && table.contains("助老送餐（社区食堂）"))
+    }
 }
