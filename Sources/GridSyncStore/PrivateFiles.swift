@@ -132,16 +132,17 @@ public enum OutputFile {
         }
     }
 
-    /// The path with symbolic links and `..` resolved, as far as it exists.
+    /// The path with symbolic links and `..` resolved, as far as it exists: the file itself,
+    /// or (for a file not made yet) its folder, with the file's name after it.
     static func resolved(_ path: String) -> String {
-        guard let real = realpath(path, nil) else {
-            let folder = PrivateFiles.folder(of: path)
-            let name = String(path[path.index(after: path.lastIndex(of: "/") ?? path.index(before: path.startIndex))...])
-            guard let realFolder = realpath(folder.isEmpty ? "." : folder, nil) else { return path }
-            defer { free(realFolder) }
-            return String(cString: realFolder) + "/" + name
+        if let real = realpath(path, nil) {
+            defer { free(real) }
+            return String(cString: real)
         }
-        defer { free(real) }
-        return String(cString: real)
+        let folder = PrivateFiles.folder(of: path)
+        let name = folder.isEmpty ? path : String(path.dropFirst(folder == "/" ? 1 : folder.count + 1))
+        guard let realFolder = realpath(folder.isEmpty ? "." : folder, nil) else { return path }
+        defer { free(realFolder) }
+        return String(cString: realFolder) + "/" + name
     }
 }

@@ -145,6 +145,10 @@ import Testing
         #expect(Self.mode(out) == 0o600)
         try cli.ok(["bundle", "export", "--out", cli.path("a.gsb")] + c)
         #expect(Self.mode(cli.path("a.gsb")) == 0o600)
+        // Bare and relative names, as people type them (a bare name once crashed the check).
+        let relative = try Self.shell(cli, "\"$G\" bundle export --db c.db --out b.gsb && \"$G\" request export --db c.db --output ./d.csv && \"$G\" bundle export --db c.db --out c.db --force")
+        #expect(relative.status == 64 && relative.err.contains("this node's store or key"), "\(relative.err)")
+        #expect(FileManager.default.fileExists(atPath: cli.path("b.gsb")) && FileManager.default.fileExists(atPath: cli.path("d.csv")))
         #expect(!FileManager.default.fileExists(atPath: cli.path("a.gsb") + ".partial-\(getpid())"))
     }
 
