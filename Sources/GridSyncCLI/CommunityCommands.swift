@@ -136,8 +136,7 @@ struct QuarantineList: ParsableCommand {
     }
 
     static func codeLabel(_ code: Int) -> String {
-        let reasons: [Int: QuarantineReason] = [14: .notMember, 15: .revoked, 16: .outOfScope, 6: .brokenChain, 7: .badSignature, 17: .followsQuarantined, 18: .dependsOnQuarantined, 19: .badClock]
-        return reasons[code].map { "\($0.label) \($0.rawValue)" } ?? String(code)
+        RefusalCode.reason(of: code).map { "\($0.label) \($0.rawValue)" } ?? String(code)
     }
 }
 

@@ -129,7 +129,7 @@ final class DaemonLock {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let other = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(fd)
-            throw GridSyncError(.io, "another gridsync daemon already runs on \(store)\(other.isEmpty ? "" : " (process \(other))"); stop it first, or give this one another --db")
+            throw GridSyncError(.io, "已有守护进程在使用此存储 (another gridsync daemon already runs on \(store))\(other.isEmpty ? "" : " (process \(other))"); stop it first, or give this one another --db")
         }
         _ = ftruncate(fd, 0)
         let pid = Array("\(getpid())\n".utf8)

@@ -93,12 +93,12 @@ struct ConfirmOptions: ParsableArguments {
     func confirm(_ question: String) throws {
         if yes { return }
         guard isatty(STDIN_FILENO) == 1 else {
-            throw GridSyncError(.invalidInput, "\(question) — there is no terminal to ask on; add --yes to confirm (nothing was changed)")
+            throw GridSyncError(.invalidInput, "\(question) — 没有终端可以询问，请加 --yes 确认 (there is no terminal to ask on; add --yes to confirm; nothing was changed)")
         }
         FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
         let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         guard ["y", "yes", "是", "确认"].contains(answer) else {
-            throw GridSyncError(.invalidInput, "cancelled; nothing was changed")
+            throw GridSyncError(.invalidInput, "已取消，未做任何修改 (cancelled; nothing was changed)")
         }
     }
 }

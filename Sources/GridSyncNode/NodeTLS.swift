@@ -189,7 +189,7 @@ extension NodeTLS {
             // No channel ever completes the handshake promise: complete it here, or NIO traps
             // on a promise leaked at shutdown.
             done.fail(error)
-            throw GridSyncError(.io, "cannot connect to the centre at \(address) (\(Self.describe(error))); check the address and that the centre's daemon runs")
+            throw GridSyncError(.io, "无法连接社区中心 — cannot connect to the centre at \(address) (\(Self.describe(error))); check the address and that the centre's daemon runs")
         }
         defer { try? channel.close().wait() }
         let timer = group.next().scheduleTask(in: timeout) { done.fail(ChannelError.connectTimeout(timeout)) }

@@ -307,6 +307,17 @@ extension WireRole {
     }
 }
 
+/// Quarantine reasons and the REFUSED codes that carry them (Protocol/SPEC.md §5.3), both ways.
+public enum RefusalCode {
+    /// The code a REFUSED message gives for `reason`.
+    public static func code(of reason: QuarantineReason) -> Int { Int(WireErrorCode(reason).rawValue) }
+
+    /// The reason a REFUSED `code` stands for, or nil for a code that is not a refusal.
+    public static func reason(of code: Int) -> QuarantineReason? {
+        QuarantineReason.allCases.first { Self.code(of: $0) == code }
+    }
+}
+
 extension WireErrorCode {
     /// The code a REFUSED message gives for a quarantine reason.
     init(_ reason: QuarantineReason) {

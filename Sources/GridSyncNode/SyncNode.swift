@@ -264,9 +264,6 @@ public final class SyncNode: Sendable {
         }
     }
 
-    /// Inbound connections not yet identified (for tests and metrics).
-    public var unidentifiedConnections: Int { state.withLockedValue { $0.unidentifiedTotal } }
-
     private func configure(_ channel: any Channel, peerKey: String, direction: String, release: (@Sendable () -> Void)? = nil) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations

@@ -308,7 +308,7 @@ struct ChangeApplier {
     /// This node's own change `seq` differs from the one other nodes hold.
     private static func ownFork(_ seq: UInt64) -> GridSyncError {
         GridSyncError(.fork, """
-            this node's own change \(seq) here differs from the one other nodes hold: the store was restored from an older copy \
+            本节点的历史已分叉 — this node's own change \(seq) here differs from the one other nodes hold: the store was restored from an older copy \
             and wrote again before taking its own changes back, so its history forked. Nothing was imported. The way out \
             (docs/OPERATIONS.md, "A laptop restored from a backup"): create a new store with `gridsync init`, have the centre \
             enrol the new node ID and revoke this one, and enter again what this store wrote since the backup

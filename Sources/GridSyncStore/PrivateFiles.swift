@@ -75,7 +75,7 @@ enum PrivateFiles {
         throw GridSyncError(
             .notPermitted,
             """
-            the node key \(path) can be read by other users (mode \(String(m, radix: 8))); \
+            节点密钥可被其他用户读取 — the node key \(path) can be read by other users (mode \(String(m, radix: 8))); \
             run `chmod 600 \(path)` and try again — and if others may have copied it, have the centre revoke this node
             """)
     }
@@ -91,7 +91,7 @@ public enum OutputFile {
         let target = resolved(path)
         if let store {
             for file in [store, store + "-wal", store + "-shm", KeyFile.path(forStore: store)] where resolved(file) == target {
-                throw GridSyncError(.invalidInput, "\(path) is this node's store or key; choose another file name (nothing was written)")
+                throw GridSyncError(.invalidInput, "不能写到本节点的存储或密钥上 (\(path) is this node's store or key); choose another file name (nothing was written)")
             }
         }
         guard FileManager.default.fileExists(atPath: path) else { return }
@@ -104,11 +104,11 @@ public enum OutputFile {
         }) {
             let text = String(decoding: head, as: UTF8.self)
             if text.hasPrefix("SQLite format 3") || text.hasPrefix(KeyFile.header) {
-                throw GridSyncError(.invalidInput, "\(path) is a database or a node key; choose another file name (nothing was written)")
+                throw GridSyncError(.invalidInput, "不能覆盖数据库或密钥文件 (\(path) is a database or a node key); choose another file name (nothing was written)")
             }
         }
         guard force else {
-            throw GridSyncError(.invalidInput, "\(path) exists; give another name, or --force to replace it (nothing was written)")
+            throw GridSyncError(.invalidInput, "文件已存在 (\(path) exists); give another name, or --force to replace it (nothing was written)")
         }
     }
 

@@ -117,7 +117,7 @@ extension Store {
     /// change, from the log.
     private func quarantinedChange(_ id: Int64, _ db: Database) throws -> (QuarantineEntry, [UInt8]?) {
         guard let entry = try Self.stored(db, where: "q.id = ?", [id]).first else {
-            throw GridSyncError(.notFound, "no quarantined change number \(id); `gridsync quarantine list` shows the numbers")
+            throw GridSyncError(.notFound, "没有编号为 \(id) 的隔离变更 (no quarantined change number \(id)); `gridsync quarantine list` shows the numbers")
         }
         if entry.state == "held" {
             let blob = try Data.fetchOne(db, sql: "SELECT change FROM quarantine WHERE id = ?", arguments: [id])
@@ -162,7 +162,7 @@ extension Store {
     /// `quarantine_audit`. A void change stays in the log; only the record of its refusal goes.
     public func discardQuarantined(_ id: Int64) throws {
         guard node.role == .centre, try community()?.centre == node.id else {
-            throw GridSyncError(.notPermitted, "only the community centre discards quarantined changes; run this on the centre's store")
+            throw GridSyncError(.notPermitted, "只有社区中心可以丢弃隔离变更 (only the community centre discards quarantined changes); run this on the centre's store")
         }
         do {
             try writer.write { db in

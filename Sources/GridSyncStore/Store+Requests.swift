@@ -9,9 +9,14 @@ extension Store {
     /// How this node is judged when it writes: the scope the roster it holds gives it (see
     /// ``Authorizer/forLocalWrites(_:_:)``).
     func localWriter(_ db: Database) throws -> Writer {
-        switch try Authorizer.forLocalWrites(node, db).writer(node.id, at: HLC(milliseconds: wallClock(), counter: 0)) {
+        try localWriter(of: Authorizer.forLocalWrites(node, db))
+    }
+
+    /// This node as `authorizer` judges it now; a revoked node may not write at all.
+    func localWriter(of authorizer: Authorizer) throws -> Writer {
+        switch authorizer.writer(node.id, at: HLC(milliseconds: wallClock(), counter: 0)) {
         case .success(let w): return w
-        case .failure(let r): throw GridSyncError(.notPermitted, "this node may not write: \(r.detail); ask the community centre")
+        case .failure(let r): throw GridSyncError(.notPermitted, "本节点不能写入 (this node may not write): \(r.detail); ask the community centre (nothing was written)")
         }
     }
 
@@ -19,7 +24,7 @@ extension Store {
     /// says so before anything else is checked, e.g. for each row of an import).
     func checkScope(_ write: RecordWrite, by writer: Writer) throws {
         if let reason = WritePolicy.check(write, by: writer) {
-            throw GridSyncError(.notPermitted, "this node may not write that — every other node would refuse it: \(reason)")
+            throw GridSyncError(.notPermitted, "本节点无权写入此项 (this node may not write that — every other node would refuse it): \(reason)")
         }
     }
 

@@ -227,14 +227,14 @@ public final class Store: Sendable {
     func beginLocalWrites(_ db: Database) throws -> (Authorizer, Writer) {
         let wall = wallClock()
         guard wall <= Limits.maxPlausibleMs else {
-            throw GridSyncError(.notPermitted, "this computer's clock says \(Timestamp.iso(wall)), after 2100; set the date and time right, then write again (nothing was written)")
+            throw GridSyncError(.notPermitted, "本机时钟不对 (this computer's clock says \(Timestamp.iso(wall)), after 2100); set the date and time right, then write again (nothing was written)")
         }
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT own_seq_seen, centre FROM local_node"))
         let seen = UInt64(max(0, row?[0] as Int64? ?? 0))
         let own = try UInt64(Int64.fetchOne(db.cachedStatement(sql: "SELECT max_seq FROM origins WHERE node_id = ?"), arguments: [node.id.text]) ?? 0)
         if seen > own {
             throw GridSyncError(.notPermitted, """
-                other nodes hold this node's changes up to \(seen) but this store has only \(own): it was restored from an older copy. \
+                本机存储是旧的备份，须先取回本节点的变更再写入 — other nodes hold this node's changes up to \(seen) but this store has only \(own): it was restored from an older copy. \
                 Take them back before writing, or this node's history would fork: let `gridsync daemon` sync with the centre, \
                 or on the centre run `gridsync bundle export --since @THIS.vector` and import that bundle here (nothing was written)
                 """)
@@ -247,16 +247,12 @@ public final class Store: Sendable {
         {
             let centreTime = Timestamp.iso(HLC(raw: UInt64(bitPattern: newest)).milliseconds)
             throw GridSyncError(.notPermitted, """
-                this computer's clock says \(Timestamp.iso(wall)), more than 90 days after the newest change from the centre (\(centreTime)). \
+                本机时钟可能不对 — this computer's clock says \(Timestamp.iso(wall)), more than 90 days after the newest change from the centre (\(centreTime)). \
                 If the date is wrong, set it right; if this laptop really was away that long, sync with the centre first (nothing was written)
                 """)
         }
         let authorizer = try Authorizer.forLocalWrites(node, db)
-        switch authorizer.writer(node.id, at: HLC(milliseconds: wall, counter: 0)) {
-        case .success(let writer): return (authorizer, writer)
-        case .failure(let refusal):
-            throw GridSyncError(.notPermitted, "this node may not write: \(refusal.detail); ask the community centre (nothing was written)")
-        }
+        return (authorizer, try localWriter(of: authorizer))
     }
 
     private func commitLocal(_ pending: PendingChange, _ authorizer: inout Authorizer, _ db: Database) throws -> SignedChange {
@@ -296,7 +292,7 @@ public final class Store: Sendable {
             prevHash: own?.lastHash ?? Change.zeroHash, ops: ops)
         // The receivers' rule, applied here first: what they would refuse is never written.
         if let (_, detail) = try authorizer.check(change, db) {
-            throw GridSyncError(.notPermitted, "this node may not write that — every other node would refuse it: \(detail) (nothing was written)")
+            throw GridSyncError(.notPermitted, "本节点无权写入此项 (this node may not write that — every other node would refuse it): \(detail) (nothing was written)")
         }
         let signed = key.sign(change)
         // Every peer refuses a change over the limit, so one must never be made: it would stop

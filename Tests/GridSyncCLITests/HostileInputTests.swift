@@ -221,9 +221,7 @@ import Testing
         }
         #expect(runs[6].status == 64)  // a too-long phone is bad input, not bad data
         #expect(runs[7].err.contains("gridsync conflicts list"))
-        #expect(
-            try cli.ok(["request", "list", "--json"] + c) == "[\n\n]"
-                || (try cli.ok(["request", "list", "--json"] + c)).filter { !$0.isWhitespace } == "[]")
+        #expect(try cli.ok(["request", "list", "--json"] + c).filter { !$0.isWhitespace } == "[]")  // nothing was stored
     }
 
     @Test func controlCharactersAndBidiOverridesAreShownEscaped() throws {
