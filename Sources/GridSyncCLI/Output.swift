@@ -69,6 +69,7 @@ enum Output {
             if field == "satisfaction", let sat = Satisfaction(rawValue: s) { return sat.label }
             if field == "provider_kind", let k = ProviderKind(rawValue: s) { return k.label }
             return TerminalText.safe(s)
+        case .unreadable, .erased: return v.description
         }
     }
 }

@@ -28,6 +28,12 @@ public struct ByteReader {
         return b
     }
 
+    /// The next byte, without consuming it.
+    public func peekByte() throws(GridSyncError) -> UInt8 {
+        guard offset < base.count else { throw truncated() }
+        return base[offset]
+    }
+
     public mutating func readBytes(_ count: Int) throws(GridSyncError) -> UnsafeRawBufferPointer {
         guard count >= 0, count <= remaining else { throw truncated() }
         let slice = UnsafeRawBufferPointer(rebasing: base[offset..<offset + count])
@@ -102,8 +108,41 @@ public struct ByteReader {
             let z = try readVarint()
             return .int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
         case 2: return .text(try readString(maxBytes: Limits.maxTextValueBytes, "text value"))
+        case 3:
+            let (scope, epoch, tag) = try readSealedClearPart()
+            let box: [UInt8]?
+            switch try readByte() {
+            case 0: box = nil
+            case 1: box = try readBox()
+            default: throw GridSyncError(.malformed, "\(what) has a sealed value with an invalid box marker")
+            }
+            return .sealed(SealedValue(scope: scope, epoch: epoch, tag: tag, box: box))
         case let tag: throw GridSyncError(.malformed, "\(what) has unknown value tag \(tag)")
         }
+    }
+
+    /// The clear part of a stored sealed value: scope ID, epoch, value tag.
+    mutating func readSealedClearPart() throws(GridSyncError) -> (String, UInt32, [UInt8]) {
+        let scope = try readName()
+        guard ScopeID.isValid(scope) else { throw GridSyncError(.malformed, "\(what) has a sealed value with an invalid scope ID") }
+        return (scope, try readEpoch(), try readArray(SealedValue.tagBytes))
+    }
+
+    /// A key epoch: 1 … 2^32 − 1.
+    public mutating func readEpoch() throws(GridSyncError) -> UInt32 {
+        let e = try readVarint()
+        guard e >= 1, e <= UInt64(UInt32.max) else { throw GridSyncError(.malformed, "\(what) has a sealed value with key epoch \(e); epochs are 1 to 2^32-1") }
+        return UInt32(e)
+    }
+
+    /// A box (nonce ‖ ciphertext ‖ authenticator): a length of at least 29 and at most
+    /// ``Limits/maxSealedBoxBytes``.
+    public mutating func readBox() throws(GridSyncError) -> [UInt8] {
+        let n = try readCount(max: min(Limits.maxSealedBoxBytes, remaining), "bytes in a sealed box")
+        guard n >= SealedValue.minBoxBytes else {
+            throw GridSyncError(.malformed, "\(what) has a sealed box of \(n) bytes, shorter than a nonce, one byte and an authenticator")
+        }
+        return try readArray(n)
     }
 
     /// An index into a table of `count` entries.

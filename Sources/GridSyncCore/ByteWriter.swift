@@ -48,6 +48,20 @@ public struct ByteWriter: Sendable {
         case .text(let s):
             write(2)
             writeString(s)
+        case .sealed(let v):
+            // The stored form (record heads, conflict values, tables); a change carries the
+            // box in its sealed section instead (``ChangeCodec``).
+            write(3)
+            writeString(v.scope)
+            writeVarint(UInt64(v.epoch))
+            write(contentsOf: v.tag)
+            if let box = v.box {
+                write(1)
+                writeVarint(box.count)
+                write(contentsOf: box)
+            } else {
+                write(0)
+            }
         }
     }
 

@@ -1,16 +1,23 @@
-/// The binary encoding of a change body (format version 1). `docs/ARCHITECTURE.md` gives the
+import Crypto
+
+/// The binary encoding of a change body (format version 2). `Protocol/SPEC.md` §2.1 gives the
 /// layout; every count and length is checked against ``Limits`` before anything is allocated.
 ///
 /// ```
-/// u8 version (1) | origin[32] | varint seq | u64be hlc | prevHash[32]
-/// varint nStrings | (varint len | utf8)*          strings: collections, record IDs, field names
-/// varint nOrigins | origin[32]*                   origins named by preds
-/// varint nOps | op*
+/// u8 version (2) | varint sealedBytes | sealed section | core
+/// sealed section = (varint len | box)*            one per sealed value, in op order; len 0 = erased
+/// core = origin[32] | varint seq | u64be hlc | prevHash[32]
+///        varint nStrings | (varint len | utf8)*   strings: collections, record IDs, field names, scope IDs
+///        varint nOrigins | origin[32]*            origins named by preds
+///        varint nOps | op*
 /// op = varint collection | varint record | varint field | value | varint nPred | (varint origin | varint seq)*
-/// value = 0x00 | 0x01 zigzag-varint | 0x02 varint len utf8
+/// value = 0x00 | 0x01 zigzag-varint | 0x02 varint len utf8 | 0x03 varint scope | varint epoch | tag[16]
 /// ```
+///
+/// The signature covers `version ‖ core` (``signedDigest(of:)``), not the sealed section, so an
+/// erased record's boxes can be dropped (``redact(_:where:)``) and the change still verifies.
 public enum ChangeCodec {
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
 
     /// Encodes a change body. Strings and origins are interned in first-use order, so the same
     /// change always encodes to the same bytes.
@@ -31,17 +38,26 @@ public enum ChangeCodec {
             origins.append(n)
             return origins.count - 1
         }
-        var opIndices: [(Int, Int, Int, [(Int, UInt64)])] = []
+        var opIndices: [(Int, Int, Int, [(Int, UInt64)], Int)] = []
         opIndices.reserveCapacity(change.ops.count)
+        var section = ByteWriter(capacity: 0)
         for op in change.ops {
             let c = intern(op.collection)
             let r = intern(op.record)
             let f = intern(op.field)
+            var scope = -1
+            if case .sealed(let v) = op.value {
+                scope = intern(v.scope)
+                section.writeVarint(v.box?.count ?? 0)
+                if let box = v.box { section.write(contentsOf: box) }
+            }
             let preds = op.pred.map { (intern($0.origin), $0.seq) }
-            opIndices.append((c, r, f, preds))
+            opIndices.append((c, r, f, preds, scope))
         }
-        var w = ByteWriter(capacity: 128 + change.ops.count * 48)
+        var w = ByteWriter(capacity: 128 + change.ops.count * 48 + section.bytes.count)
         w.write(formatVersion)
+        w.writeVarint(section.bytes.count)
+        w.write(contentsOf: section.bytes)
         w.write(contentsOf: change.origin.bytes)
         w.writeVarint(change.seq)
         w.writeUInt64BE(change.hlc.raw)
@@ -52,11 +68,18 @@ public enum ChangeCodec {
         for o in origins { w.write(contentsOf: o.bytes) }
         w.writeVarint(change.ops.count)
         for (i, op) in change.ops.enumerated() {
-            let (c, r, f, preds) = opIndices[i]
+            let (c, r, f, preds, scope) = opIndices[i]
             w.writeVarint(c)
             w.writeVarint(r)
             w.writeVarint(f)
-            w.writeValue(op.value)
+            if case .sealed(let v) = op.value {
+                w.write(3)
+                w.writeVarint(scope)
+                w.writeVarint(UInt64(v.epoch))
+                w.write(contentsOf: v.tag)
+            } else {
+                w.writeValue(op.value)
+            }
             w.writeVarint(preds.count)
             for (o, s) in preds {
                 w.writeVarint(o)
@@ -84,6 +107,24 @@ public enum ChangeCodec {
         guard version == formatVersion else {
             throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
         }
+        // The sealed section: boxes in op order, matched to the sealed values below.
+        let sectionBytes = try r.readCount(max: r.remaining, "bytes of sealed values")
+        let sectionStart = r.offset
+        var boxes: [[UInt8]?] = []
+        do {
+            var s = ByteReader(UnsafeRawBufferPointer(rebasing: raw[sectionStart..<sectionStart + sectionBytes]), what: "change")
+            while !s.isAtEnd {
+                guard boxes.count < Limits.maxOpsPerChange else { throw GridSyncError(.tooLarge, "change has more sealed values than ops allowed") }
+                if s.remaining > 0, try s.peekByte() == 0 {
+                    _ = try s.readByte()
+                    boxes.append(nil)
+                } else {
+                    boxes.append(try s.readBox())
+                }
+            }
+        }
+        _ = try r.readBytes(sectionBytes)
+        var nextBox = 0
         guard let origin = NodeID(bytes: try r.readBytes(32)) else { throw GridSyncError(.malformed, "change origin") }
         let seq = try r.readVarint()
         guard seq >= 1 else { throw GridSyncError(.malformed, "change has seq 0; sequence numbers start at 1") }
@@ -121,7 +162,19 @@ public enum ChangeCodec {
             let c = try r.readIndex(below: nStrings, "string")
             let rec = try r.readIndex(below: nStrings, "string")
             let f = try r.readIndex(below: nStrings, "string")
-            let value = try r.readValue()
+            let value: FieldValue
+            if try r.peekByte() == 3 {
+                _ = try r.readByte()
+                let scope = strings[try r.readIndex(below: nStrings, "string")]
+                guard ScopeID.isValid(scope) else { throw GridSyncError(.malformed, "change has a sealed value with an invalid scope ID") }
+                let epoch = try r.readEpoch()
+                let tag = try r.readArray(SealedValue.tagBytes)
+                guard nextBox < boxes.count else { throw GridSyncError(.malformed, "change has more sealed values than its sealed section holds") }
+                value = .sealed(SealedValue(scope: scope, epoch: epoch, tag: tag, box: boxes[nextBox]))
+                nextBox += 1
+            } else {
+                value = try r.readValue()
+            }
             let nPred = try r.readCount(max: min(Limits.maxPredPerOp, r.remaining / 2), "preds")
             var pred: [OpRef] = []
             pred.reserveCapacity(nPred)
@@ -144,6 +197,9 @@ public enum ChangeCodec {
         }
         guard r.isAtEnd else {
             throw GridSyncError(.malformed, "change has \(r.remaining) unexpected bytes after its last op")
+        }
+        guard nextBox == boxes.count else {
+            throw GridSyncError(.malformed, "change's sealed section holds \(boxes.count) boxes for \(nextBox) sealed values")
         }
         return Change(origin: origin, seq: seq, hlc: hlc, prevHash: prevHash, ops: ops)
     }
@@ -168,18 +224,73 @@ extension ChangeCodec {
     /// Reads only the origin and seq of a change body, for the duplicate fast path: a change
     /// the receiver already holds needs no full decode, only a hash comparison.
     public static func peekHeader(_ body: [UInt8]) throws(GridSyncError) -> (origin: NodeID, seq: UInt64) {
-        let result = body.withUnsafeBytes { whole in
-            let raw = UnsafeRawBufferPointer(rebasing: whole.prefix(64))
+        let result = body.withUnsafeBytes { raw in
             return Result { () throws(GridSyncError) -> (NodeID, UInt64) in
                 var r = ByteReader(raw, what: "change")
                 let version = try r.readByte()
                 guard version == formatVersion else {
                     throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
                 }
+                _ = try r.readBytes(try r.readCount(max: r.remaining, "bytes of sealed values"))
                 let origin = NodeID(bytes: try r.readBytes(32))!
                 return (origin, try r.readVarint())
             }
         }
         return try result.get()
+    }
+}
+
+extension ChangeCodec {
+    /// Where the core (the signed part after the version byte) starts in a body.
+    static func coreStart(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> Int {
+        var r = ByteReader(raw, what: "change")
+        let version = try r.readByte()
+        guard version == formatVersion else {
+            throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
+        }
+        _ = try r.readBytes(try r.readCount(max: r.remaining, "bytes of sealed values"))
+        return r.offset
+    }
+
+    /// SHA-256(version ‖ core): what the origin signs. The sealed section is left out, so a
+    /// body whose boxes were dropped has the same digest.
+    public static func signedDigest(of body: [UInt8]) throws(GridSyncError) -> [UInt8] {
+        let result = body.withUnsafeBytes { raw in
+            Result { () throws(GridSyncError) -> [UInt8] in
+                let start = try coreStart(raw)
+                var h = SHA256()
+                h.update(data: [raw[0]])
+                h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[start...]))
+                return Array(h.finalize())
+            }
+        }
+        return try result.get()
+    }
+
+    /// The body with the boxes of the ops `drop` picks removed (an erasure): the sealed
+    /// section is rewritten, the core kept byte for byte, so the signature still verifies.
+    /// Returns nil when no box is dropped.
+    public static func redact(_ body: [UInt8], where drop: (Op) -> Bool) throws(GridSyncError) -> [UInt8]? {
+        let change = try decode(body)
+        var section = ByteWriter(capacity: 0)
+        var dropped = false
+        for op in change.ops {
+            guard case .sealed(let v) = op.value else { continue }
+            if let box = v.box, !drop(op) {
+                section.writeVarint(box.count)
+                section.write(contentsOf: box)
+            } else {
+                dropped = dropped || v.box != nil
+                section.writeVarint(0)
+            }
+        }
+        guard dropped else { return nil }
+        let start = try body.withUnsafeBytes { raw in Result { () throws(GridSyncError) -> Int in try coreStart(raw) } }.get()
+        var w = ByteWriter(capacity: body.count)
+        w.write(formatVersion)
+        w.writeVarint(section.bytes.count)
+        w.write(contentsOf: section.bytes)
+        w.write(contentsOf: body[start...])
+        return w.bytes
     }
 }

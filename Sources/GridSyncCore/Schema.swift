@@ -1,3 +1,5 @@
+import Crypto
+
 /// What kind of value a field holds: how a person's input for it is parsed (when settling a
 /// conflict, say) and how it is shown.
 public enum FieldKind: Sendable, Hashable {
@@ -87,6 +89,7 @@ public struct CollectionSchema: Sendable, Hashable {
     /// The spec of a field this version knows, `_deleted` included.
     public func spec(_ field: String) -> FieldSpec? {
         if field == Schema.deletedField { return FieldSpec(Schema.deletedField, "删除", .flag) }
+        if field == Schema.erasedField, writers == .placed { return FieldSpec(Schema.erasedField, "抹除", .flag) }
         return specs.first { $0.name == field }
     }
 
@@ -105,6 +108,11 @@ public struct CollectionSchema: Sendable, Hashable {
 public enum Schema {
     /// The field that marks a record deleted (value 1) or kept (value 0).
     public static let deletedField = "_deleted"
+
+    /// The field that erases a placed record's personal data (value 1, written by the centre
+    /// only, never undone): every node drops the boxes of the record's sealed values and of its
+    /// notes', from its tables and its stored changes (SPEC §2.9).
+    public static let erasedField = "_erased"
 
     /// 需求清单: residents' requests.
     public static let requests = CollectionSchema(
@@ -150,7 +158,10 @@ public enum Schema {
     /// Node profiles: each node publishes its own name, role and scope.
     public static let nodes = CollectionSchema(
         name: "nodes", table: "nodes", writers: .ownProfile,
-        [FieldSpec("name", "名称"), FieldSpec("role", "角色"), FieldSpec("grid", "网格", .place), FieldSpec("building", "楼栋", .place)])
+        [
+            FieldSpec("name", "名称"), FieldSpec("role", "角色"), FieldSpec("grid", "网格", .place), FieldSpec("building", "楼栋", .place),
+            FieldSpec("agreement_key", "协商公钥"),
+        ])
 
     /// The community's roster: which nodes belong, with what role and scope, and which were
     /// revoked (`status` "revoked", `revoked_at` the centre's clock in Unix ms). Record ID: the
@@ -163,7 +174,27 @@ public enum Schema {
             FieldSpec("status", "状态"), FieldSpec("revoked_at", "吊销时间", .int),
         ])
 
-    public static let all: [CollectionSchema] = [requests, services, notes, categories, nodes, roster]
+    /// Key grants: a grid root (`kind` "root") or one scope's key (`kind` "scope") of one epoch,
+    /// wrapped by the centre to one node's agreement key (SPEC §2.8). Record ID: ``grantID``.
+    public static let keys = CollectionSchema(
+        name: "keys", table: "key_grants", writers: .centreOnly,
+        [
+            FieldSpec("kind", "类型"), FieldSpec("grid", "网格", .place), FieldSpec("building", "楼栋", .place),
+            FieldSpec("scope", "范围"), FieldSpec("epoch", "纪元", .int), FieldSpec("recipient", "接收节点", .reference),
+            FieldSpec("wrapped", "密文"), FieldSpec("created_at", "创建时间", .timestamp),
+        ])
+
+    /// A grant's record ID: `k` and 24 hex digits of SHA-256(kind, grid, scope, epoch, recipient).
+    public static func grantID(kind: String, grid: String, scope: String?, epoch: UInt32, recipient: NodeID) -> String {
+        "k" + Hex.encode(SHA256.hash(data: KeyGrant.info(kind: kind, grid: grid, scope: scope, epoch: epoch, recipient: recipient)).prefix(12))
+    }
+
+    public static let all: [CollectionSchema] = [requests, services, notes, categories, nodes, roster, keys]
+
+    /// The fields of `collection` that are sealed inside a community.
+    public static func isSealed(_ name: String, _ field: String) -> Bool {
+        collection(named: name)?.spec(field)?.personal ?? false
+    }
 
     public static func collection(named name: String) -> CollectionSchema? {
         all.first { $0.name == name }

@@ -2,7 +2,8 @@ import Crypto
 
 /// A change as it is stored and sent: its encoded body and the origin's Ed25519 signature.
 ///
-/// - ``bodyDigest`` = SHA-256(body); the signature is over these 32 bytes.
+/// - ``bodyDigest`` = SHA-256(version ‖ core) (``ChangeCodec/signedDigest(of:)``): the body
+///   without its sealed section; the signature is over these 32 bytes.
 /// - ``hash`` = SHA-256(bodyDigest ‖ signature); the next change of the origin carries it as
 ///   `prevHash`. Because the hash covers the signature too, a valid signature on the last change
 ///   of a run commits to every body and signature before it.
@@ -32,7 +33,7 @@ public struct SignedChange: Sendable {
         self.change = try ChangeCodec.decode(body)
         self.body = body
         self.signature = signature
-        self.bodyDigest = Array(SHA256.hash(data: body))
+        self.bodyDigest = try ChangeCodec.signedDigest(of: body)
         self.hash = Self.chainHash(bodyDigest: bodyDigest, signature: signature)
     }
 
@@ -91,17 +92,23 @@ public struct NodeKey: Sendable {
     public func sign(_ change: Change) -> SignedChange {
         precondition(change.origin == nodeID, "a node signs only its own changes")
         let body = ChangeCodec.encode(change)
-        let digest = Array(SHA256.hash(data: body))
+        // The encoder writes a well-formed version byte and section length.
+        let digest = (try? ChangeCodec.signedDigest(of: body)) ?? []
         let signature = try! key.signature(for: digest)
         return SignedChange(change: change, body: body, bodyDigest: digest, signature: Array(signature))
     }
 }
 
 extension SignedChange {
-    /// The chain hash of an encoded change (`body ‖ signature`) without decoding it.
-    public static func hash(ofEncoded encoded: [UInt8]) -> [UInt8] {
+    /// The chain hash of an encoded change (`body ‖ signature`) without decoding its ops.
+    public static func hash(ofEncoded encoded: [UInt8]) throws(GridSyncError) -> [UInt8] {
         let split = encoded.count - signatureBytes
-        let digest = encoded.withUnsafeBytes { raw in Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: raw[..<split]))) }
+        let digest = try ChangeCodec.signedDigest(of: Array(encoded[..<split]))
         return chainHash(bodyDigest: digest, signature: Array(encoded[split...]))
+    }
+
+    /// The same change with another body of the same core (its boxes dropped by an erasure).
+    public func replacingBody(_ newBody: [UInt8]) throws(GridSyncError) -> SignedChange {
+        try SignedChange(body: newBody, signature: signature)
     }
 }

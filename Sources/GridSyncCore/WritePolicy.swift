@@ -63,14 +63,54 @@ public struct RecordWrite: Sendable {
     /// change (nil if not held) and of the one they are attached to after.
     public var before: Placement?
     public var after: Placement?
+    /// What the change's values look like, for the sealing rules; nil outside a community
+    /// (no keys exist there, so nothing is sealed).
+    public var sealing: SealingFacts?
+    /// The value an `_erased` op sets, if the change has one for this record.
+    public var erasedValue: FieldValue?
 
-    public init(collection: String, record: String, fields: [String], exists: Bool, before: Placement?, after: Placement?) {
+    public init(
+        collection: String, record: String, fields: [String], exists: Bool, before: Placement?, after: Placement?,
+        sealing: SealingFacts? = nil, erasedValue: FieldValue? = nil
+    ) {
         self.collection = collection
         self.record = record
         self.fields = fields
         self.exists = exists
         self.before = before
         self.after = after
+        self.sealing = sealing
+        self.erasedValue = erasedValue
+    }
+}
+
+/// The shape of the values one change writes to one record: which personal fields it sets in
+/// clear, which other fields it seals, and the scopes its sealed values name.
+public struct SealingFacts: Sendable, Hashable {
+    public var clearPersonal: [String]
+    public var sealedNonPersonal: [String]
+    public var scopes: Set<String>
+
+    public init(clearPersonal: [String] = [], sealedNonPersonal: [String] = [], scopes: Set<String> = []) {
+        self.clearPersonal = clearPersonal
+        self.sealedNonPersonal = sealedNonPersonal
+        self.scopes = scopes
+    }
+
+    /// The facts of `ops` (all of one record of `schema`).
+    public init(_ ops: [Op], schema: CollectionSchema) {
+        self.init()
+        for op in ops {
+            let personal = schema.spec(op.field)?.personal ?? false
+            switch op.value {
+            case .sealed(let v):
+                if personal { scopes.insert(v.scope) } else { sealedNonPersonal.append(op.field) }
+            case .text, .int:
+                if personal { clearPersonal.append(op.field) }
+            case .null:
+                break
+            }
+        }
     }
 }
 
@@ -89,6 +129,18 @@ public enum WritePolicy {
         for field in write.fields where schema.spec(field)?.writable == false {
             return "\(schema.name).\(field) is filled in by every store itself and may not be written"
         }
+        if write.fields.contains(Schema.erasedField), schema.writers == .placed {
+            guard writer.role == .centre else { return "only the centre erases \(schema.name) (\(short))" }
+            guard write.erasedValue == .int(1) else { return "an erasure sets \(Schema.erasedField) to 1 and is never undone" }
+        }
+        if let reason = scopeRule(write, by: writer, schema) { return reason }
+        if let facts = write.sealing, let reason = sealingRule(facts, write, schema) { return reason }
+        return nil
+    }
+
+    /// Who may write the records of the collection, and where.
+    static func scopeRule(_ write: RecordWrite, by writer: Writer, _ schema: CollectionSchema) -> String? {
+        let short = String(write.record.prefix(8))
         if writer.role == .centre { return nil }
         switch schema.writers {
         case .centreOnly:
@@ -113,5 +165,25 @@ public enum WritePolicy {
             }
             return nil
         }
+    }
+
+    /// Inside a community personal fields are sealed, for the scope of where the record lies
+    /// after the change (a note: where its request lies), and nothing else is.
+    static func sealingRule(_ facts: SealingFacts, _ write: RecordWrite, _ schema: CollectionSchema) -> String? {
+        if let field = facts.clearPersonal.first {
+            return "\(schema.name).\(field) is personal and must be sealed for its scope inside a community"
+        }
+        if let field = facts.sealedNonPersonal.first {
+            return "\(schema.name).\(field) is not personal and must be written in clear"
+        }
+        guard !facts.scopes.isEmpty else { return nil }
+        guard let after = write.after, let grid = after.grid else {
+            return "\(schema.name) \(write.record.prefix(8)) has sealed values but no grid to seal them for"
+        }
+        let expected = ScopeID.of(grid: grid, building: after.building)
+        if facts.scopes.contains(where: { $0 != expected }) {
+            return "\(schema.name) \(write.record.prefix(8)) has values sealed for another scope than \(after.text)"
+        }
+        return nil
     }
 }

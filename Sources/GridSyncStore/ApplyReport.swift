@@ -21,6 +21,12 @@ public struct ApplyReport: Sendable, Equatable {
     public var voided = 0
     /// Whether an applied change touched the roster (quarantined changes are then retried).
     public var rosterChanged = false
+    /// Requests whose personal data this batch erased.
+    public var erased = 0
+    /// Sealed values whose box a stored change lacked and a fuller copy restored.
+    public var repairedBoxes = 0
+    /// A node profile changed (the centre may owe that node key grants).
+    public var profilesChanged = false
     /// The nodes whose roster records applied changes wrote.
     public var rosterMembers: Set<NodeID> = []
 
@@ -35,6 +41,9 @@ public struct ApplyReport: Sendable, Equatable {
         quarantined += other.quarantined
         voided += other.voided
         rosterChanged = rosterChanged || other.rosterChanged
+        profilesChanged = profilesChanged || other.profilesChanged
+        erased += other.erased
+        repairedBoxes += other.repairedBoxes
         rosterMembers.formUnion(other.rosterMembers)
     }
 }

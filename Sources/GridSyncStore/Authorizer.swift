@@ -70,6 +70,8 @@ struct RosterMember: Equatable {
 /// edits it).
 struct Authorizer {
     let centre: NodeID?
+    /// Whether the store belongs to a community: then personal values must be sealed.
+    private(set) var inCommunity = false
     private(set) var roster: [NodeID: RosterMember]
     /// Writers judged by a scope other than the roster's: the local node outside a community or
     /// before its enrolment reached it.
@@ -94,7 +96,9 @@ struct Authorizer {
     /// (before `init --role centre` or `join`): then every well-formed change is accepted.
     static func load(_ db: Database) throws -> Authorizer? {
         guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT centre FROM local_node")), let centre = try? NodeID(text: text) else { return nil }
-        return try Authorizer(centre: centre, db)
+        var a = try Authorizer(centre: centre, db)
+        a.inCommunity = true
+        return a
     }
 
     /// The authoriser for this node's own writes: in a community, the scope the roster this
@@ -169,6 +173,10 @@ struct Authorizer {
                 return .some(op.value.text)
             }
             var write = RecordWrite(collection: key.collection, record: key.record, fields: ops.map(\.field), exists: false, before: nil, after: nil)
+            if let schema = Schema.collection(named: key.collection) {
+                if inCommunity { write.sealing = SealingFacts(ops, schema: schema) }
+                write.erasedValue = ops.last { $0.field == Schema.erasedField }?.value
+            }
             switch Schema.collection(named: key.collection)?.writers {
             case .placed:
                 let before = try place(of: key, db)

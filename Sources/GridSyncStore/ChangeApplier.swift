@@ -67,6 +67,8 @@ struct ChangeApplier {
         var book = QuarantineBook(source: source, at: Timestamp.iso(wallMs))
         /// Origins with a held change in this batch, and whether the first was a stranger's.
         var blocked: [NodeID: Bool] = [:]
+        /// Copies of changes held already whose stored body lacks boxes this copy has.
+        var repairs: [[UInt8]] = []
 
         func isHeld(_ origin: NodeID, _ seq: UInt64) throws -> Bool {
             if blocked[origin] != nil { return true }
@@ -95,7 +97,9 @@ struct ChangeApplier {
                     }
                     let (origin, seq) = try ChangeCodec.peekHeader(bytes)
                     if seq >= 1 && seq <= origins.maxSeq(origin) {
-                        try checkDuplicate(origin, seq, SignedChange.hash(ofEncoded: bytes), batchHashes, db)
+                        if try checkDuplicate(origin, seq, try SignedChange.hash(ofEncoded: bytes), batchHashes, db, bodyBytes: bytes.count - SignedChange.signatureBytes) {
+                            repairs.append(bytes)
+                        }
                         report.duplicates += 1
                         continue
                     }
@@ -111,7 +115,7 @@ struct ChangeApplier {
             }
             let known = origins.maxSeq(ch.origin)
             if ch.seq <= known {
-                try checkDuplicate(ch.origin, ch.seq, sc.hash, batchHashes, db)
+                if try checkDuplicate(ch.origin, ch.seq, sc.hash, batchHashes, db, bodyBytes: sc.body.count) { repairs.append(sc.encoded) }
                 report.duplicates += 1
                 continue
             }
@@ -148,6 +152,10 @@ struct ChangeApplier {
                 try hold(sc, .badClock, "change \(ch.seq) of node \(ch.origin.short) is stamped \(Timestamp.iso(min(ch.hlc.milliseconds, 253_402_300_799_999))), after 2100; that node's clock is wrong")
                 continue
             }
+            if !trusted, let bad = ch.ops.first(where: { $0.value.sealed.map { !$0.isRedacted && !$0.boxMatches } ?? false }) {
+                try hold(sc, .badSignature, "change \(ch.seq) of node \(ch.origin.short) carries sealed data for \(bad.collection).\(bad.field) that does not match what it signed; it was altered on the way")
+                continue
+            }
             let touchesRoster = Authorizer.touchesRoster(ch)
             var void = false
             if authorizer != nil {
@@ -167,6 +175,7 @@ struct ChangeApplier {
                     try book.void(sc, reason, detail, db)
                 }
             }
+            if !void, ch.ops.contains(where: { $0.collection == Schema.nodes.name }) { report.profilesChanged = true }
             if touchesRoster && !void {
                 report.rosterChanged = true
                 for op in ch.ops where op.collection == Schema.roster.name {
@@ -217,7 +226,23 @@ struct ChangeApplier {
         }
         report.applied = accepted.count { !$0.void }
         report.voided = accepted.count - report.applied
+        if !repairs.isEmpty { report.repairedBoxes += try repairBoxes(repairs, db) }
         guard !accepted.isEmpty else { return report }
+
+        // Erasure: the boxes of erased records never enter the log or the heads, whichever of
+        // the erasure and the record's changes arrives first (SPEC §2.9).
+        var erasure = Erasure(db)
+        let erasing = Set(accepted.filter { !$0.void }.flatMap { entry in
+            entry.0.change.ops.filter { $0.collection == Schema.requests.name && $0.field == Schema.erasedField && $0.value == .int(1) }.map(\.record)
+        })
+        for i in accepted.indices where !accepted[i].void {
+            let ch = accepted[i].0.change
+            erasure.noteRequests(of: ch)
+            guard ch.ops.contains(where: { $0.value.sealed?.box != nil }) else { continue }
+            let drop = try erasure.erasedRecords(in: ch, erasing: erasing, db)
+            guard !drop.isEmpty, let body = try ChangeCodec.redact(accepted[i].0.body, where: { drop.contains(RecordKey(collection: $0.collection, record: $0.record)) }) else { continue }
+            accepted[i].0 = try accepted[i].0.replacingBody(body)
+        }
 
         // 2. The change log.
         let insertChange = try FastStatement(
@@ -290,19 +315,57 @@ struct ChangeApplier {
             try updateConflicts(key, heads: heads, original: original, db)
             try materialize(key, heads: heads, db)
         }
+        // Records erased now lose the boxes they already had, everywhere in the store.
+        let newlyErased = try erasing.sorted().filter { try !erasure.isStored(RecordKey(collection: Schema.requests.name, record: $0), db) }
+        if !newlyErased.isEmpty {
+            let keys = try Erasure.records(ofRequests: newlyErased, db)
+            try Erasure.redactStored(keys, db)
+            for key in keys.sorted() {
+                guard var heads = try states.load(key, db) else { continue }
+                heads.redactAll()
+                try states.save(key, heads: heads, isNew: false, db)
+                try rewriteConflictValues(key, heads: heads, db)
+                try materialize(key, heads: heads, db)
+            }
+            report.erased += newlyErased.count
+        }
         return report
+    }
+
+    /// Replaces the stored values of a record's open conflicts with its heads' (after an erasure
+    /// dropped their boxes; equality, and so which conflicts are open, did not change).
+    private func rewriteConflictValues(_ key: RecordKey, heads: RecordHeads, _ db: Database) throws {
+        for (field, entries) in heads.fields where RecordHeads.isConflict(entries) {
+            let id = ConflictID.make(collection: key.collection, record: key.record, field: field)
+            try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
+            let insert = try db.cachedStatement(sql: "INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?)")
+            for h in entries {
+                try insert.execute(arguments: [id, h.origin, h.seq, Int64(bitPattern: h.hlc), h.value.databaseValue])
+            }
+        }
     }
 
     private static func badSignature(_ ch: Change) -> String {
         "change \(ch.seq) of node \(ch.origin.short) has a signature that does not verify; the data was altered after it was signed"
     }
 
-    private func checkDuplicate(_ origin: NodeID, _ seq: UInt64, _ hash: [UInt8], _ batchHashes: [OpRef: [UInt8]], _ db: Database) throws {
-        let stored = try batchHashes[OpRef(origin: origin, seq: seq)] ?? storedHash(origin, seq, db)
+    /// Checks that a change held already is the same change (the same chain hash). Returns
+    /// whether the copy's body is longer than the stored one: it may carry boxes the stored
+    /// copy lacks (dropped by a hostile relay), which ``repairBoxes(_:_:)`` restores.
+    private func checkDuplicate(
+        _ origin: NodeID, _ seq: UInt64, _ hash: [UInt8], _ batchHashes: [OpRef: [UInt8]], _ db: Database, bodyBytes: Int
+    ) throws -> Bool {
+        var storedLength = Int.max
+        var stored = batchHashes[OpRef(origin: origin, seq: seq)]
+        if stored == nil, let row = try storedHash(origin, seq, db) {
+            stored = row.hash
+            storedLength = row.length
+        }
         if stored != hash, origin == own { throw Self.ownFork(seq) }
         guard stored == hash else {
             throw GridSyncError(.fork, "node \(origin.short) has two different changes with seq \(seq); one of them was altered — do not import this data, and report node \(origin.short) to the centre")
         }
+        return bodyBytes > storedLength
     }
 
     /// This node's own change `seq` differs from the one other nodes hold.
@@ -315,10 +378,54 @@ struct ChangeApplier {
             """)
     }
 
-    private func storedHash(_ origin: NodeID, _ seq: UInt64, _ db: Database) throws -> [UInt8]? {
+    private func storedHash(_ origin: NodeID, _ seq: UInt64, _ db: Database) throws -> (hash: [UInt8], length: Int)? {
         guard let idx = origins.byID[origin] else { return nil }
-        let stmt = try db.cachedStatement(sql: "SELECT hash FROM changes WHERE origin = ? AND seq = ?")
-        return try Data.fetchOne(stmt, arguments: [idx, Int64(seq)]).map { Array($0) }
+        let stmt = try db.cachedStatement(sql: "SELECT hash, length(body) FROM changes WHERE origin = ? AND seq = ?")
+        guard let row = try Row.fetchOne(stmt, arguments: [idx, Int64(seq)]) else { return nil }
+        return ([UInt8](row[0] as Data), row[1])
+    }
+
+    /// Restores boxes a stored change lacks from a fuller copy of it (same chain hash, so the
+    /// same signed core): each box checked against its commitment, none for an erased record.
+    /// A relay that dropped or mangled boxes thus loses nothing once an honest copy arrives.
+    private mutating func repairBoxes(_ copies: [[UInt8]], _ db: Database) throws -> Int {
+        var repaired = 0
+        var erasure = Erasure(db)
+        let states = try RecordStateStatements(db)
+        for bytes in copies {
+            guard let copy = try? SignedChange(encoded: bytes), let idx = origins.byID[copy.change.origin],
+                let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT pos, body FROM changes WHERE origin = ? AND seq = ?"), arguments: [idx, Int64(copy.change.seq)]),
+                let stored = try? ChangeCodec.decode([UInt8](row[1] as Data))
+            else { continue }
+            var restore: [Int] = []
+            for (i, op) in copy.change.ops.enumerated() {
+                guard let incoming = op.value.sealed, incoming.boxMatches, stored.ops[i].value.sealed?.isRedacted == true else { continue }
+                restore.append(i)
+            }
+            guard !restore.isEmpty else { continue }
+            let erased = try erasure.erasedRecords(in: copy.change, erasing: [], db)
+            restore.removeAll { erased.contains(RecordKey(collection: copy.change.ops[$0].collection, record: copy.change.ops[$0].record)) }
+            guard !restore.isEmpty else { continue }
+            let body = try ChangeCodec.redact(copy.body, where: { op in erased.contains(RecordKey(collection: op.collection, record: op.record)) }) ?? copy.body
+            try db.execute(sql: "UPDATE changes SET body = ? WHERE pos = ?", arguments: [Data(body), row[0] as Int64])
+            var byRecord: [RecordKey: [Op]] = [:]
+            for i in restore { byRecord[RecordKey(collection: copy.change.ops[i].collection, record: copy.change.ops[i].record), default: []].append(copy.change.ops[i]) }
+            for (key, ops) in byRecord.sorted(by: { $0.key < $1.key }) {
+                guard var heads = try states.load(key, db) else { continue }
+                for op in ops {
+                    heads[op.field] = heads[op.field].map { h in
+                        var h = h
+                        if h.origin == idx && h.seq == Int64(copy.change.seq) { h.value = op.value }
+                        return h
+                    }
+                }
+                try states.save(key, heads: heads, isNew: false, db)
+                try rewriteConflictValues(key, heads: heads, db)
+                try materialize(key, heads: heads, db)
+            }
+            repaired += restore.count
+        }
+        return repaired
     }
 
     private func winner(_ heads: [Entry], policy: MergePolicy) -> Entry? {
@@ -359,7 +466,7 @@ struct ChangeApplier {
         // Unbound parameters are NULL: bind only the fields the record has.
         stmt.bind(1, key.record)
         var deleted: Int64 = 0
-        // Both lists are sorted by field name: walk them together.
+        // Both lists are sorted by field name (`_deleted` first): walk them together.
         var next = 0
         for (field, entries) in heads.fields {
             if field == Schema.deletedField {
@@ -370,7 +477,12 @@ struct ChangeApplier {
             guard next < target.columns.count, target.columns[next].field == field else { continue }
             let column = target.columns[next]
             guard column.writable else { continue }
-            stmt.bind(column.parameter, winner(entries, policy: column.policy)?.value ?? .null)
+            let value = winner(entries, policy: column.policy)?.value ?? .null
+            // A deleted record keeps no personal data in its table (its heads keep the sealed
+            // values, so a restore brings them back); an erased one has none left anywhere.
+            if case .sealed(let s) = value, s.isRedacted || deleted == 1 { continue }
+            if deleted == 1, column.personal { continue }
+            stmt.bind(column.parameter, value)
         }
         // Columns the store derives: the origin of the change that wrote another field.
         for (column, source) in target.derived {
@@ -387,6 +499,7 @@ struct ChangeApplier {
             let parameter: Int32
             let policy: MergePolicy
             let writable: Bool
+            let personal: Bool
         }
 
         let sql: String
@@ -399,7 +512,7 @@ struct ChangeApplier {
 
     static let upserts: [String: Upsert] = Dictionary(uniqueKeysWithValues: Schema.all.map { schema in
         let columns = schema.specs.enumerated()
-            .map { Upsert.Column(field: $1.name, parameter: Int32($0 + 2), policy: schema.policy(for: $1.name), writable: $1.writable) }
+            .map { Upsert.Column(field: $1.name, parameter: Int32($0 + 2), policy: schema.policy(for: $1.name), writable: $1.writable, personal: $1.personal) }
             .sorted { $0.field < $1.field }
         let derived = schema.specs.enumerated().compactMap { i, spec in spec.originOf.map { (Int32(i + 2), $0) } }
         return (schema.name, Upsert(sql: makeUpsertSQL(schema), columns: columns, derived: derived, deletedParameter: Int32(schema.fields.count + 2)))
@@ -478,6 +591,7 @@ extension FieldValue {
         case .null: .null
         case .int(let v): v.databaseValue
         case .text(let s): s.databaseValue
+        case .sealed(let v): Data(v.stored).databaseValue
         }
     }
 
@@ -486,7 +600,10 @@ extension FieldValue {
         case .null: self = .null
         case .int64(let v): self = .int(v)
         case .string(let s): self = .text(s)
-        case .double, .blob: throw StoreError.corrupt("a head value of an unexpected type")
+        case .blob(let data):
+            guard let v = SealedValue(stored: Array(data)) else { throw StoreError.corrupt("a stored sealed value") }
+            self = .sealed(v)
+        case .double: throw StoreError.corrupt("a head value of an unexpected type")
         }
     }
 }

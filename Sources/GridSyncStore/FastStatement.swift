@@ -39,6 +39,7 @@ struct FastStatement {
         case .null: sqlite3_bind_null(handle, index)
         case .int(let v): sqlite3_bind_int64(handle, index, v)
         case .text(let s): bind(index, s)
+        case .sealed(let v): bind(index, v.stored)
         }
     }
 

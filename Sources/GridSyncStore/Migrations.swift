@@ -197,6 +197,31 @@ enum Migrations {
         m.registerMigration("v5-record-namespaces-and-refusals") { db in
             try migrateV5(db)
         }
+        m.registerMigration("v6-sealing-and-erasure") { db in
+            try db.execute(sql: """
+                -- Each node's X25519 agreement key (base64), published in its own signed profile.
+                ALTER TABLE nodes ADD COLUMN agreement_key TEXT;
+
+                -- Scope keys and grid roots the centre wrapped to each node (collection `keys`).
+                CREATE TABLE key_grants (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT, grid TEXT, building TEXT, scope TEXT, epoch INTEGER,
+                    recipient TEXT, wrapped TEXT, created_at TEXT,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX key_grants_by_recipient ON key_grants(recipient);
+                CREATE INDEX key_grants_by_grid ON key_grants(grid, epoch);
+
+                -- Records whose personal data was erased (an `_erased` op applied): their boxes
+                -- are gone from `changes`, `record_state`, the tables and the quarantine, and any
+                -- box arriving for them later is dropped on receipt.
+                CREATE TABLE erased_records (
+                    collection TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    PRIMARY KEY (collection, record)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 

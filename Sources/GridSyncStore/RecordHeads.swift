@@ -82,6 +82,15 @@ struct RecordHeads {
         return w.bytes
     }
 
+    /// Drops the box of every sealed value (an erasure).
+    mutating func redactAll() {
+        for i in fields.indices {
+            for j in fields[i].heads.indices {
+                if case .sealed(let v) = fields[i].heads[j].value { fields[i].heads[j].value = .sealed(v.redacted) }
+            }
+        }
+    }
+
     /// Several heads holding different values.
     static func isConflict(_ heads: [Entry]) -> Bool {
         FieldMerge.isConflict(values: heads.lazy.map(\.value))

@@ -28,6 +28,9 @@ public struct RequestRecord: Sendable, Codable, Equatable {
     public var closedAt: String?
     /// Due date passed and not closed.
     public var overdue: Bool
+    /// Personal fields sealed under a key this node does not hold (outside its scope, or
+    /// written after a rotation it is not part of): shown as such, never guessed.
+    public var unreadable: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case id, status, grid, building, unit, room, resident, phone, category, title, detail, due, urgent
@@ -35,8 +38,11 @@ public struct RequestRecord: Sendable, Codable, Equatable {
         case satisfaction, ratingComment = "rating_comment"
         case createdAt = "created_at", acceptedAt = "accepted_at", assignedAt = "assigned_at"
         case startedAt = "started_at", resolvedAt = "resolved_at", ratedAt = "rated_at", closedAt = "closed_at"
-        case overdue
+        case overdue, unreadable
     }
+
+    /// Whether this node can read `field` (false when it is sealed under a key it lacks).
+    public func canRead(_ field: String) -> Bool { !unreadable.contains(field) }
 }
 
 /// The fields of a new request.
@@ -130,9 +136,11 @@ public struct NoteRecord: Sendable, Codable, Equatable {
     public var author: String?
     public var authorName: String?
     public var createdAt: String?
+    /// False when the text is sealed under a key this node does not hold.
+    public var readable = true
 
     enum CodingKeys: String, CodingKey {
-        case id, request, text, author, authorName = "author_name", createdAt = "created_at"
+        case id, request, text, author, authorName = "author_name", createdAt = "created_at", readable
     }
 }
 
@@ -150,30 +158,50 @@ public struct HistoryEntry: Sendable, Codable, Equatable {
     }
 }
 
-/// A field value for JSON output: string, integer or null.
+/// A field value for output: string, integer or null; a sealed value this node cannot open
+/// is `{"unreadable": true}`, an erased one `{"erased": true}`.
 public enum JSONValue: Sendable, Codable, Hashable, CustomStringConvertible {
     case null
     case int(Int64)
     case text(String)
+    /// Sealed under a key this node does not hold.
+    case unreadable
+    /// Sealed, and erased everywhere.
+    case erased
 
+    /// A clear value as it is; a sealed one as unreadable or erased (open it first with the
+    /// store's keyring to show it).
     public init(_ v: FieldValue) {
         switch v {
         case .null: self = .null
         case .int(let i): self = .int(i)
         case .text(let s): self = .text(s)
+        case .sealed(let s): self = s.isRedacted ? .erased : .unreadable
         }
     }
 
+    private enum MarkerKey: String, CodingKey { case unreadable, erased }
+
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
         switch self {
-        case .null: try c.encodeNil()
-        case .int(let i): try c.encode(i)
-        case .text(let s): try c.encode(s)
+        case .unreadable, .erased:
+            var k = encoder.container(keyedBy: MarkerKey.self)
+            try k.encode(true, forKey: self == .erased ? .erased : .unreadable)
+        default:
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .int(let i): try c.encode(i)
+            case .text(let s): try c.encode(s)
+            default: try c.encodeNil()
+            }
         }
     }
 
     public init(from decoder: any Decoder) throws {
+        if let k = try? decoder.container(keyedBy: MarkerKey.self) {
+            self = k.contains(.erased) ? .erased : .unreadable
+            return
+        }
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null } else if let i = try? c.decode(Int64.self) { self = .int(i) } else { self = .text(try c.decode(String.self)) }
     }
@@ -183,6 +211,8 @@ public enum JSONValue: Sendable, Codable, Hashable, CustomStringConvertible {
         case .null: "—"
         case .int(let i): String(i)
         case .text(let s): s
+        case .unreadable: "（无权查看）"
+        case .erased: "（已抹除）"
         }
     }
 }

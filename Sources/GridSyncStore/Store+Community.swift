@@ -126,7 +126,8 @@ extension Store {
         let name = try Validate.required(name, "--name")
         _ = try Validate.place(grid, "--grid")
         _ = try Validate.place(building, "--building")
-        if try roster().first(where: { $0.node_id == member.text })?.status == "revoked" {
+        let previous = try roster().first(where: { $0.node_id == member.text })
+        if previous?.status == "revoked" {
             throw GridSyncError(.notPermitted, "node \(member.short) was revoked and stays revoked; if the laptop was recovered, give it a new store (`gridsync init`) and enrol its new ID")
         }
         _ = try localWrite { _, change in
@@ -137,6 +138,14 @@ extension Store {
             change.set(Schema.roster, id, "building", role == .building ? building.map(FieldValue.text) ?? .null : .null)
             change.set(Schema.roster, id, "status", .text("active"))
         }
+        // Re-scoped: the old grid's keys rotate, so the node reads none of what is written
+        // there from now on (it keeps what it could read before).
+        let newBuilding = role == .building ? building : nil
+        var rotate = Set<String>()
+        if let previous, let oldGrid = previous.grid, oldGrid != grid || previous.building != newBuilding || previous.role != role.rawValue {
+            rotate.insert(oldGrid)
+        }
+        try issueGrants(rotating: rotate)
     }
 
     /// Revokes `member`: from now on every node refuses changes it makes and connections from it.
@@ -146,10 +155,13 @@ extension Store {
             throw GridSyncError(.notFound, "node \(member.short) is not on the roster; `gridsync roster list` shows who is")
         }
         let now = wallClock()
+        let grid = try roster().first(where: { $0.node_id == member.text })?.grid
         _ = try localWrite { _, change in
             change.set(Schema.roster, member.rosterRecord, "status", .text("revoked"))
             change.set(Schema.roster, member.rosterRecord, "revoked_at", .int(Int64(now)))
         }
+        // A new epoch for its grid: the revoked laptop reads nothing written there afterwards.
+        try issueGrants(rotating: grid.map { [$0] } ?? [])
     }
 
     /// The roster member whose node ID is `text` or starts with it (dashes and case ignored),

@@ -36,8 +36,10 @@ extension Store {
         }
         let policy = Schema.collection(named: collection)?.policy(for: field) ?? .lastWriterWins
         let ordered = policy.sorted(heads)
+        // Sealed values show to those who hold their key; others see that the conflict exists.
+        let ring = try readingKeyring(for: key, db)
         let values = ordered.map { h in
-            ConflictValue(value: JSONValue(h.value), origin: h.origin.text, originName: names[h.origin], time: Timestamp.iso(h.hlc.milliseconds), seq: h.seq)
+            ConflictValue(value: JSONValue(ring.open(h.value, collection, record, field)), origin: h.origin.text, originName: names[h.origin], time: Timestamp.iso(h.hlc.milliseconds), seq: h.seq)
         }
         return ConflictRecord(id: id, record: record, collection: collection, field: field, winner: values.first?.value ?? .null, values: values)
     }
@@ -111,16 +113,35 @@ extension Store {
                 WHERE r.collection = ? AND r.record = ? ORDER BY c.hlc, r.pos
                 """, arguments: [collection, id])
             var out: [HistoryEntry] = []
+            var ring = try readingKeyring(for: RecordKey(collection: collection, record: id), db)
+            var place = Placement(grid: nil, building: nil)
             for row in rows {
                 let change = try ChangeCodec.decode([UInt8](row[0] as Data))
                 for op in change.ops where op.record == id && op.collection == collection {
+                    // Where the record lay when each value was sealed: its scope's key opens it.
+                    if op.field == "grid" { place.grid = op.value.text }
+                    if op.field == "building" { place.building = op.value.text }
+                    ring.learn(place)
                     out.append(HistoryEntry(
                         time: Timestamp.iso(change.hlc.milliseconds), origin: change.origin.text, originName: row[1],
-                        seq: change.seq, field: op.field, value: JSONValue(op.value)))
+                        seq: change.seq, field: op.field, value: JSONValue(ring.open(op.value, collection, id, op.field))))
                 }
             }
             return out
         }
+    }
+
+    /// The keyring, knowing where `key` lies now (a note: where its request lies).
+    func readingKeyring(for key: RecordKey, _ db: Database) throws -> Keyring {
+        var ring = try keyring(db)
+        var request = key.collection == Schema.requests.name ? key.record : nil
+        if key.collection == Schema.notes.name {
+            request = try String.fetchOne(db, sql: "SELECT request FROM request_notes WHERE id = ?", arguments: [key.record])
+        }
+        if let request, let row = try Row.fetchOne(db, sql: "SELECT grid, building FROM requests WHERE id = ?", arguments: [request]) {
+            ring.learn(Placement(grid: row[0], building: row[1]))
+        }
+        return ring
     }
 
     /// A SHA-256 digest of the replicated content: every record's collection and every field's
@@ -146,7 +167,8 @@ extension Store {
                         w.write(contentsOf: origin.bytes)
                         w.writeVarint(UInt64(h.seq))
                         w.writeUInt64BE(h.hlc)
-                        w.writeValue(h.value)
+                        // A sealed value counts by its clear part, which every node holds.
+                        if case .sealed(let v) = h.value { w.writeValue(.sealed(v.redacted)) } else { w.writeValue(h.value) }
                     }
                 }
                 if w.bytes.count > 60_000 {
@@ -187,6 +209,7 @@ extension JSONValue {
         case .null: .null
         case .int(let i): .int(i)
         case .text(let s): .text(s)
+        case .unreadable, .erased: .null
         }
     }
 }

@@ -288,6 +288,73 @@ extension Store {
         return id
     }
 
+    /// Erases a request's personal data on every node (centre only, never undone): its
+    /// residents, phone, place, texts and the text of its notes become unreadable everywhere
+    /// once the nodes sync, while its clear fields (status, times, category) stay for the
+    /// reports. Signed history is not rewritten: each node drops the sealed boxes (SPEC §2.9).
+    public func eraseRequest(_ idPrefix: String) throws -> String {
+        try requireErasing()
+        let (id, _) = try localWrite { db, change -> String in
+            let id = try resolveID(idPrefix, table: "requests", kind: "request", db)
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM erased_records WHERE collection = 'requests' AND record = ?", arguments: [id]) == 0 else {
+                throw GridSyncError(.invalidInput, "需求 \(id.prefix(8)) 的个人信息已抹除 — request \(id) was erased already; nothing to do")
+            }
+            change.set(Schema.requests, id, Schema.erasedField, .int(1))
+            return id
+        }
+        try? checkpoint()
+        return id
+    }
+
+    private func requireErasing() throws {
+        guard node.role == .centre, try community()?.centre == node.id else {
+            throw GridSyncError(.notPermitted, "只有社区中心可以抹除居民信息 — only the community centre erases residents' data; run this on the centre's store")
+        }
+    }
+
+    /// Requests rated or closed more than `months` months before now and not erased yet: what
+    /// the retention setting erases.
+    public func requestsDueForErasure(afterMonths months: Int) throws -> [String] {
+        guard months >= 1 && months <= 1200 else { throw GridSyncError(.invalidInput, "the retention period must be 1 to 1200 months") }
+        let cutoff = Timestamp.iso(wallClock() - min(wallClock(), UInt64(months) * 30 * 86_400_000))
+        return try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT id FROM requests r
+                WHERE max(coalesce(r.rated_at, ''), coalesce(r.closed_at, '')) <> ''
+                  AND max(coalesce(r.rated_at, ''), coalesce(r.closed_at, '')) < ?
+                  AND r.status IN ('resolved', 'rated', 'rejected', 'withdrawn')
+                  AND NOT EXISTS (SELECT 1 FROM erased_records e WHERE e.collection = 'requests' AND e.record = r.id)
+                ORDER BY id
+                """, arguments: [cutoff])
+        }
+    }
+
+    /// Erases every request due under a retention of `months` months (centre only), 500 to a
+    /// change. Returns how many it erased.
+    @discardableResult
+    public func eraseDue(afterMonths months: Int) throws -> Int {
+        try requireErasing()
+        let due = try requestsDueForErasure(afterMonths: months)
+        guard !due.isEmpty else { return 0 }
+        var batches: [(inout PendingChange) -> Void] = []
+        for start in stride(from: 0, to: due.count, by: 500) {
+            let ids = Array(due[start..<min(due.count, start + 500)])
+            batches.append { change in for id in ids { change.set(Schema.requests, id, Schema.erasedField, .int(1)) } }
+        }
+        try localWriteMany(batches)
+        try? checkpoint()
+        return due.count
+    }
+
+    /// Copies the WAL into the store file and empties it, so erased boxes do not linger there.
+    public func checkpoint() throws {
+        do {
+            try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        } catch {
+            throw Store.wrap(error, path: path)
+        }
+    }
+
     /// Brings back a deleted request: `_deleted = 0` over the heads, like any edit.
     public func restoreRequest(_ idPrefix: String) throws -> String {
         let (id, _) = try localWrite { db, change -> String in
@@ -308,6 +375,7 @@ extension Store {
         let today = LocalDay(timeZone: .current).of(ms: wallClock())
         return try read { db in
             var sql = "SELECT * FROM requests WHERE deleted = 0"
+            // (erased requests stay listed: their clear fields are the centre's records)
             var args: [any DatabaseValueConvertible] = []
             if let s = filter.status { sql += " AND status = ?"; args.append(s.rawValue) }
             if let g = filter.grid { sql += " AND grid = ?"; args.append(g) }
@@ -318,7 +386,8 @@ extension Store {
                 args.append(today)
             }
             sql += " ORDER BY created_at DESC, id"
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.request(from: $0, today: today) }
+            let ring = try keyring(db)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.request(from: $0, today: today, ring: ring) }
         }
     }
 
@@ -330,13 +399,32 @@ extension Store {
     /// Follow-up notes of a request, oldest first.
     public func notes(ofRequest id: String) throws -> [NoteRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            var ring = try keyring(db)
+            if let place = try Row.fetchOne(db, sql: "SELECT grid, building FROM requests WHERE id = ?", arguments: [id]) {
+                ring.learn(Placement(grid: place[0], building: place[1]))
+            }
+            return try Row.fetchAll(db, sql: """
                 SELECT n.id, n.request, n.text, n.author, p.name, n.created_at
                 FROM request_notes n LEFT JOIN nodes p ON p.id = n.author
                 WHERE n.request = ? AND n.deleted = 0 ORDER BY n.created_at, n.id
                 """, arguments: [id]).map { row in
-                NoteRecord(id: row[0], request: row[1], text: row[2] ?? "", author: row[3], authorName: row[4], createdAt: row[5])
+                let noteID: String = row[0]
+                let text = Self.personal(row[2], ring, Schema.notes.name, noteID, "text")
+                return NoteRecord(id: noteID, request: row[1], text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable)
             }
+        }
+    }
+
+    /// A personal column's value opened with `ring`: clear text, and whether it could be read
+    /// (false for a value sealed under a key this node does not hold). An erased value is
+    /// NULL in the table: nil and readable.
+    static func personal(_ db: DatabaseValue, _ ring: Keyring, _ collection: String, _ record: String, _ field: String) -> (value: String?, readable: Bool) {
+        guard let v = try? FieldValue(db) else { return (nil, false) }
+        switch ring.open(v, collection, record, field) {
+        case .null: return (nil, true)
+        case .text(let t): return (t, true)
+        case .int(let i): return (String(i), true)
+        case .sealed(let s): return (nil, s.isRedacted)
         }
     }
 
@@ -348,26 +436,38 @@ extension Store {
         if (row["deleted"] as Int64?) == 1 {
             throw GridSyncError(.notFound, "request \(id) was deleted; `gridsync request restore \(id.prefix(8))` brings it back if that was a mistake")
         }
-        return try Self.request(from: row, today: LocalDay(timeZone: .current).of(ms: wallClock()))
+        return try Self.request(from: row, today: LocalDay(timeZone: .current).of(ms: wallClock()), ring: try keyring(db))
     }
 
-    static func request(from row: Row, today: String) throws -> RequestRecord {
+    static func request(from row: Row, today: String, ring: Keyring) throws -> RequestRecord {
         let statusText: String = row["status"] ?? ""
+        let id: String = row["id"]
         guard let status = RequestStatus(rawValue: statusText) else {
-            throw StoreError.corrupt("requests.status of \(row["id"] as String? ?? "?")")
+            throw StoreError.corrupt("requests.status of \(id)")
+        }
+        var ring = ring
+        ring.learn(Placement(grid: row["grid"], building: row["building"]))
+        var unreadable: [String] = []
+        func personal(_ field: String) -> String? {
+            let (value, readable) = Self.personal(row[field], ring, Schema.requests.name, id, field)
+            if !readable { unreadable.append(field) }
+            return value
         }
         let due: String? = row["due"]
+        let unit = personal("unit"), room = personal("room"), resident = personal("resident"), phone = personal("phone")
+        let title = personal("title"), detail = personal("detail"), comment = personal("rating_comment")
         return RequestRecord(
-            id: row["id"], status: status, grid: row["grid"] ?? "", building: row["building"] ?? "",
-            unit: row["unit"], room: row["room"], resident: row["resident"], phone: row["phone"],
-            category: row["category"] ?? "", title: row["title"] ?? "", detail: row["detail"], due: due,
+            id: id, status: status, grid: row["grid"] ?? "", building: row["building"] ?? "",
+            unit: unit, room: room, resident: resident, phone: phone,
+            category: row["category"] ?? "", title: title ?? "", detail: detail, due: due,
             urgent: (row["urgent"] as Int64? ?? 0) != 0,
             assignedService: row["assigned_service"], assignedPerson: row["assigned_person"],
-            satisfaction: row["satisfaction"], ratingComment: row["rating_comment"],
+            satisfaction: row["satisfaction"], ratingComment: comment,
             createdAt: row["created_at"], acceptedAt: row["accepted_at"], assignedAt: row["assigned_at"],
             startedAt: row["started_at"], resolvedAt: row["resolved_at"], ratedAt: row["rated_at"],
             closedAt: row["closed_at"],
-            overdue: due.map { $0 < today && !status.isClosed } ?? false)
+            overdue: due.map { $0 < today && !status.isClosed } ?? false,
+            unreadable: unreadable)
     }
 
     /// Resolves a full ID or unique prefix in `table`.

@@ -19,6 +19,8 @@ public final class Store: Sendable {
     /// to the node ID). Nothing else outside the store signs with it.
     public var nodeKey: NodeKey { key }
     let wallClock: @Sendable () -> UInt64
+    /// The scope keys last unwrapped from the store's grants.
+    let keyrings = KeyringCache()
 
     /// Milliseconds since the Unix epoch.
     public static let systemClock: @Sendable () -> UInt64 = {
@@ -41,7 +43,8 @@ public final class Store: Sendable {
         config.busyMode = .timeout(10)
         let pages = -1024 * max(1, cacheMiB)
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = \(pages)")
+            // secure_delete: pages freed (an erased record's old boxes) are zeroed, not left behind.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = \(pages); PRAGMA secure_delete = ON")
         }
         return config
     }
@@ -255,7 +258,7 @@ public final class Store: Sendable {
         return (authorizer, try localWriter(of: authorizer))
     }
 
-    private func commitLocal(_ pending: PendingChange, _ authorizer: inout Authorizer, _ db: Database) throws -> SignedChange {
+    func commitLocal(_ pending: PendingChange, _ authorizer: inout Authorizer, _ db: Database) throws -> SignedChange {
         let wall = wallClock()
         var applier = try ChangeApplier(db, clock: try loadClock(db), wallMs: wall, own: node.id)
         let states = try RecordStateStatements(db)
@@ -267,7 +270,9 @@ public final class Store: Sendable {
         var ops: [Op] = []
         var touched: [RecordKey] = []
         var setDeleted = Set<RecordKey>()
-        for set in pending.sets {
+        // Inside a community personal values leave this node sealed, never in clear.
+        let sets = authorizer.inCommunity ? try sealPersonal(pending.sets, by: pending.writer, db) : pending.sets
+        for set in sets {
             let key = RecordKey(collection: set.collection, record: set.record)
             if let i = ops.firstIndex(where: { $0.record == set.record && $0.collection == set.collection && $0.field == set.field }) {
                 ops[i].value = set.value
@@ -340,6 +345,7 @@ public final class Store: Sendable {
             change.set(Schema.nodes, id, "role", .text(node.role.rawValue))
             change.set(Schema.nodes, id, "grid", node.grid.map(FieldValue.text) ?? .null)
             change.set(Schema.nodes, id, "building", node.building.map(FieldValue.text) ?? .null)
+            change.set(Schema.nodes, id, "agreement_key", .text(agreementKeyText))
         }
     }
 
@@ -370,6 +376,8 @@ public final class Store: Sendable {
                     try feed { batch in report.merge(try applier.apply(batch, db, source: source)) }
                     if report.rosterChanged { try retryQuarantined(&applier, &report, db) }
                     try saveClock(applier.clock, db)
+                    // The centre grants keys to a member as soon as it has the member's profile.
+                    if report.rosterChanged || report.profilesChanged { try issueOwedGrants(db) }
                     try after(db)
                     return .commit
                 }

@@ -44,7 +44,8 @@ enum Sample {
 
     @Test func hugeCountsAreRefusedBeforeAllocating() {
         var w = ByteWriter()
-        w.write(1)
+        w.write(ChangeCodec.formatVersion)
+        w.writeVarint(0)  // no sealed values
         w.write(contentsOf: Sample.keyA.nodeID.bytes)
         w.writeVarint(1)
         w.writeUInt64BE(1)
@@ -56,8 +57,8 @@ enum Sample {
 
     @Test func nonMinimalVarintIsRefused() {
         var bytes = ChangeCodec.encode(Sample.change())
-        // seq 1 sits right after version and origin; 0x81 0x00 also means 1.
-        bytes.replaceSubrange(33..<34, with: [0x81, 0x00])
+        // seq 1 sits right after version, the empty sealed section and origin; 0x81 0x00 also means 1.
+        bytes.replaceSubrange(34..<35, with: [0x81, 0x00])
         #expect(throws: GridSyncError.self) { try ChangeCodec.decode(bytes) }
     }
 
@@ -70,7 +71,8 @@ enum Sample {
     @Test func aRepeatedStringTableEntryIsRefused() {
         // strings: ["c", "r", "f", "r"]; op 1 uses record index 1, op 2 record index 3.
         var w = ByteWriter()
-        w.write(1)
+        w.write(ChangeCodec.formatVersion)
+        w.writeVarint(0)  // no sealed values
         w.write(contentsOf: Sample.keyA.nodeID.bytes)
         w.writeVarint(1)
         w.writeUInt64BE(1)
@@ -94,7 +96,7 @@ enum Sample {
     @Test func randomBytesNeverCrashTheDecoder() async {
         await propertyCheck(count: 500, input: Gen<UInt8>.value(in: 0...255).array(of: 0...300)) { bytes in
             var input = bytes
-            if !input.isEmpty { input[0] = 1 }
+            if !input.isEmpty { input[0] = ChangeCodec.formatVersion }
             _ = try? ChangeCodec.decode(input)
         }
     }
@@ -113,6 +115,91 @@ enum Sample {
             let decoded = try ChangeCodec.decode(ChangeCodec.encode(c))
             #expect(decoded == c)
         }
+    }
+}
+
+/// Sealed values in the change encoding: the clear part in the signed core, the box in the
+/// sealed section outside it.
+@Suite struct SealedEncodingTests {
+    static let key = ScopeKey(secret: Array(repeating: 7, count: 32), scope: ScopeID.of(grid: "1", building: "3"), epoch: 1)
+
+    static func sealedChange() throws -> Change {
+        let v = try key.seal(.text("张三"), collection: "requests", record: "r1", field: "resident")
+        let w = try key.seal(.text("13800000000"), collection: "requests", record: "r1", field: "phone")
+        return Sample.change(ops: [
+            Op(collection: "requests", record: "r1", field: "resident", value: .sealed(v), pred: []),
+            Op(collection: "requests", record: "r1", field: "grid", value: .text("1"), pred: []),
+            Op(collection: "requests", record: "r1", field: "phone", value: .sealed(w), pred: []),
+        ])
+    }
+
+    @Test func sealedValuesRoundTripAndOpenOnlyWhereTheyWereSealed() throws {
+        let c = try Self.sealedChange()
+        let bytes = ChangeCodec.encode(c)
+        let decoded = try ChangeCodec.decode(bytes)
+        #expect(decoded == c)
+        #expect(decoded.ops.map { $0.value.sealed?.box } == c.ops.map { $0.value.sealed?.box })
+        let v = try #require(decoded.ops[0].value.sealed)
+        #expect(v.boxMatches)
+        #expect(Self.key.open(v, collection: "requests", record: "r1", field: "resident") == .text("张三"))
+        // Moved to another record or field, or opened with another key: nothing.
+        #expect(Self.key.open(v, collection: "requests", record: "r2", field: "resident") == nil)
+        #expect(Self.key.open(v, collection: "requests", record: "r1", field: "phone") == nil)
+        let other = ScopeKey(secret: Array(repeating: 8, count: 32), scope: v.scope, epoch: 1)
+        #expect(other.open(v, collection: "requests", record: "r1", field: "resident") == nil)
+        // The plaintext is nowhere in the bytes.
+        #expect(!bytes.contains(subsequence: Array("张三".utf8)) && !bytes.contains(subsequence: Array("13800000000".utf8)))
+    }
+
+    @Test func sealingIsDeterministicSoEqualValuesAreEqual() throws {
+        let a = try Self.key.seal(.text("李四"), collection: "requests", record: "r1", field: "resident")
+        let b = try Self.key.seal(.text("李四"), collection: "requests", record: "r1", field: "resident")
+        let c = try Self.key.seal(.text("李四"), collection: "requests", record: "r2", field: "resident")
+        #expect(a == b && a.box == b.box)
+        #expect(a != c)
+        #expect(!FieldMerge.isConflict(values: [FieldValue.sealed(a), .sealed(b)]))
+        #expect(FieldMerge.isConflict(values: [FieldValue.sealed(a), .sealed(try Self.key.seal(.text("王五"), collection: "requests", record: "r1", field: "resident"))]))
+    }
+
+    @Test func redactionDropsBoxesAndKeepsTheSignature() throws {
+        let key = NodeKey()
+        var c = try Self.sealedChange()
+        c.origin = key.nodeID
+        let signed = key.sign(c)
+        let redacted = try #require(try ChangeCodec.redact(signed.body, where: { $0.field == "resident" }))
+        #expect(redacted.count < signed.body.count)
+        let again = try signed.replacingBody(redacted)
+        #expect(again.verifySignature() && again.hash == signed.hash)
+        #expect(again.change.ops[0].value.sealed?.isRedacted == true)
+        #expect(again.change.ops[2].value.sealed?.boxMatches == true)
+        #expect(again.change == signed.change)  // equal by the clear part
+        #expect(try ChangeCodec.redact(redacted, where: { $0.field == "resident" }) == nil)
+        #expect(try SignedChange.hash(ofEncoded: again.encoded) == signed.hash)
+    }
+
+    @Test func aSealedSectionThatDoesNotFitIsRefused() throws {
+        let bytes = ChangeCodec.encode(try Self.sealedChange())
+        // Drop the second box: one box for two sealed values.
+        var r = Array(bytes[2...])
+        let sectionLength = Int(bytes[1])
+        let firstBox = 1 + Int(r[0])
+        r.removeSubrange(firstBox..<sectionLength)
+        let short = [ChangeCodec.formatVersion, UInt8(firstBox)] + r
+        #expect(throws: GridSyncError.self) { try ChangeCodec.decode(short) }
+        // An extra empty entry: more boxes than sealed values.
+        let extra = [ChangeCodec.formatVersion, UInt8(sectionLength + 1), 0] + Array(bytes[2...])
+        #expect(throws: GridSyncError.self) { try ChangeCodec.decode(extra) }
+        // A box shorter than nonce and authenticator.
+        let tiny = [ChangeCodec.formatVersion, 2, 1, 0xAA] + Array(bytes[(2 + sectionLength)...])
+        #expect(throws: GridSyncError.self) { try ChangeCodec.decode(tiny) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(subsequence s: [UInt8]) -> Bool {
+        guard s.count <= count else { return false }
+        for i in 0...(count - s.count) where Array(self[i..<i + s.count]) == s { return true }
+        return false
     }
 }
 

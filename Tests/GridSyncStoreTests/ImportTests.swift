@@ -26,8 +26,9 @@ import Testing
         #expect(changes.allSatisfy { $0.body.count <= Limits.maxChangeBytes })
         // Round-trips through the encoding a peer decodes, which refuses oversized changes.
         try laptop.apply(changes.map { try SignedChange(encoded: $0.encoded) })
-        #expect(try laptop.requests() == centre.requests())
+        #expect(try laptop.requests().map(\.clearPart) == centre.requests().map(\.clearPart))
         #expect(try laptop.requests().count == 300)
+        #expect(try centre.requests().allSatisfy { $0.detail == detail })
     }
 
     @Test func oneBadRowImportsNothing() throws {
@@ -54,7 +55,7 @@ import Testing
         let big = String(repeating: "x", count: 64 * 1024)
         let e = #expect(throws: GridSyncError.self) {
             try s.localWriteMany([{ change in
-                for i in 0..<20 { change.set(Schema.notes, "n\(i)", "text", .text(big)) }
+                for i in 0..<20 { change.set(Schema.services, "s\(i)", "description", .text(big)) }
             }])
         }
         #expect(e?.code == .tooLarge)

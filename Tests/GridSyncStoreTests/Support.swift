@@ -78,3 +78,54 @@ extension Fixture {
     }
 }
 
+
+extension Fixture {
+    /// Where the signed core of an encoded change body starts: after the version byte, the
+    /// sealed section's length and the section.
+    static func coreOffset(_ body: [UInt8]) -> Int {
+        var i = 1
+        var length = 0
+        var shift = 0
+        while true {
+            let b = body[i]
+            i += 1
+            length |= Int(b & 0x7f) << shift
+            if b & 0x80 == 0 { break }
+            shift += 7
+        }
+        return i + length
+    }
+
+    /// Flips a bit of the HLC of an encoded change (`body ‖ signature`): it still decodes, but
+    /// its signature and chain no longer hold.
+    static func flipHLC(_ encoded: inout [UInt8]) {
+        encoded[coreOffset(encoded) + 32 + 7] ^= 1
+    }
+}
+
+extension RequestRecord {
+    /// The fields every node reads, sealed or not: personal ones blanked.
+    var clearPart: RequestRecord {
+        var r = self
+        r.unit = nil
+        r.room = nil
+        r.resident = nil
+        r.phone = nil
+        r.title = ""
+        r.detail = nil
+        r.ratingComment = nil
+        r.unreadable = []
+        return r
+    }
+}
+
+extension Fixture {
+    /// `text` sealed by `store` (with the keys it holds) as `collection`/`record`/`field` of a
+    /// record placed in `grid`/`building` — what a modified binary of that node could send.
+    static func sealed(
+        _ store: Store, _ text: String, _ collection: String, _ record: String, _ field: String, grid: String = "1", building: String?
+    ) throws -> FieldValue {
+        let ring = try store.read { db in try store.keyring(db) }
+        return .sealed(try ring.sealingKey(for: Placement(grid: grid, building: building)).seal(.text(text), collection: collection, record: record, field: field))
+    }
+}

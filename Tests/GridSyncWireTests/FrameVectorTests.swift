@@ -5,13 +5,13 @@ import Testing
 
 @testable import GridSyncWire
 
-/// Checks `Protocol/vectors/frames-v1.json` both ways: each described message must frame to
+/// Checks `Protocol/vectors/frames-v2.json` both ways: each described message must frame to
 /// exactly the stored hex, and each stored frame must decode to the described message.
 /// Regenerate with GRIDSYNC_WRITE_VECTORS=1 after an intentional protocol change.
 @Suite struct FrameVectorTests {
     static let path = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Protocol/vectors/frames-v1.json")
+        .appendingPathComponent("Protocol/vectors/frames-v2.json")
 
     struct Vector: Codable, Equatable {
         var name: String

@@ -1,0 +1,276 @@
+import Crypto
+import Foundation
+
+/// A personal value sealed under a scope key (SPEC §2.7).
+///
+/// What every node holds and compares is the *clear part*: the scope, the key epoch and a
+/// 16-byte commitment to the box, SHA-256("gridsync-box-v1" ‖ box) cut to 16 bytes. The
+/// signature and the hash chain cover the clear part only; the `box` (nonce ‖ ChaCha20
+/// ciphertext ‖ Poly1305 authenticator) travels in the change's sealed section, outside what is
+/// signed, so that an erased record's boxes can be dropped from stored changes while the chain
+/// still verifies. Every node checks a box against its commitment on receipt, so a box
+/// altered after signing is refused by all, readers or not.
+///
+/// Sealing is deterministic (the nonce derives from the plaintext, as in SIV), so two writes
+/// of the same plaintext at the same place under the same key have the same box and the same
+/// commitment: equality — and so conflict detection — is decided by the commitment, the same
+/// on every node; whether the box is still present does not matter.
+public struct SealedValue: Sendable, CustomStringConvertible {
+    /// The scope ID (``ScopeID``) whose key sealed the value.
+    public var scope: String
+    /// The scope's key epoch.
+    public var epoch: UInt32
+    /// The commitment to the box (16 bytes).
+    public var tag: [UInt8]
+    /// Nonce ‖ ciphertext ‖ authenticator; nil once the record was erased (redacted).
+    public var box: [UInt8]?
+
+    public static let tagBytes = 16
+    public static let nonceBytes = 12
+    /// Poly1305's authenticator.
+    public static let authenticatorBytes = 16
+    /// The shortest box: nonce and authenticator around a one-byte plaintext.
+    public static let minBoxBytes = nonceBytes + 1 + authenticatorBytes
+
+    public init(scope: String, epoch: UInt32, tag: [UInt8], box: [UInt8]?) {
+        self.scope = scope
+        self.epoch = epoch
+        self.tag = tag
+        self.box = box
+    }
+
+    /// The commitment to a box.
+    public static func commitment(_ box: [UInt8]) -> [UInt8] {
+        var h = SHA256()
+        h.update(data: Array("gridsync-box-v1".utf8))
+        h.update(data: box)
+        return Array(h.finalize().prefix(tagBytes))
+    }
+
+    /// Whether the box is present and matches the commitment the signature covers.
+    public var boxMatches: Bool { box.map { Self.commitment($0) == tag } ?? false }
+
+    public var isRedacted: Bool { box == nil }
+
+    /// The same value with its box dropped.
+    public var redacted: SealedValue { SealedValue(scope: scope, epoch: epoch, tag: tag, box: nil) }
+
+    public var description: String { isRedacted ? "(erased)" : "(sealed)" }
+}
+
+extension SealedValue: Hashable {
+    public static func == (a: SealedValue, b: SealedValue) -> Bool {
+        a.tag == b.tag && a.epoch == b.epoch && a.scope == b.scope
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(scope)
+        h.combine(epoch)
+        h.combine(tag)
+    }
+}
+
+/// Scope IDs: which key seals a record's personal values. A request (and its notes) placed in
+/// grid G, building B is sealed for scope `ScopeID.of(G, B)`; one placed in grid G with no
+/// building for `ScopeID.of(G, nil)`. The ID is a name (it is interned in a change's string
+/// table) and says nothing the clear `grid` and `building` fields do not.
+public enum ScopeID {
+    /// `s` and 16 hex digits of SHA-256("gridsync-scope-v1" ‖ 0 ‖ grid ‖ 0 ‖ building).
+    public static func of(grid: String, building: String?) -> String {
+        var h = SHA256()
+        h.update(data: Array("gridsync-scope-v1".utf8) + [0] + Array(grid.utf8) + [0] + Array((building ?? "").utf8) + [building == nil ? 0 : 1])
+        return "s" + Hex.encode(Array(h.finalize().prefix(8)))
+    }
+
+    /// Whether a string has the shape of a scope ID.
+    public static func isValid(_ s: String) -> Bool {
+        s.utf8.count == 17 && s.hasPrefix("s") && s.utf8.dropFirst().allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+}
+
+/// A grid's root key of one epoch: 32 random bytes the centre makes. The centre and the grid's
+/// grid nodes hold it; every scope key of the grid derives from it, so a grid node reads every
+/// building of its grid, and a building lead gets only its building's derived key.
+public struct GridRoot: Sendable {
+    public let secret: SymmetricKey
+
+    public init() { secret = SymmetricKey(size: .bits256) }
+
+    public init(bytes: [UInt8]) throws(GridSyncError) {
+        guard bytes.count == 32 else { throw GridSyncError(.malformed, "a grid root key must be 32 bytes") }
+        secret = SymmetricKey(data: bytes)
+    }
+
+    public var bytes: [UInt8] { secret.withUnsafeBytes { Array($0) } }
+
+    /// The scope secret of building `building` (nil: the grid's own, grid-level records).
+    public func scopeSecret(building: String?) -> [UInt8] {
+        let info = building.map { Array("building".utf8) + [0] + Array($0.utf8) } ?? Array("grid".utf8)
+        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: secret, salt: Array("gridsync-scope-v1".utf8), info: info, outputByteCount: 32)
+        return key.withUnsafeBytes { Array($0) }
+    }
+}
+
+/// One scope's key of one epoch: seals and opens personal values.
+///
+/// - AEAD: ChaCha20-Poly1305 under `encKey = HKDF(secret, "enc")`.
+/// - AAD: `"gridsync-seal-v1" ‖ 0 ‖ collection ‖ 0 ‖ record ‖ 0 ‖ field ‖ 0 ‖ scope ‖ u32be epoch`,
+///   which binds the ciphertext to where it belongs: copied into another record or field it no
+///   longer opens.
+/// - Nonce: `HMAC-SHA256(nonceKey = HKDF(secret, "nonce"), AAD ‖ plaintext)[0..<12]`
+///   (synthetic, as in SIV): a nonce repeats only for the same AAD and plaintext, which then
+///   seal to the same bytes. No counter or random source to get wrong; an epoch is good for
+///   2^32 values, far beyond what a community writes between rotations.
+/// - Box: `nonce ‖ ciphertext ‖ authenticator`; its commitment is the value's tag.
+public struct ScopeKey: Sendable {
+    public let scope: String
+    public let epoch: UInt32
+    private let encKey: SymmetricKey
+    private let nonceKey: SymmetricKey
+
+    public init(secret: [UInt8], scope: String, epoch: UInt32) {
+        let ikm = SymmetricKey(data: secret)
+        self.scope = scope
+        self.epoch = epoch
+        encKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Array("gridsync-seal-v1".utf8), info: Array("enc".utf8), outputByteCount: 32)
+        nonceKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Array("gridsync-seal-v1".utf8), info: Array("nonce".utf8), outputByteCount: 32)
+    }
+
+    static func aad(collection: String, record: String, field: String, scope: String, epoch: UInt32) -> [UInt8] {
+        var w = ByteWriter(capacity: 96)
+        w.write(contentsOf: Array("gridsync-seal-v1".utf8))
+        for part in [collection, record, field, scope] {
+            w.write(0)
+            w.write(contentsOf: Array(part.utf8))
+        }
+        w.writeUInt32BE(epoch)
+        return w.bytes
+    }
+
+    private func nonce(_ aad: [UInt8], _ plaintext: [UInt8]) -> [UInt8] {
+        var mac = HMAC<SHA256>(key: nonceKey)
+        mac.update(data: aad)
+        mac.update(data: plaintext)
+        return Array(Data(mac.finalize()).prefix(SealedValue.nonceBytes))
+    }
+
+    /// Seals a text or integer value of `collection`/`record`/`field`. Null is never sealed.
+    public func seal(_ value: FieldValue, collection: String, record: String, field: String) throws(GridSyncError) -> SealedValue {
+        var w = ByteWriter(capacity: 64)
+        switch value {
+        case .text, .int: w.writeValue(value)
+        case .null, .sealed: throw GridSyncError(.invalidInput, "only text and numbers are sealed")
+        }
+        let plaintext = w.bytes
+        let aad = Self.aad(collection: collection, record: record, field: field, scope: scope, epoch: epoch)
+        let n = nonce(aad, plaintext)
+        do {
+            let sealed = try ChaChaPoly.seal(plaintext, using: encKey, nonce: try ChaChaPoly.Nonce(data: n), authenticating: aad)
+            let box = n + Array(sealed.ciphertext) + Array(sealed.tag)
+            return SealedValue(scope: scope, epoch: epoch, tag: SealedValue.commitment(box), box: box)
+        } catch {
+            throw GridSyncError(.invalidInput, "sealing failed")
+        }
+    }
+
+    /// Opens a sealed value written at `collection`/`record`/`field`, or nil if it does not open
+    /// there: another key, moved from elsewhere, altered, or erased.
+    public func open(_ sealed: SealedValue, collection: String, record: String, field: String) -> FieldValue? {
+        guard sealed.scope == scope, sealed.epoch == epoch, sealed.boxMatches, let box = sealed.box, box.count >= SealedValue.minBoxBytes else { return nil }
+        let aad = Self.aad(collection: collection, record: record, field: field, scope: scope, epoch: epoch)
+        let n = Array(box.prefix(SealedValue.nonceBytes))
+        guard let nonceValue = try? ChaChaPoly.Nonce(data: n),
+            let sb = try? ChaChaPoly.SealedBox(
+                nonce: nonceValue, ciphertext: box.dropFirst(SealedValue.nonceBytes).dropLast(SealedValue.authenticatorBytes),
+                tag: box.suffix(SealedValue.authenticatorBytes)),
+            let plain = try? ChaChaPoly.open(sb, using: encKey, authenticating: aad)
+        else { return nil }
+        let plaintext = Array(plain)
+        // Sealed as the rule says (the nonce from the plaintext), so equal values are equal.
+        guard nonce(aad, plaintext) == n else { return nil }
+        let value: FieldValue? = plaintext.withUnsafeBytes { raw in
+            var r = ByteReader(raw, what: "sealed value")
+            guard let v = try? r.readValue(), r.isAtEnd else { return nil }
+            return v
+        }
+        if case .sealed = value { return nil }
+        return value
+    }
+}
+
+/// Node agreement keys and key grants: how a scope key reaches a node (SPEC §2.8).
+///
+/// Each node's X25519 agreement key derives from its Ed25519 identity seed, and the node
+/// publishes the public half in its own profile (`nodes.agreement_key`), which its identity key
+/// signs like any change. The centre wraps a scope key (or a grid root) to that public key with
+/// HPKE (DHKEM-X25519, HKDF-SHA256, ChaCha20-Poly1305, base mode), `info` binding the grant to
+/// its scope, epoch and recipient.
+public enum KeyGrant {
+    public static let suite = HPKE.Ciphersuite.Curve25519_SHA256_ChachaPoly
+
+    /// The info string: `"gridsync-grant-v1" ‖ 0 ‖ kind ‖ 0 ‖ grid ‖ 0 ‖ scope-or-empty ‖ 0 ‖ u32be epoch ‖ recipient[32]`.
+    public static func info(kind: String, grid: String, scope: String?, epoch: UInt32, recipient: NodeID) -> [UInt8] {
+        var w = ByteWriter(capacity: 96)
+        w.write(contentsOf: Array("gridsync-grant-v1".utf8))
+        for part in [kind, grid, scope ?? ""] {
+            w.write(0)
+            w.write(contentsOf: Array(part.utf8))
+        }
+        w.write(0)
+        w.writeUInt32BE(epoch)
+        w.write(contentsOf: recipient.bytes)
+        return w.bytes
+    }
+
+    /// Wraps `secret` to `recipientKey`: encapsulated key (32 bytes) ‖ ciphertext.
+    public static func wrap(_ secret: [UInt8], to recipientKey: Curve25519.KeyAgreement.PublicKey, info: [UInt8]) throws(GridSyncError) -> [UInt8] {
+        do {
+            var sender = try HPKE.Sender(recipientKey: recipientKey, ciphersuite: suite, info: Data(info))
+            let ct = try sender.seal(secret)
+            return Array(sender.encapsulatedKey) + Array(ct)
+        } catch {
+            throw GridSyncError(.invalidInput, "wrapping a key failed")
+        }
+    }
+
+    /// Unwraps a grant made for `privateKey`, or nil if it is not for this key (or altered).
+    public static func unwrap(_ wrapped: [UInt8], with privateKey: Curve25519.KeyAgreement.PrivateKey, info: [UInt8]) -> [UInt8]? {
+        guard wrapped.count == 32 + 32 + 16 else { return nil }
+        guard var recipient = try? HPKE.Recipient(privateKey: privateKey, ciphersuite: suite, info: Data(info), encapsulatedKey: Data(wrapped.prefix(32))),
+            let plain = try? recipient.open(wrapped.dropFirst(32))
+        else { return nil }
+        return plain.count == 32 ? Array(plain) : nil
+    }
+}
+
+extension NodeKey {
+    /// This node's X25519 agreement key, derived from its identity seed (so the key file holds
+    /// one secret): HKDF-SHA256(seed, salt "gridsync-agreement-v1").
+    public var agreementKey: Curve25519.KeyAgreement.PrivateKey {
+        let raw = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: seed), salt: Array("gridsync-agreement-v1".utf8), info: [], outputByteCount: 32)
+        // 32 bytes are always a valid X25519 private key.
+        return raw.withUnsafeBytes { (try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: $0)) } ?? Curve25519.KeyAgreement.PrivateKey()
+    }
+}
+
+extension SealedValue {
+    /// The stored form (as a value in record heads): what a store keeps in a table column or a
+    /// conflict value for a sealed field.
+    public var stored: [UInt8] {
+        var w = ByteWriter(capacity: 40 + (box?.count ?? 0))
+        w.writeValue(.sealed(self))
+        return w.bytes
+    }
+
+    /// Parses ``stored``; nil for anything else.
+    public init?(stored bytes: [UInt8]) {
+        let value: FieldValue? = bytes.withUnsafeBytes { raw in
+            var r = ByteReader(raw, what: "stored sealed value")
+            guard let v = try? r.readValue(), r.isAtEnd else { return nil }
+            return v
+        }
+        guard case .sealed(let v) = value else { return nil }
+        self = v
+    }
+}
