@@ -3,6 +3,7 @@ import Foundation
 import GridSyncCore
 import GridSyncNode
 import GridSyncStore
+import Logging
 
 /// `gridsync roster`: who belongs to the community (centre only writes it).
 struct RosterCommand: ParsableCommand {
@@ -197,6 +198,43 @@ struct QuarantineDiscard: ParsableCommand {
     }
 }
 
+extension JoinCommand {
+    /// Syncs once with the centre until its key grants for this node arrive (the centre issues
+    /// them on receiving this node's profile), so residents' data can be written at once, even
+    /// offline afterwards. Gives up after 20 s with a word; the daemon fetches them later.
+    static func fetchKeys(_ s: Store, _ centre: String) {
+        guard (try? s.holdsKeys()) != true else { return }
+        guard let lock = try? DaemonLock(store: s.path) else {
+            Output.line("本机守护进程在运行，它会取回本楼栋的密钥 (the daemon running on this store fetches this node's keys).")
+            return
+        }
+        defer { withExtendedLifetime(lock) {} }
+        var config = SyncNode.Configuration()
+        config.peers = [centre]
+        var logger = Logger(label: "gridsync.join")
+        logger.logLevel = .critical
+        let node: SyncNode
+        do {
+            config.tls = try NodeTLS(key: s.nodeKey, name: s.node.name)
+            node = try SyncNode(store: s, configuration: config, logger: logger)
+            _ = try node.start()
+        } catch {
+            Output.line("未能与社区中心同步以取回密钥 (could not sync with the centre to fetch keys: \(error)); `gridsync daemon` fetches them later.")
+            return
+        }
+        defer { node.stop() }
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if (try? s.holdsKeys()) == true {
+                Output.line("已收到本节点的密钥，可以登记居民信息了 (this node's keys arrived: residents' data can be written now).")
+                return
+            }
+            usleep(100_000)
+        }
+        Output.line("尚未收到密钥；请保持联网并运行 `gridsync daemon`，收到后才能写入居民信息 (no keys yet: keep the daemon running with the centre reachable; residents' data can be written once they arrive).")
+    }
+}
+
 /// `gridsync join`: make this laptop a member of a community.
 struct JoinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -236,6 +274,7 @@ struct JoinCommand: ParsableCommand {
         }
         try s.join(community: communityID, centre: centreNode, address: centre)
         Output.line("Joined community \(communityID.text) (centre \(centreNode.short)).")
+        if let centre { Self.fetchKeys(s, centre) }
         Output.line(centre.map { "`gridsync daemon` now dials the centre at \($0) when given no --peer." }
             ?? "Start `gridsync daemon --peer CENTRE_HOST:7420`, or exchange bundles with the centre.")
     }

@@ -132,6 +132,7 @@ final class Demo: @unchecked Sendable {
         try startDaemon("centre", "--db", centre, "--listen", "127.0.0.1:\(port)", "--metrics", "127.0.0.1:\(metricsPort)")
         try startDaemon("building1", "--db", b1, "--listen", "none", "--peer", "127.0.0.1:\(port)")
         try startDaemon("building2", "--db", b2, "--listen", "none", "--peer", "127.0.0.1:\(port)")
+        try waitForKeys()
 
         say("一号楼导入原有的 Excel 需求清单", "Building 1 imports its existing spreadsheet (saved from Excel as CSV UTF-8).")
         let csv = "一号楼需求清单.csv"
@@ -178,9 +179,13 @@ final class Demo: @unchecked Sendable {
         try waitConverged("三个节点再次一致", "All three stores hold the same data again.")
         try gs("request", "show", "--db", b2, lift)
 
-        say("冲突在每个节点上都一样", "The conflicting title is kept, and every node shows the same winner.")
-        let listings = try stores.map { try gs(quiet: true, "conflicts", "list", "--db", $0, "--json") }
+        say("冲突在每个节点上都一样", "The conflicting title is kept: every node lists the same conflict; those who may read the title see its values.")
+        let listings = try stores.map { try conflictIDs(in: $0) }
         guard Set(listings).count == 1 else { throw Failure(description: "the nodes list different conflicts") }
+        let readers = try [centre, b2].map { try gs(quiet: true, "conflicts", "list", "--db", $0, "--json") }
+        guard Set(readers).count == 1 else { throw Failure(description: "the centre and building 2 show different values") }
+        try gs("conflicts", "list", "--db", b2)
+        print("    一号楼的笔记本也有这条冲突，但看不到二号楼居民的内容：(Building 1's laptop lists it too, without building 2's values:)")
         try gs("conflicts", "list", "--db", b1)
         let conflictID = try conflictIDs(in: centre)
         guard conflictID.count == 1 else { throw Failure(description: "expected one conflict, found \(conflictID.count)") }
@@ -207,6 +212,24 @@ final class Demo: @unchecked Sendable {
         for (store, digest) in zip(stores, digests) { print("    \(store.padding(toLength: 14, withPad: " ", startingAt: 0)) \(digest)") }
         guard Set(digests).count == 1 else { throw Failure(description: "the stores differ after the daemons stopped") }
         print("\n✔ 三个节点的数据完全一致，没有丢失任何修改。(All three stores are identical; nothing was lost.)")
+    }
+
+    /// Waits until both laptops hold their building's key (the centre grants it once their
+    /// profiles arrive), so they can write residents' data.
+    private func waitForKeys() throws {
+        let started = Date()
+        while Date().timeIntervalSince(started) < 30 {
+            let ready = try [b1, b2].allSatisfy { store in
+                let text = try gs(quiet: true, "status", "--db", store, "--json")
+                return text.contains("\"usable\" : true") || text.contains("\"usable\":true")
+            }
+            if ready {
+                print(String(format: "    ✔ %.1f 秒后两台笔记本收到本楼栋的密钥 (both laptops hold their building's key)", Date().timeIntervalSince(started)))
+                return
+            }
+            usleep(200_000)
+        }
+        throw Failure(description: "the laptops did not receive their keys from the centre within 30 s")
     }
 
     private func writeSampleCSV(_ name: String) throws {

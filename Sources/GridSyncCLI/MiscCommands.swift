@@ -83,6 +83,8 @@ struct StatusCommand: ParsableCommand {
         var scope: String
         /// nil until the node founds or joins a community.
         var community_id: String?
+        /// The scope keys the centre granted this node (it reads residents' data of these).
+        var keys: [HeldKey]
         var peers: [PeerStatus]
     }
 
@@ -95,12 +97,18 @@ struct StatusCommand: ParsableCommand {
             node_id: s.node.id.text, name: s.node.name, role: s.node.role.rawValue, store: s.path, changes: c.changes,
             requests: c.requests, services: c.services, open_conflicts: c.conflicts, quarantined: c.quarantined,
             origins: v.entries.count, own_refused: try s.ownRefusals().count, own_missing: try s.ownChangesMissing(),
-            scope: (try? s.writerScope()) ?? "revoked", community_id: community?.id.text, peers: try s.peers())
+            scope: (try? s.writerScope()) ?? "revoked", community_id: community?.id.text, keys: try s.heldKeys(), peers: try s.peers())
         if output.json { return try Output.json(summary) }
         Output.line("节点 \(s.node.name) (\(s.node.role.label)) \(s.node.id.text)")
         Output.line("存储 \(s.path)")
         Output.line(community.map { "社区 \($0.id.text) · 中心 \($0.centre.short)" } ?? "社区 — (not in a community yet: `gridsync join`)")
         Output.line("权限 \((try? s.localWriter())?.scopeLabel ?? "已吊销 (revoked: this node may not write)")")
+        if community != nil {
+            let usable = summary.keys.filter(\.usable)
+            Output.line(usable.isEmpty
+                ? "密钥 — 尚未收到，暂不能写入或查看居民信息 (no keys yet: sync with the centre)"
+                : "密钥 " + usable.map(\.label).joined(separator: "；"))
+        }
         Output.line("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 隔离 \(c.quarantined) · 变更 \(c.changes) from \(v.entries.count) nodes")
         if summary.own_refused > 0 {
             Output.line("⚠ 本节点有 \(summary.own_refused) 条变更被对端拒绝 (peers refused this node's changes): `gridsync quarantine list`")

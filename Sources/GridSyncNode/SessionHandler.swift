@@ -171,9 +171,12 @@ final class SessionHandler: ChannelInboundHandler {
                 }
             }
             let started = ContinuousClock.now
+            // Key grants the centre wrote for the sender go back to it in this session.
+            var issuedGrants = false
             do {
                 let all = group.flatMap(\.changes)
                 let (r, vector) = try store.apply(encoded: all, from: peerName)
+                issuedGrants = r.issuedGrants
                 node.metrics.applyDuration.record(ContinuousClock.now - started)
                 node.metrics.changesReceived.increment(by: Int64(all.count))
                 report(r)
@@ -182,6 +185,7 @@ final class SessionHandler: ChannelInboundHandler {
                 for (batch, changes) in group {
                     do {
                         let (r, vector) = try store.apply(encoded: changes, from: peerName)
+                        issuedGrants = issuedGrants || r.issuedGrants
                         node.metrics.changesReceived.increment(by: Int64(changes.count))
                         report(r)
                         outcomes.append((batch, .success(vector)))
@@ -196,7 +200,7 @@ final class SessionHandler: ChannelInboundHandler {
                 }
             }
             if outcomes.contains(where: { if case .success = $0.1 { true } else { false } }) {
-                node.storeDidChange(except: peerKey)
+                node.storeDidChange(except: issuedGrants ? nil : peerKey)
             }
             let results = outcomes
             let refused = refusals

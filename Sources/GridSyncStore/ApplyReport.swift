@@ -23,6 +23,9 @@ public struct ApplyReport: Sendable, Equatable {
     public var rosterChanged = false
     /// Requests whose personal data this batch erased.
     public var erased = 0
+    /// Whether this node (the centre) wrote key grants of its own after the batch, which the
+    /// sender of the batch lacks too.
+    public var issuedGrants = false
     /// Sealed values whose box a stored change lacked and a fuller copy restored.
     public var repairedBoxes = 0
     /// A node profile changed (the centre may owe that node key grants).
@@ -44,6 +47,7 @@ public struct ApplyReport: Sendable, Equatable {
         profilesChanged = profilesChanged || other.profilesChanged
         erased += other.erased
         repairedBoxes += other.repairedBoxes
+        issuedGrants = issuedGrants || other.issuedGrants
         rosterMembers.formUnion(other.rosterMembers)
     }
 }

@@ -186,13 +186,54 @@ extension Store {
     }
 
     /// Inside an open transaction: issues owed grants as one more local change, if this is the
-    /// centre and any are owed (after a batch brought a profile or roster change).
-    func issueOwedGrants(_ db: Database) throws {
+    /// centre and any are owed (after a batch brought a profile or roster change). Returns
+    /// whether it wrote one.
+    func issueOwedGrants(_ db: Database) throws -> Bool {
         let sets = try owedGrants(db)
-        guard !sets.isEmpty else { return }
+        guard !sets.isEmpty else { return false }
         var (authorizer, writer) = try beginLocalWrites(db)
         var pending = PendingChange(writer: writer)
         for s in sets { pending.set(s.collection, s.record, s.field, s.value) }
         _ = try commitLocal(pending, &authorizer, db)
+        return true
+    }
+
+    /// The keys this node holds, newest epoch per grid and building, for `gridsync status`.
+    public func heldKeys() throws -> [HeldKey] {
+        try read { db in
+            let ring = try keyring(db)
+            var out: [HeldKey] = []
+            for row in try Row.fetchAll(db, sql: """
+                SELECT kind, grid, building, max(epoch) FROM key_grants WHERE deleted = 0 AND recipient = ? GROUP BY kind, grid, building ORDER BY grid, building
+                """, arguments: [node.id.text]) {
+                guard let grid: String = row[1], let e: Int64 = row[3], let epoch = UInt32(exactly: e) else { continue }
+                let building: String? = row[2]
+                let usable = (row[0] as String?) == GrantKind.root ? ring.root(grid, epoch) != nil
+                    : ring.key(for: ScopeID.of(grid: grid, building: building), epoch: epoch) != nil
+                out.append(HeldKey(grid: grid, building: building, epoch: epoch, current: ring.currentEpoch[grid] == epoch, usable: usable))
+            }
+            return out
+        }
+    }
+
+    /// Whether the centre has granted this node any key yet (a member's first sync brings it).
+    public func holdsKeys() throws -> Bool {
+        try read { db in try !keyring(db).isEmpty }
+    }
+}
+
+/// A key this node holds: a grid's root (no building) or a building's key, at an epoch.
+public struct HeldKey: Sendable, Codable, Equatable {
+    public var grid: String
+    public var building: String?
+    public var epoch: UInt32
+    /// Whether it is the grid's newest epoch (the one new writes are sealed under).
+    public var current: Bool
+    /// Whether it unwrapped with this node's key (false: the grant was made for another key).
+    public var usable: Bool
+
+    /// "网格 1 · 楼栋 3 (纪元 2)" — for people.
+    public var label: String {
+        (building.map { "网格 \(grid) · 楼栋 \($0)" } ?? "网格 \(grid)（全部楼栋）") + " (纪元 \(epoch)\(current ? "" : "，已轮换"))"
     }
 }

@@ -377,7 +377,7 @@ public final class Store: Sendable {
                     if report.rosterChanged { try retryQuarantined(&applier, &report, db) }
                     try saveClock(applier.clock, db)
                     // The centre grants keys to a member as soon as it has the member's profile.
-                    if report.rosterChanged || report.profilesChanged { try issueOwedGrants(db) }
+                    if report.rosterChanged || report.profilesChanged { report.issuedGrants = try issueOwedGrants(db) }
                     try after(db)
                     return .commit
                 }

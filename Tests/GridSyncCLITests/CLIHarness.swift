@@ -87,6 +87,18 @@ extension CLI {
         if let building = m["building"] as? String { add += ["--building", building] }
         try ok(add + centre, sourceLocation: sourceLocation)
         try ok(["join", "--community", c["community_id"] as! String, "--centre-id", c["node_id"] as! String] + member, sourceLocation: sourceLocation)
+        // Joined offline: its profile goes to the centre and its key grants come back by hand.
+        let name = UUID().uuidString
+        try carry(member, centre, file: "enrol-up-\(name).gsb", sourceLocation: sourceLocation)
+        try carry(centre, member, file: "enrol-down-\(name).gsb", sourceLocation: sourceLocation)
+    }
+
+    /// Carries what `to` lacks from `from` in a bundle file, as a worker with a USB stick does.
+    func carry(_ from: [String], _ to: [String], file: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let vector = path(file + ".vector")
+        try ok(["vector"] + to, sourceLocation: sourceLocation).write(toFile: vector, atomically: true, encoding: .utf8)
+        try ok(["bundle", "export", "--out", path(file), "--since", "@" + vector] + from, sourceLocation: sourceLocation)
+        try ok(["bundle", "import", path(file)] + to, sourceLocation: sourceLocation)
     }
 }
 

@@ -71,11 +71,14 @@ import Testing
         let id = try cli.ok(["request", "add", "--resident", "周八", "--phone", "13912345678", "--category", "物业", "--title", "电梯坏了"] + a)
         #expect(DaemonEndToEndTests.eventually(20) { (try? cli.run(["request", "show", id] + c))?.status == 0 })
 
-        // Everything the building made (its node record and the request) arrived and was applied.
+        // What the building made since its enrolment carried its profile (the request) arrived
+        // and was applied; the centre's answer (accepting it) went back.
+        try cli.ok(["request", "accept", id] + c)
         var body = ""
         #expect(try DaemonEndToEndTests.eventually(10) {
             body = try Self.get(port: mport, path: "/metrics").body
-            return Self.value("gridsync_changes_received_total", in: body) == 2
+            return Self.value("gridsync_changes_received_total", in: body) == 1
+                && Self.value("gridsync_changes_sent_total", in: body).map { $0 >= 1 } == true
                 && body.contains(#"gridsync_peer_last_sync_timestamp_seconds{peer="\#(buildingID)",peer_name="一号楼"}"#)
         }, "metrics:\n\(body)")
         #expect(Self.value("gridsync_peers_connected", in: body) == 1)

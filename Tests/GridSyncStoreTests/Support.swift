@@ -129,3 +129,11 @@ extension Fixture {
         return .sealed(try ring.sealingKey(for: Placement(grid: grid, building: building)).seal(.text(text), collection: collection, record: record, field: field))
     }
 }
+
+extension Store {
+    /// Applies `changes` and returns the store, for building comparison stores in one line.
+    func applying(_ changes: [SignedChange]) throws -> Store {
+        try apply(changes)
+        return self
+    }
+}
