@@ -40,6 +40,7 @@ let package = Package(
             name: "GridSyncStore",
             dependencies: [
                 "GridSyncCore",
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

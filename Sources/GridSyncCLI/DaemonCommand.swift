@@ -28,6 +28,8 @@ struct DaemonCommand: AsyncParsableCommand {
     var plaintextForLocalTesting = false
     @Option(help: "trace, debug, info, notice, warning, error (default info).") var logLevel: String?
     @Option(help: "text, or json for one JSON object per line (default text).") var logFormat: String?
+    @Option(name: .customLong("retention-months"), help: ArgumentHelp("Centre only: erase requests' personal data N months after they were rated or closed (config: retention_months).", valueName: "N"))
+    var retentionMonths: Int?
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (keep it on 127.0.0.1 or a management network).", valueName: "HOST:PORT"))
     var metrics: String?
 
@@ -41,6 +43,10 @@ struct DaemonCommand: AsyncParsableCommand {
         if let logFormat { s.logFormat = logFormat }
         if let metrics { s.metrics = metrics }
         if let dialCentre { s.dialCentre = dialCentre }
+        if let retentionMonths {
+            guard (1...1200).contains(retentionMonths) else { throw GridSyncError(.invalidInput, "--retention-months must be 1 to 1200") }
+            s.retentionMonths = retentionMonths
+        }
         if let m = s.metrics { _ = try Self.parseAddress(m, "metrics") }
         guard ["text", "json"].contains(s.logFormat) else {
             throw GridSyncError(.invalidInput, "log format must be text or json")
@@ -79,7 +85,7 @@ struct DaemonCommand: AsyncParsableCommand {
         storeOptions.db = settings.store
         let lock = try DaemonLock(store: storeOptions.path)
         defer { withExtendedLifetime(lock) {} }
-        let s = try Store.open(path: storeOptions.path, cacheMiB: SyncNode.storeCacheMiB, concurrent: true)
+        let s = try Store.open(path: storeOptions.path, cacheMiB: SyncNode.storeCacheMiB, concurrent: true, passphrase: Passphrase.forOpening)
         var nodeConfig = SyncNode.Configuration()
         if settings.listen != "none" {
             let (host, port) = try Self.parseAddress(settings.listen, "listen")
@@ -108,8 +114,16 @@ struct DaemonCommand: AsyncParsableCommand {
             throw GridSyncError(.io, "cannot listen on \(settings.listen)\(settings.metrics.map { " or \($0)" } ?? ""): \(error); is another daemon running? pick other ports with --listen and --metrics")
         }
         logger.info("node \(s.node.id.short) (\(s.node.name)) serving \(s.path)\(nodeConfig.tls == nil ? " without TLS" : " with mutual TLS")")
+        var services: [any Service] = [SyncNodeService(node: node)]
+        if let months = settings.retentionMonths {
+            guard s.node.role == .centre, community?.centre == s.node.id else {
+                throw GridSyncError(.invalidInput, "retention_months is the centre's setting: only the centre erases residents' data")
+            }
+            services.append(RetentionService(store: s, months: months, logger: logger))
+            logger.info("retention: personal data is erased \(months) months after a request is rated or closed")
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [SyncNodeService(node: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped")
     }

@@ -12,6 +12,7 @@ import TOMLKit
 /// log_format = "text"                       # or "json": one JSON object per line
 /// metrics = "127.0.0.1:9420"                # default: no metrics endpoint
 /// dial_centre = true                        # default: also dial the centre `gridsync join` found
+/// retention_months = 24                     # centre only; default: keep until `request erase`
 /// ```
 struct DaemonConfig: Equatable {
     var store: String?
@@ -22,9 +23,11 @@ struct DaemonConfig: Equatable {
     var metrics: String?
     /// Whether the daemon dials the centre that `gridsync join` recorded, besides `peers`.
     var dialCentre = true
+    /// On the centre: erase requests' personal data this many months after rating or closing.
+    var retentionMonths: Int?
 
     static let maxFileBytes = 1 << 20
-    static let knownKeys: Set = ["store", "listen", "peers", "log_level", "log_format", "metrics", "dial_centre"]
+    static let knownKeys: Set = ["store", "listen", "peers", "log_level", "log_format", "metrics", "dial_centre", "retention_months"]
 
     /// Reads a config file; every problem is reported with the file name and the key.
     static func load(path: String) throws -> DaemonConfig {
@@ -63,6 +66,12 @@ struct DaemonConfig: Equatable {
         if let value = table["dial_centre"] {
             guard let b = value.bool else { throw GridSyncError(.invalidInput, "config file \(name): 'dial_centre' must be true or false") }
             config.dialCentre = b
+        }
+        if let value = table["retention_months"] {
+            guard let n = value.int, (1...1200).contains(n) else {
+                throw GridSyncError(.invalidInput, "config file \(name): 'retention_months' must be a whole number of months from 1 to 1200")
+            }
+            config.retentionMonths = n
         }
         if let value = table["peers"] {
             guard let array = value.array else { throw GridSyncError(.invalidInput, "config file \(name): 'peers' must be an array of \"HOST:PORT\" strings") }

@@ -81,7 +81,7 @@ struct StoreOptions: ParsableArguments {
         return (dataHome as NSString).appendingPathComponent("gridsync/gridsync.db")
     }
 
-    func open() throws -> Store { try Store.open(path: path) }
+    func open() throws -> Store { try Store.open(path: path, passphrase: Passphrase.forOpening) }
 }
 
 /// `--yes`: a step that cannot simply be undone goes ahead without asking.

@@ -13,6 +13,8 @@ struct InitCommand: ParsableCommand {
     @Option(help: "centre, grid or building.") var role: String
     @Option(help: "The grid this node belongs to (grid and building nodes).") var grid: String?
     @Option(help: "The building this node looks after (building nodes).") var building: String?
+    @Flag(help: "Protect the node key with a passphrase (asked twice, or read from GRIDSYNC_PASSPHRASE_FILE): without it a lost disk yields no resident's data.")
+    var passphrase = false
 
     func validate() throws {
         guard let role = NodeRole(rawValue: role) else {
@@ -31,9 +33,10 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let role = NodeRole(rawValue: role)!
+        let secret = passphrase ? try Passphrase.forCreating() : nil
         let s = try Store.create(
             path: store.path, name: name.trimmingCharacters(in: .whitespaces), role: role,
-            grid: role == .centre ? nil : grid, building: role == .building ? building : nil)
+            grid: role == .centre ? nil : grid, building: role == .building ? building : nil, passphrase: secret)
         let community = try s.community()
         if output.json {
             try Output.json(IDCommand.Identity(s.node, community))

@@ -30,6 +30,15 @@ enum Output {
 
     static func or(_ s: String?) -> String { (s?.isEmpty ?? true) ? "—" : s! }
 
+    /// What a node that may not read a sealed value shows in its place.
+    static let unreadable = "🔒无权查看"
+
+    /// A request's personal field as this node may show it: its value, `—`, or 🔒 when it is
+    /// sealed for a scope this node does not hold.
+    static func personal(_ r: RequestRecord, _ field: String, _ value: String?) -> String {
+        r.canRead(field) ? or(value) : unreadable
+    }
+
     /// Node ID with its name: `ABCDEFG (三号楼)`.
     static func node(_ text: String, _ name: String?) -> String {
         let short = String(text.prefix(7))

@@ -9,7 +9,7 @@ struct RequestCommand: ParsableCommand {
             RequestAdd.self, RequestList.self, RequestShow.self, RequestEditCommand.self,
             RequestAccept.self, RequestAssign.self, RequestStart.self, RequestResolve.self, RequestRate.self,
             RequestReopen.self, RequestReject.self, RequestWithdraw.self, RequestNote.self, RequestDelete.self, RequestRestore.self,
-            RequestImport.self, RequestExport.self,
+            RequestErase.self, RequestImport.self, RequestExport.self,
         ])
 }
 
@@ -71,9 +71,10 @@ struct RequestList: ParsableCommand {
         let headers = ["ID", "状态", "楼栋", "房号", "居民", "类别", "标题", "期限", "紧急"]
         var table = TextTable(headers, maxWidths: wide ? nil : [nil, nil, 12, 10, 12, 12, 40, nil, nil])
         for r in list {
-            let room = [r.unit, r.room].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: "-")
+            let room = r.canRead("room") ? [r.unit, r.room].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: "-") : "🔒"
             table.add([
-                Output.shortID(r.id), r.status.label, "\(r.grid)/\(r.building)", room.isEmpty ? "—" : room, r.resident ?? "—", r.category, r.title,
+                Output.shortID(r.id), r.status.label, "\(r.grid)/\(r.building)", room.isEmpty ? "—" : room,
+                r.canRead("resident") ? r.resident ?? "—" : "🔒", r.category, Output.personal(r, "title", r.title),
                 (r.due ?? "—") + (r.overdue ? " 逾期" : ""), r.urgent ? "紧急" : "",
             ])
         }
@@ -110,12 +111,13 @@ struct RequestShow: ParsableCommand {
         let rows: [(String, String)] = [
             ("编号 ID", r.id),
             ("状态 status", "\(r.status.label) (\(r.status.rawValue))"),
-            ("标题 title", r.title),
+            ("标题 title", Output.personal(r, "title", r.title)),
             ("类别 category", r.category),
-            ("位置 place", "网格 \(r.grid) · 楼栋 \(r.building)" + (r.unit.map { " · 单元 \($0)" } ?? "") + (r.room.map { " · \($0)室" } ?? "")),
-            ("居民 resident", Output.or(r.resident)),
-            ("电话 phone", Output.or(r.phone)),
-            ("详情 detail", Output.or(r.detail)),
+            ("位置 place", "网格 \(r.grid) · 楼栋 \(r.building)" + (r.unit.map { " · 单元 \($0)" } ?? "") + (r.room.map { " · \($0)室" } ?? "")
+                + (r.canRead("room") ? "" : " · " + Output.unreadable)),
+            ("居民 resident", Output.personal(r, "resident", r.resident)),
+            ("电话 phone", Output.personal(r, "phone", r.phone)),
+            ("详情 detail", Output.personal(r, "detail", r.detail)),
             ("期限 due", Output.or(r.due) + (r.overdue ? "（已逾期 overdue）" : "")),
             ("紧急 urgent", r.urgent ? "是" : "否"),
             ("派单 assigned", service ?? r.assignedPerson ?? "—"),
@@ -136,7 +138,7 @@ struct RequestShow: ParsableCommand {
         Output.line("跟进记录 Notes:")
         if detail.notes.isEmpty { Output.line("  —") }
         for n in detail.notes {
-            Output.line("  \(Output.time(n.createdAt))  \(TerminalText.safe(Output.node(n.author ?? "?", n.authorName)))  \(TerminalText.safe(n.text))")
+            Output.line("  \(Output.time(n.createdAt))  \(TerminalText.safe(Output.node(n.author ?? "?", n.authorName)))  \(n.readable ? TerminalText.safe(n.text) : Output.unreadable)")
         }
         Output.history(detail.history)
     }
@@ -308,5 +310,40 @@ struct RequestRestore: ParsableCommand {
     func run() throws {
         let rid = try store.open().restoreRequest(id)
         Output.line("Restored request \(rid).")
+    }
+}
+
+struct RequestErase: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase",
+        abstract: "抹除: erase a request's personal data on every node (centre only; cannot be undone); asks first.",
+        discussion: """
+            The resident's name, phone, unit, room, title, details, rating comment and the text of its notes             become unreadable on every node once they sync; status, times and category stay for the reports.             With --due, erases every request rated or closed more than --after-months months ago (the             retention setting the centre's daemon applies by itself with `retention_months`).
+            """)
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Request ID or unique prefix.") var id: String?
+    @Flag(help: "Erase every request due under the retention period instead of one.") var due = false
+    @Option(name: .customLong("after-months"), help: ArgumentHelp("With --due: months after rating or closing.", valueName: "N"))
+    var afterMonths: Int?
+    @OptionGroup var confirmation: ConfirmOptions
+
+    func validate() throws {
+        guard (id == nil) == due else { throw ValidationError("give a request ID, or --due --after-months N") }
+        if due, afterMonths == nil { throw ValidationError("--due needs --after-months N") }
+    }
+
+    func run() throws {
+        let s = try store.open()
+        if let afterMonths {
+            let list = try s.requestsDueForErasure(afterMonths: afterMonths)
+            guard !list.isEmpty else { return Output.line("没有到期需抹除的需求 (nothing is due for erasure).") }
+            try confirmation.confirm("抹除 \(list.count) 条需求的个人信息？此操作不可撤销 (erase the personal data of \(list.count) requests? this cannot be undone)")
+            let n = try s.eraseDue(afterMonths: afterMonths)
+            return Output.line("已抹除 \(n) 条需求的个人信息，各节点同步后生效 (erased \(n) requests' personal data; every node drops it when it syncs).")
+        }
+        let rid = try s.resolveRequestID(id ?? "")
+        try confirmation.confirm("抹除需求 \(Output.shortID(rid)) 的居民信息？此操作不可撤销 (erase request \(Output.shortID(rid))'s personal data? this cannot be undone)")
+        _ = try s.eraseRequest(rid)
+        Output.line("已抹除需求 \(rid) 的个人信息，各节点同步后生效 (erased; every node drops it when it syncs).")
     }
 }

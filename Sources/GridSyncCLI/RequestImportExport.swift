@@ -129,6 +129,11 @@ struct RequestExport: ParsableCommand {
     @Option(help: "Write to this file instead of standard output.") var output: String?
     @Flag(help: "Replace the output file if it exists (never a store or a key).") var force = false
 
+    /// A personal cell: the value, or 🔒 where this node may not read it.
+    private func cell(_ r: RequestRecord, _ field: String, _ value: String?) -> String {
+        r.canRead(field) ? value ?? "" : Output.unreadable
+    }
+
     func run() throws {
         let s = try store.open()
         if let output { try OutputFile.check(output, force: force, store: s.path) }
@@ -136,8 +141,8 @@ struct RequestExport: ParsableCommand {
         let header = [RequestColumns.readOnly[0].header, RequestColumns.readOnly[1].header] + RequestColumns.input.map(\.header)
             + RequestColumns.readOnly.dropFirst(2).map(\.header)
         let rows = list.map { r -> [String] in
-            [r.id, r.status.label, r.grid, r.building, r.unit ?? "", r.room ?? "", r.resident ?? "", r.phone ?? "", r.category, r.title,
-             r.detail ?? "", r.due ?? "", r.urgent ? "是" : "否",
+            [r.id, r.status.label, r.grid, r.building, cell(r, "unit", r.unit), cell(r, "room", r.room), cell(r, "resident", r.resident),
+             cell(r, "phone", r.phone), r.category, cell(r, "title", r.title), cell(r, "detail", r.detail), r.due ?? "", r.urgent ? "是" : "否",
              Output.time(r.createdAt), r.acceptedAt.map { Output.time($0) } ?? "", r.resolvedAt.map { Output.time($0) } ?? "",
              r.satisfaction.flatMap(Satisfaction.init(rawValue:))?.label ?? ""]
         }

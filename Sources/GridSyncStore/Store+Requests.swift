@@ -306,6 +306,11 @@ extension Store {
         return id
     }
 
+    /// A request's full ID from an ID or unique prefix (deleted requests included).
+    public func resolveRequestID(_ idPrefix: String) throws -> String {
+        try read { db in try resolveID(idPrefix, table: "requests", kind: "request", db) }
+    }
+
     private func requireErasing() throws {
         guard node.role == .centre, try community()?.centre == node.id else {
             throw GridSyncError(.notPermitted, "只有社区中心可以抹除居民信息 — only the community centre erases residents' data; run this on the centre's store")

@@ -50,8 +50,11 @@ public final class Store: Sendable {
     }
 
     /// Creates a new store and node key. Fails if a store already exists at `path`.
+    ///
+    /// With a `passphrase`, the key file is sealed under it (scrypt): opening the store then
+    /// needs it (``open(path:cacheMiB:concurrent:passphrase:wallClock:)``).
     public static func create(
-        path: String, name: String, role: NodeRole, grid: String?, building: String?,
+        path: String, name: String, role: NodeRole, grid: String?, building: String?, passphrase: String? = nil,
         wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
     ) throws -> Store {
         let keyPath = KeyFile.path(forStore: path)
@@ -59,8 +62,9 @@ public final class Store: Sendable {
             throw GridSyncError(.alreadyInitialized, "a store already exists at \(path); use it, or pass --db with a new path")
         }
         try PrivateFiles.createFolder(PrivateFiles.folder(of: path))
+        if let passphrase { try KeyFile.check(passphrase) }
         let key = NodeKey()
-        try KeyFile.write(key, to: keyPath)
+        try KeyFile.write(key, to: keyPath, passphrase: passphrase)
         do {
             // An empty file is an empty database: SQLite keeps its mode for the WAL and SHM.
             try PrivateFiles.create(path)
@@ -113,15 +117,18 @@ public final class Store: Sendable {
     ///     while it writes (the daemon). Otherwise one connection: GRDB's pool writes when it
     ///     opens a store whose WAL file is empty, which would make a one-off read wait for
     ///     another process's write; one connection on a store in WAL mode never does.
+    ///   - passphrase: asked only when the key file is protected by one; returns nil when none
+    ///     can be had (no terminal, no passphrase file).
     public static func open(
         path: String, cacheMiB: Int = Store.defaultCacheMiB, concurrent: Bool = false,
+        passphrase: () throws -> String? = { nil },
         wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
     ) throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw GridSyncError(.notInitialized, "no store at \(path); create one with `gridsync init --name NAME --role centre|grid|building`, or pass --db / set GRIDSYNC_DB")
         }
         do {
-            let key = try KeyFile.read(from: KeyFile.path(forStore: path))
+            let key = try KeyFile.read(from: KeyFile.path(forStore: path), passphrase: passphrase)
             PrivateFiles.tighten(store: path)
             let pool: any DatabaseWriter = concurrent
                 ? try DatabasePool(path: path, configuration: configuration(cacheMiB: cacheMiB))

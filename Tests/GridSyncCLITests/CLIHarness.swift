@@ -62,8 +62,8 @@ struct CLI {
 
     /// Runs and expects success; returns trimmed stdout.
     @discardableResult
-    func ok(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let r = try run(args)
+    func ok(_ args: [String], env: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let r = try run(args, env: env)
         #expect(r.status == 0, "gridsync \(args.joined(separator: " ")) failed: \(r.err)", sourceLocation: sourceLocation)
         return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -75,9 +75,9 @@ extension CLI {
     /// Enrols the node of store `member` (its `--db` arguments) in the community of the centre
     /// `centre`, as a user would: `roster add` on the centre with the member's ID and scope,
     /// then `join` on the member with the centre's community and node IDs.
-    func enrol(_ member: [String], in centre: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func enrol(_ member: [String], in centre: [String], env: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws {
         func identity(_ db: [String]) throws -> [String: Any] {
-            let text = try ok(["id", "--json"] + db, sourceLocation: sourceLocation)
+            let text = try ok(["id", "--json"] + db, env: env, sourceLocation: sourceLocation)
             return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], sourceLocation: sourceLocation)
         }
         let m = try identity(member)
@@ -86,19 +86,19 @@ extension CLI {
         if let grid = m["grid"] as? String { add += ["--grid", grid] }
         if let building = m["building"] as? String { add += ["--building", building] }
         try ok(add + centre, sourceLocation: sourceLocation)
-        try ok(["join", "--community", c["community_id"] as! String, "--centre-id", c["node_id"] as! String] + member, sourceLocation: sourceLocation)
+        try ok(["join", "--community", c["community_id"] as! String, "--centre-id", c["node_id"] as! String] + member, env: env, sourceLocation: sourceLocation)
         // Joined offline: its profile goes to the centre and its key grants come back by hand.
         let name = UUID().uuidString
-        try carry(member, centre, file: "enrol-up-\(name).gsb", sourceLocation: sourceLocation)
-        try carry(centre, member, file: "enrol-down-\(name).gsb", sourceLocation: sourceLocation)
+        try carry(member, centre, file: "enrol-up-\(name).gsb", env: env, sourceLocation: sourceLocation)
+        try carry(centre, member, file: "enrol-down-\(name).gsb", env: env, sourceLocation: sourceLocation)
     }
 
     /// Carries what `to` lacks from `from` in a bundle file, as a worker with a USB stick does.
-    func carry(_ from: [String], _ to: [String], file: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func carry(_ from: [String], _ to: [String], file: String, env: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let vector = path(file + ".vector")
-        try ok(["vector"] + to, sourceLocation: sourceLocation).write(toFile: vector, atomically: true, encoding: .utf8)
-        try ok(["bundle", "export", "--out", path(file), "--since", "@" + vector] + from, sourceLocation: sourceLocation)
-        try ok(["bundle", "import", path(file)] + to, sourceLocation: sourceLocation)
+        try ok(["vector"] + to, env: env, sourceLocation: sourceLocation).write(toFile: vector, atomically: true, encoding: .utf8)
+        try ok(["bundle", "export", "--out", path(file), "--since", "@" + vector] + from, env: env, sourceLocation: sourceLocation)
+        try ok(["bundle", "import", path(file)] + to, env: env, sourceLocation: sourceLocation)
     }
 }
 
