@@ -7,6 +7,8 @@ import GridSyncStore
 struct ImportBenchmark {
     let requests: Int
     let baseDir: String
+    /// Inside a community: enrolled origins, per-change authorisation, sealed personal fields.
+    var community = false
     static let fields = Workload.fields
     static let origins = 8
 
@@ -15,10 +17,13 @@ struct ImportBenchmark {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ops = requests * Self.fields.count
-        print("gridsync-bench import: \(requests) requests × \(Self.fields.count) fields = \(ops) field ops, \(Self.origins) origins")
+        print("gridsync-bench import: \(requests) requests × \(Self.fields.count) fields = \(ops) field ops, \(Self.origins) origins"
+            + (community ? ", inside a community (roster, authorisation, 6 of 10 fields sealed)" : ", outside any community"))
+        let setup = community ? try CommunitySetup.make(centrePath: dir + "/centre.db", origins: Self.origins, seed: 42) : nil
 
-        // 1. Local writes through the store API, each its own signed change and transaction.
-        let local = try Store.create(path: dir + "/local.db", name: "中心", role: .centre, grid: nil, building: nil)
+        // 1. Local writes through the store API, each its own signed change and transaction
+        // (a centre: in its own community, so its personal fields are sealed).
+        let local = try setup?.centre ?? Store.create(path: dir + "/local.db", name: "中心", role: .centre, grid: nil, building: nil)
         let localCount = 2_000
         let (_, localSeconds) = try measure {
             for n in 0..<localCount {
@@ -31,17 +36,19 @@ struct ImportBenchmark {
         print("local writes (request add, one change each):   \(format(localPerSecond)) changes/s  (\(format(localPerSecond * 13)) field ops/s)")
 
         // 2. Build the bundle: each change creates one request with 10 fields.
-        let (bundle, buildSeconds) = try measure { try buildBundle(dir: dir) }
+        let (bundle, buildSeconds) = try measure { try buildBundle(dir: dir, setup: setup) }
         let size = (try FileManager.default.attributesOfItem(atPath: bundle.path)[.size] as? NSNumber)?.intValue ?? 0
         print("bundle: \(bundle.changes) changes, \(size) bytes (\(String(format: "%.1f", Double(size) / Double(ops))) bytes/op), built in \(String(format: "%.1f", buildSeconds)) s")
 
         // 3. Import into an empty store, then import the same bundle again.
-        // Outside any community: the bundle's changes come from made-up origins.
-        let target = try Store.create(path: dir + "/target.db", name: "新电脑", role: .grid, grid: "1", building: nil)
+        // Outside any community the bundle's changes come from made-up origins; inside, the
+        // target is a grid office that joined and holds the roster.
+        let target = try setup?.member(dir + "/target.db", name: "一网格", role: .grid)
+            ?? Store.create(path: dir + "/target.db", name: "新电脑", role: .grid, grid: "1", building: nil)
         let cpuBefore = cpuSeconds()
         let (first, importSeconds) = try measure { try target.importBundle(at: bundle.path) }
         let cpuAfter = cpuSeconds()
-        precondition(first.apply.ops == ops, "imported \(first.apply.ops) ops, expected \(ops)")
+        precondition(first.apply.ops == ops && first.apply.quarantined.isEmpty, "imported \(first.apply.ops) ops, expected \(ops); \(first.apply.quarantined.count) refused")
         let importRate = Double(ops) / importSeconds
         print("import into empty store:  \(format(importRate)) field ops/s  (\(String(format: "%.2f", importSeconds)) s wall, \(String(format: "%.2f", cpuAfter.user - cpuBefore.user)) s user, \(String(format: "%.2f", cpuAfter.system - cpuBefore.system)) s system)")
         let (second, reimportSeconds) = try measure { try target.importBundle(at: bundle.path) }
@@ -67,6 +74,7 @@ struct ImportBenchmark {
             "import_vs_raw": (importRate / rawRate * 100).rounded() / 100,
             "bundle_bytes_per_op": (Double(size) / Double(ops) * 10).rounded() / 10,
             "peak_rss_mib": Int(peakRSSMiB()),
+            "community": community,
         ]
         let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
@@ -80,8 +88,8 @@ struct ImportBenchmark {
 
     /// Changes from several origins, interleaved as a centre would have received them, with
     /// values of everyday length (1–60 bytes of Chinese text and digits).
-    func buildBundle(dir: String) throws -> BuiltBundle {
-        let workload = Workload(origins: Self.origins, seed: 42) { field, n in
+    func buildBundle(dir: String, setup: CommunitySetup?) throws -> BuiltBundle {
+        let values: (Int, Int) -> FieldValue = { field, n in
             let values = [
                 "\(n % 8 + 1)", "\(n % 100 + 1)", "\(n % 6 + 1)", "\(n % 30 + 101)", "居民\(n)",
                 "1380\(String(format: "%07d", n))", "居家养老", "上门助餐服务需求第\(n)号",
@@ -89,6 +97,7 @@ struct ImportBenchmark {
             ]
             return .text(values[field])
         }
+        let workload = setup.map { Workload(community: $0.origins, seed: 42, values: values) } ?? Workload(origins: Self.origins, seed: 42, values: values)
         let path = dir + "/full.gsb"
         let count = try ChangeBundle.write(to: path) { emit in
             var left = requests

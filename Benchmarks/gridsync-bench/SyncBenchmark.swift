@@ -15,6 +15,12 @@ struct SyncBenchmark {
     /// Both sides speak mutual TLS 1.3, as real daemons do (admitting any key: the stores are
     /// outside any community).
     let tls: Bool
+    /// Inside a community: a real centre, enrolled origins, sealed personal fields, a laptop
+    /// that joined (per-change authorisation on both sides).
+    var community = false
+    /// The centre's history is a register the centre imported from rows (as from a CSV), each
+    /// change carrying many requests, rather than the leads' one-request changes.
+    var register = false
     /// New changes (10 field ops each) written at the centre while the laptop is cut off.
     static let reconnectChanges = 1_000
     /// Reconnects per history; the median is reported (one takes ~0.1 s, so noise matters).
@@ -106,6 +112,24 @@ struct SyncBenchmark {
         return s
     }
 
+    /// The centre imports `rows` requests as `gridsync request import` does from a spreadsheet:
+    /// personal fields sealed, many requests to a change.
+    static func importRegister(_ centre: Store, rows: Int) throws {
+        var start = 0
+        while start < rows {
+            let n = min(10_000, rows - start)
+            let batch = (start..<start + n).map { i in
+                (row: i + 2, request: NewRequest(
+                    grid: "1", building: "\(i % 8 + 1)", unit: "\(i % 6 + 1)", room: "\(i % 30 + 101)", resident: "居民\(i)",
+                    phone: "1380\(String(format: "%07d", i))", category: "居家养老", title: "上门助餐服务需求第\(i)号",
+                    detail: "老人行动不便，需要每天中午送餐上门，第\(i)户"))
+            }
+            let (_, problems) = try centre.importRequests(batch, skipBad: false, name: { $0 })
+            guard problems.isEmpty else { throw BenchError("the register import refused \(problems.count) rows") }
+            start += n
+        }
+    }
+
     /// Polls `condition` every `every` seconds (reading the receiver's store while it writes).
     static func waitUntil(_ timeout: Double, every: Double = 0.005, _ condition: () throws -> Bool) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
@@ -127,12 +151,33 @@ struct SyncBenchmark {
     /// dialer retrying) reconnects and catches up. Times run from the laptop's "connection open"
     /// event to the moment its store holds everything (polled every 5 ms).
     func syncThenReconnect(dir: String, tag: String, history: Int, seed: UInt64, port: Int) throws -> (full: (seconds: Double, bytes: Double, wall: Double), reconnect: Double, centre: [Report], laptop: Report, records: [String]) {
-        let workload = Workload(origins: 8, seed: seed)
-        // A grid office and a laptop outside any community: the workload's changes come from
-        // eight made-up origins, which a community's roster would quarantine. The daemons run
-        // without TLS (`SyncNode.Configuration.tls` nil): this measures the sync itself.
-        let centre = try Self.store(dir + "/\(tag)-centre.db", name: "中心", role: .grid, history: history, workload: workload)
-        let laptop = try Store.create(path: dir + "/\(tag)-laptop.db", name: "新电脑", role: .building, grid: "1", building: "1")
+        // Outside a community: a grid office and a laptop, the workload's changes from eight
+        // made-up origins. Inside: the community's centre, eight enrolled leads, and a grid
+        // office's laptop that joined. The daemons run without TLS unless --tls: this measures
+        // the sync itself.
+        let centre: Store
+        let laptop: Store
+        let workload: Workload
+        if community {
+            let setup = try CommunitySetup.make(centrePath: dir + "/\(tag)-centre.db", origins: 8, seed: seed)
+            workload = Workload(community: setup.origins, seed: seed)
+            centre = setup.centre
+            if register {
+                try Self.importRegister(centre, rows: history)
+            } else {
+                var left = history
+                while left > 0 {
+                    let n = min(10_000, left)
+                    _ = try centre.apply(workload.next(n))
+                    left -= n
+                }
+            }
+            laptop = try setup.member(dir + "/\(tag)-laptop.db", name: "一网格", role: .grid)
+        } else {
+            workload = Workload(origins: 8, seed: seed)
+            centre = try Self.store(dir + "/\(tag)-centre.db", name: "中心", role: .grid, history: history, workload: workload)
+            laptop = try Store.create(path: dir + "/\(tag)-laptop.db", name: "新电脑", role: .building, grid: "1", building: "1")
+        }
         var centreSide = try listen(centre.path, port: port)
         let target = try centre.vector()
         let started = Double(monotonicNanoseconds()) / 1e9
@@ -142,7 +187,8 @@ struct SyncBenchmark {
 
         var reconnectsDone: [Double] = []
         for _ in 0..<Self.reconnectRounds {
-            _ = try centre.apply(workload.next(Self.reconnectChanges))
+            let r = try centre.apply(workload.next(Self.reconnectChanges))
+            guard r.quarantined.isEmpty else { throw BenchError("the centre refused \(r.quarantined.count) workload changes") }
             let newTarget = try centre.vector()
             centreSide = try listen(centre.path, port: port)
             reconnectsDone.append(try Self.waitForSync(laptop, newTarget, timeout: 30))
@@ -163,7 +209,8 @@ struct SyncBenchmark {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ops = requests * Workload.fields.count
-        print("gridsync-bench sync: full sync of \(requests) requests × 10 fields = \(ops) field ops (40-byte values) over loopback, \(tls ? "mutual TLS 1.3" : "plaintext")")
+        print("gridsync-bench sync: full sync of \(requests) requests × 10 fields = \(ops) field ops (40-byte values) over loopback, \(tls ? "mutual TLS 1.3" : "plaintext")"
+            + (register ? ", a register the centre imported (sealed)" : community ? ", inside a community (roster, authorisation, 6 of 10 fields sealed)" : ", outside any community"))
         let port = 20_000 + Int(getpid() % 20_000)
 
         let large = try syncThenReconnect(dir: dir, tag: "large", history: requests, seed: 7, port: port)
@@ -208,6 +255,8 @@ struct SyncBenchmark {
             "reconnect_ms_1m": Int(large.reconnect * 1000),
             "reconnect_ratio": (large.reconnect / small.reconnect * 100).rounded() / 100,
             "tls": tls,
+            "community": community,
+            "register": register,
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
     }

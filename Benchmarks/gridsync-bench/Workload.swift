@@ -6,7 +6,21 @@ import GridSyncCore
 /// default (the sync targets' unit), or whatever `values` makes.
 final class Workload {
     static let fields = ["grid", "building", "unit", "room", "resident", "phone", "category", "title", "detail", "status"]
+
+    /// An enrolled building lead of a ``CommunitySetup``: its key, its building, the scope key
+    /// the centre granted it, and where its chain stands.
+    struct Origin {
+        var key: NodeKey
+        var building: String
+        var scopeKey: ScopeKey
+        var prev: [UInt8]
+        var seq: UInt64
+    }
+
     private let keys: [NodeKey]
+    /// Inside a community: each origin's building and scope key (grid and building are then the
+    /// origin's own, personal fields sealed).
+    private let community: [Origin]?
     private var prev: [[UInt8]]
     private var seq: [UInt64]
     private var rng: SplitMix64
@@ -21,6 +35,33 @@ final class Workload {
         prev = Array(repeating: Change.zeroHash, count: origins)
         seq = Array(repeating: 0, count: origins)
         rng = SplitMix64(seed: seed)
+        community = nil
+    }
+
+    /// Changes by the enrolled leads of a community, sealed as their laptops seal them.
+    init(community origins: [Origin], seed: UInt64, values: ((_ field: Int, _ n: Int) -> FieldValue)? = nil) {
+        self.values = values
+        keys = origins.map(\.key)
+        prev = origins.map(\.prev)
+        seq = origins.map(\.seq)
+        rng = SplitMix64(seed: seed)
+        community = origins
+    }
+
+    /// The value of field `i` of request `n` by origin `o`: inside a community, the origin's
+    /// own place, and personal fields sealed under its scope key.
+    private func fieldValue(_ i: Int, _ n: Int, origin o: Int, record: String) -> FieldValue {
+        guard let origin = community?[o] else { return value(i, n) }
+        let field = Self.fields[i]
+        switch field {
+        case "grid": return .text("1")
+        case "building": return .text(origin.building)
+        case "status": return .text("submitted")
+        default: break
+        }
+        let v = value(i, n)
+        guard Schema.isSealed("requests", field) else { return v }
+        return .sealed(try! origin.scopeKey.seal(v, collection: "requests", record: record, field: field))
     }
 
     /// Words a field of a real request is made of, per field (the order of ``fields``).
@@ -65,7 +106,7 @@ final class Workload {
             seq[o] += 1
             let id = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
             recordIDs.append(id)
-            let ops = Self.fields.enumerated().map { i, f in Op(collection: "requests", record: id, field: f, value: value(i, n), pred: []) }
+            let ops = Self.fields.enumerated().map { i, f in Op(collection: "requests", record: id, field: f, value: fieldValue(i, n, origin: o, record: id), pred: []) }
             let change = Change(origin: keys[o].nodeID, seq: seq[o], hlc: HLC(milliseconds: 1_760_000_000_000 + UInt64(n), counter: 0), prevHash: prev[o], ops: ops)
             let signed = keys[o].sign(change)
             prev[o] = signed.hash

@@ -1,7 +1,10 @@
 // gridsync-bench: release-mode benchmarks that print their figures and, last, one JSON line.
 //
-//   swift run -c release gridsync-bench import [--requests N]
-//   swift run -c release gridsync-bench sync [--requests N] [--tls]
+//   swift run -c release gridsync-bench import [--requests N] [--community]
+//   swift run -c release gridsync-bench sync [--requests N] [--tls] [--community | --register]
+//
+// --community: inside a real community (roster, per-change authorisation, sealed personal
+// fields); --register: the centre's history is a register imported from rows, as from a CSV.
 //
 // See docs/PERFORMANCE.md for the recorded figures and what each one measures.
 import Foundation
@@ -11,7 +14,7 @@ import GridSyncStore
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync [--requests N] [--dir PATH] [--tls]\n".utf8))
+    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync [--requests N] [--dir PATH] [--tls] [--community] [--register]\n".utf8))
     exit(64)
 }
 
@@ -20,6 +23,8 @@ if mode == "serve" { try Serve.run(Array(arguments.dropFirst())) }
 var requests = 100_000
 var baseDir = NSTemporaryDirectory()
 var tls = false
+var community = false
+var register = false
 var i = 1
 while i < arguments.count {
     switch arguments[i] {
@@ -29,6 +34,13 @@ while i < arguments.count {
         i += 2
     case "--tls":
         tls = true
+        i += 1
+    case "--community":
+        community = true
+        i += 1
+    case "--register":
+        register = true
+        community = true
         i += 1
     case "--dir":
         guard i + 1 < arguments.count else { usage() }
@@ -40,9 +52,9 @@ while i < arguments.count {
 
 switch mode {
 case "import":
-    try ImportBenchmark(requests: requests, baseDir: baseDir).run()
+    try ImportBenchmark(requests: requests, baseDir: baseDir, community: community).run()
 case "sync":
-    try SyncBenchmark(requests: requests, baseDir: baseDir, tls: tls).run()
+    try SyncBenchmark(requests: requests, baseDir: baseDir, tls: tls, community: community, register: register).run()
 default:
     usage()
 }

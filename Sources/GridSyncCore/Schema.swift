@@ -75,23 +75,25 @@ public struct CollectionSchema: Sendable, Hashable {
     /// Replicated fields, in column order (excluding `_deleted`).
     public let specs: [FieldSpec]
     public let writers: WriteRule
+    /// Each field's spec by name (the merge and the write policy look fields up per op).
+    private let byName: [String: FieldSpec]
 
     public init(name: String, table: String, writers: WriteRule, _ specs: [FieldSpec]) {
         self.name = name
         self.table = table
         self.writers = writers
         self.specs = specs
+        var byName = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
+        byName[Schema.deletedField] = FieldSpec(Schema.deletedField, "删除", .flag)
+        if writers == .placed { byName[Schema.erasedField] = FieldSpec(Schema.erasedField, "抹除", .flag) }
+        self.byName = byName
     }
 
     /// Field names, in column order (excluding `_deleted`).
     public var fields: [String] { specs.map(\.name) }
 
     /// The spec of a field this version knows, `_deleted` included.
-    public func spec(_ field: String) -> FieldSpec? {
-        if field == Schema.deletedField { return FieldSpec(Schema.deletedField, "删除", .flag) }
-        if field == Schema.erasedField, writers == .placed { return FieldSpec(Schema.erasedField, "抹除", .flag) }
-        return specs.first { $0.name == field }
-    }
+    public func spec(_ field: String) -> FieldSpec? { byName[field] }
 
     /// The merge policy of a field.
     public func policy(for field: String) -> MergePolicy {
@@ -196,9 +198,9 @@ public enum Schema {
         collection(named: name)?.spec(field)?.personal ?? false
     }
 
-    public static func collection(named name: String) -> CollectionSchema? {
-        all.first { $0.name == name }
-    }
+    private static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    public static func collection(named name: String) -> CollectionSchema? { byName[name] }
 
     /// Categories every node knows without replication (from the reform documents).
     public static let defaultCategories = [

@@ -42,13 +42,21 @@ public struct SealedValue: Sendable, CustomStringConvertible {
     /// The commitment to a box.
     public static func commitment(_ box: [UInt8]) -> [UInt8] {
         var h = SHA256()
-        h.update(data: Array("gridsync-box-v1".utf8))
-        h.update(data: box)
-        return Array(h.finalize().prefix(tagBytes))
+        boxDomain.withUnsafeBytes { h.update(bufferPointer: $0) }
+        box.withUnsafeBytes { h.update(bufferPointer: $0) }
+        return h.finalize().withUnsafeBytes { Array($0.prefix(tagBytes)) }
     }
 
+    private static let boxDomain = Array("gridsync-box-v1".utf8)
+
     /// Whether the box is present and matches the commitment the signature covers.
-    public var boxMatches: Bool { box.map { Self.commitment($0) == tag } ?? false }
+    public var boxMatches: Bool {
+        guard let box else { return false }
+        var h = SHA256()
+        Self.boxDomain.withUnsafeBytes { h.update(bufferPointer: $0) }
+        box.withUnsafeBytes { h.update(bufferPointer: $0) }
+        return h.finalize().withUnsafeBytes { digest in tag.elementsEqual(digest.prefix(Self.tagBytes)) }
+    }
 
     public var isRedacted: Bool { box == nil }
 

@@ -152,7 +152,7 @@ struct ChangeApplier {
                 try hold(sc, .badClock, "change \(ch.seq) of node \(ch.origin.short) is stamped \(Timestamp.iso(min(ch.hlc.milliseconds, 253_402_300_799_999))), after 2100; that node's clock is wrong")
                 continue
             }
-            if !trusted, let bad = ch.ops.first(where: { $0.value.sealed.map { !$0.isRedacted && !$0.boxMatches } ?? false }) {
+            if !trusted, let bad = ch.ops.first(where: { if case .sealed(let v) = $0.value { v.box != nil && !v.boxMatches } else { false } }) {
                 try hold(sc, .badSignature, "change \(ch.seq) of node \(ch.origin.short) carries sealed data for \(bad.collection).\(bad.field) that does not match what it signed; it was altered on the way")
                 continue
             }
@@ -232,13 +232,18 @@ struct ChangeApplier {
         // Erasure: the boxes of erased records never enter the log or the heads, whichever of
         // the erasure and the record's changes arrives first (SPEC §2.9).
         var erasure = Erasure(db)
-        let erasing = Set(accepted.filter { !$0.void }.flatMap { entry in
-            entry.0.change.ops.filter { $0.collection == Schema.requests.name && $0.field == Schema.erasedField && $0.value == .int(1) }.map(\.record)
-        })
-        for i in accepted.indices where !accepted[i].void {
+        var erasing = Set<String>()
+        for entry in accepted where !entry.void {
+            for op in entry.0.change.ops where op.field == Schema.erasedField && op.collection == Schema.requests.name && op.value == .int(1) {
+                erasing.insert(op.record)
+            }
+        }
+        // Most batches touch no erased record: one probe decides whether to look per change.
+        let anyErased = try !erasing.isEmpty || (Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erased_records)")) ?? false)
+        for i in accepted.indices where anyErased && !accepted[i].void {
             let ch = accepted[i].0.change
             erasure.noteRequests(of: ch)
-            guard ch.ops.contains(where: { $0.value.sealed?.box != nil }) else { continue }
+            guard ch.ops.contains(where: { if case .sealed(let v) = $0.value { v.box != nil } else { false } }) else { continue }
             let drop = try erasure.erasedRecords(in: ch, erasing: erasing, db)
             guard !drop.isEmpty, let body = try ChangeCodec.redact(accepted[i].0.body, where: { drop.contains(RecordKey(collection: $0.collection, record: $0.record)) }) else { continue }
             accepted[i].0 = try accepted[i].0.replacingBody(body)
@@ -439,6 +444,8 @@ struct ChangeApplier {
 
     private func updateConflicts(_ key: RecordKey, heads: RecordHeads, original: RecordHeads, _ db: Database) throws {
         for (field, entries) in heads.fields {
+            // One head and one before: no conflict now or then (the common case, checked cheaply).
+            if entries.count <= 1 && original[field].count <= 1 { continue }
             let now = RecordHeads.isConflict(entries)
             let before = RecordHeads.isConflict(original[field])
             guard now || before, entries != original[field] else { continue }

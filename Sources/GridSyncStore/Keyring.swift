@@ -54,10 +54,10 @@ struct Keyring: Sendable {
             }
         }
         if !ring.roots.isEmpty {
-            // The places of the held grids, so a value sealed for any of their scopes opens.
+            // The places the roster and the grants name; readers add each record's own place
+            // (``learn(_:)``) before opening its values, so nothing here scans the registers.
             let placeRows = try Row.fetchAll(db, sql: """
-                SELECT DISTINCT grid, building FROM requests WHERE grid IS NOT NULL
-                UNION SELECT DISTINCT grid, building FROM key_grants WHERE grid IS NOT NULL
+                SELECT DISTINCT grid, building FROM key_grants WHERE grid IS NOT NULL
                 UNION SELECT DISTINCT grid, building FROM roster WHERE grid IS NOT NULL
                 """)
             for row in placeRows {
@@ -140,10 +140,11 @@ final class KeyringCache: @unchecked Sendable {
     private var version: [Int64] = []
     private var ring = Keyring.empty
 
-    /// The keyring for the grants `db` holds now, reloaded when they changed.
+    /// The keyring for the grants `db` holds now, reloaded only when they changed (a count and
+    /// the newest row: two index lookups per call).
     func get(_ key: NodeKey, _ db: Database) throws -> Keyring {
-        let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(max(rowid), 0), (SELECT count(*) FROM requests) FROM key_grants")
-        let now: [Int64] = [row?[0] ?? 0, row?[1] ?? 0, row?[2] ?? 0]
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT count(*), coalesce(max(rowid), 0) FROM key_grants"))
+        let now: [Int64] = [row?[0] ?? 0, row?[1] ?? 0]
         lock.lock()
         if version == now {
             defer { lock.unlock() }

@@ -404,10 +404,10 @@ extension Store {
     /// Follow-up notes of a request, oldest first.
     public func notes(ofRequest id: String) throws -> [NoteRecord] {
         try read { db in
-            var ring = try keyring(db)
-            if let place = try Row.fetchOne(db, sql: "SELECT grid, building FROM requests WHERE id = ?", arguments: [id]) {
-                ring.learn(Placement(grid: place[0], building: place[1]))
-            }
+            var ring = try readingKeyring(for: RecordKey(collection: Schema.requests.name, record: id), db)
+            // A note keeps the scope its request had when it was written: every place the
+            // request has had opens its notes.
+            for place in try Self.placesInHistory(ofRequest: id, db) { ring.learn(place) }
             return try Row.fetchAll(db, sql: """
                 SELECT n.id, n.request, n.text, n.author, p.name, n.created_at
                 FROM request_notes n LEFT JOIN nodes p ON p.id = n.author
@@ -418,6 +418,23 @@ extension Store {
                 return NoteRecord(id: noteID, request: row[1], text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable)
             }
         }
+    }
+
+    /// Every (grid, building) a request has been placed in, from its history.
+    static func placesInHistory(ofRequest id: String, _ db: Database) throws -> [Placement] {
+        var places: [Placement] = []
+        var place = Placement(grid: nil, building: nil)
+        let bodies = try Data.fetchAll(db, sql: """
+            SELECT c.body FROM change_records r JOIN changes c ON c.pos = r.pos WHERE r.collection = 'requests' AND r.record = ? ORDER BY c.hlc, r.pos
+            """, arguments: [id])
+        for body in bodies {
+            for op in try ChangeCodec.decode(Array(body)).ops where op.record == id && op.collection == Schema.requests.name {
+                if op.field == "grid" { place.grid = op.value.text }
+                if op.field == "building" { place.building = op.value.text }
+            }
+            if !places.contains(place) { places.append(place) }
+        }
+        return places
     }
 
     /// A personal column's value opened with `ring`: clear text, and whether it could be read
