@@ -162,6 +162,8 @@ struct SyncBenchmark {
             let setup = try CommunitySetup.make(centrePath: dir + "/\(tag)-centre.db", origins: 8, seed: seed)
             workload = Workload(community: setup.origins, seed: seed)
             centre = setup.centre
+            // The laptop joins before the history is written: it holds the roster, not the data.
+            laptop = try setup.member(dir + "/\(tag)-laptop.db", name: "一网格", role: .grid)
             if register {
                 try Self.importRegister(centre, rows: history)
             } else {
@@ -172,7 +174,6 @@ struct SyncBenchmark {
                     left -= n
                 }
             }
-            laptop = try setup.member(dir + "/\(tag)-laptop.db", name: "一网格", role: .grid)
         } else {
             workload = Workload(origins: 8, seed: seed)
             centre = try Self.store(dir + "/\(tag)-centre.db", name: "中心", role: .grid, history: history, workload: workload)
@@ -197,7 +198,7 @@ struct SyncBenchmark {
         let laptopReport = try laptopSide.stop()
         let opened = laptopReport.connections
         guard opened.count == 1 + Self.reconnectRounds else {
-            throw BenchError("the laptop opened \(opened.count) connections, expected \(1 + Self.reconnectRounds)")
+            throw BenchError("the laptop opened \(opened.count) connections, expected \(1 + Self.reconnectRounds): at \(opened.map { String(format: "%.2f", $0.seconds - started) }), rounds done at \(reconnectsDone.map { String(format: "%.2f", $0 - started) })")
         }
         let reconnects = zip(reconnectsDone, opened.dropFirst()).map { $0 - $1.seconds }.sorted()
         // Bytes: all the laptop moved on the first connection (counted when the second opened).

@@ -55,7 +55,7 @@ import Testing
         let (key, change) = try Self.sample()
         let signed = key.sign(change)
         let vector = Vector(
-            description: "A change of seq 2 setting three fields of one request; preds name two origins. body = ChangeCodec v1; signature = Ed25519(seed) over SHA-256(body); hash = SHA-256(SHA-256(body) || signature).",
+            description: "A change of seq 2 setting three fields of one request; preds name two origins. body = ChangeCodec v2 (version 2, empty sealed section: 0x00, core); signature = Ed25519(seed) over SHA-256(version || core); hash = SHA-256(SHA-256(version || core) || signature).",
             signing_key_seed_hex: Self.hex(Array(repeating: 0x42, count: 32)),
             origin: change.origin.text, seq: change.seq, hlc: change.hlc.raw, prev_hash_hex: Self.hex(change.prevHash),
             ops: change.ops.map { op in
