@@ -61,8 +61,12 @@ enum FuzzTarget: String, CaseIterable {
         var prev = Change.zeroHash
         var chain: [SignedChange] = []
         for seq in 1...4 {
+            // Personal values sealed, as inside a community: the sealed section and 0x03 values.
+            let scope = ScopeKey(secret: Array(repeating: UInt8(seq), count: 32), scope: ScopeID.of(grid: "1", building: "3"), epoch: UInt32(seq))
+            let sealed = try scope.seal(.text("居民\(seq)"), collection: "requests", record: "r\(seq)", field: "resident")
             let ops = [
                 Op(collection: "requests", record: "r\(seq)", field: "title", value: .text("第\(seq)号需求"), pred: []),
+                Op(collection: "requests", record: "r\(seq)", field: "resident", value: .sealed(seq == 4 ? sealed.redacted : sealed), pred: []),
                 Op(collection: "requests", record: "r\(seq)", field: "urgent", value: .int(Int64(seq % 2)), pred: seq > 1 ? [OpRef(origin: a.nodeID, seq: UInt64(seq - 1))] : []),
                 Op(collection: "roster", record: b.nodeID.rosterRecord, field: "status", value: .null, pred: []),
             ]

@@ -108,7 +108,11 @@ public enum ChangeCodec {
             throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
         }
         // The sealed section: boxes in op order, matched to the sealed values below.
-        let sectionBytes = try r.readCount(max: r.remaining, "bytes of sealed values")
+        let declared = try r.readVarint()
+        guard declared <= UInt64(r.remaining) else {
+            throw GridSyncError(.malformed, "change declares \(declared) bytes of sealed values but only \(r.remaining) follow")
+        }
+        let sectionBytes = Int(declared)
         let sectionStart = r.offset
         var boxes: [[UInt8]?] = []
         do {

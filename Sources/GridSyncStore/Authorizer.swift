@@ -139,10 +139,6 @@ struct Authorizer {
         }
     }
 
-    /// Whether the change carries roster ops (which the caller verifies before trusting).
-    static func touchesRoster(_ change: Change) -> Bool {
-        change.ops.contains { $0.collection == Schema.roster.name }
-    }
 
     /// The reason to refuse `change`, or nil to accept it. The words name the rule broken, not
     /// the origin (callers say whose change it was). Accepting records what the change does to
@@ -155,16 +151,23 @@ struct Authorizer {
         }
         var order: [RecordKey] = []
         var byRecord: [RecordKey: [Op]] = [:]
-        for op in change.ops {
-            let key = RecordKey(collection: op.collection, record: op.record)
-            if byRecord[key] == nil { order.append(key) }
-            byRecord[key, default: []].append(op)
+        if let first = change.ops.first, change.ops.allSatisfy({ $0.record == first.record && $0.collection == first.collection }) {
+            // One record (most changes): no grouping to do.
+            let key = RecordKey(collection: first.collection, record: first.record)
+            order = [key]
+            byRecord[key] = change.ops
+        } else {
+            for op in change.ops {
+                let key = RecordKey(collection: op.collection, record: op.record)
+                if byRecord[key] == nil { order.append(key) }
+                byRecord[key, default: []].append(op)
+            }
         }
         var places: [RecordKey: Placement] = [:]
         var notes: [String: String] = [:]
         // Placed records first, so a note on a request the same change creates or moves is
         // judged by where the change puts it, whatever the order of the ops.
-        let placedFirst = order.filter { Schema.collection(named: $0.collection)?.writers == .placed }
+        let placedFirst = order.count == 1 ? order : order.filter { Schema.collection(named: $0.collection)?.writers == .placed }
             + order.filter { Schema.collection(named: $0.collection)?.writers != .placed }
         for key in placedFirst {
             let ops = byRecord[key]!

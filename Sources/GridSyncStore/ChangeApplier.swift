@@ -152,11 +152,21 @@ struct ChangeApplier {
                 try hold(sc, .badClock, "change \(ch.seq) of node \(ch.origin.short) is stamped \(Timestamp.iso(min(ch.hlc.milliseconds, 253_402_300_799_999))), after 2100; that node's clock is wrong")
                 continue
             }
-            if !trusted, let bad = ch.ops.first(where: { if case .sealed(let v) = $0.value { v.box != nil && !v.boxMatches } else { false } }) {
+            // One pass over the ops for what the checks below need.
+            var touchesRoster = false, touchesNodes = false
+            var badBox: Op?
+            for op in ch.ops {
+                switch op.collection {
+                case Schema.roster.name: touchesRoster = true
+                case Schema.nodes.name: touchesNodes = true
+                default: break
+                }
+                if !trusted, badBox == nil, case .sealed(let v) = op.value, v.box != nil, !v.boxMatches { badBox = op }
+            }
+            if let bad = badBox {
                 try hold(sc, .badSignature, "change \(ch.seq) of node \(ch.origin.short) carries sealed data for \(bad.collection).\(bad.field) that does not match what it signed; it was altered on the way")
                 continue
             }
-            let touchesRoster = Authorizer.touchesRoster(ch)
             var void = false
             if authorizer != nil {
                 // Roster changes are verified at once: later changes of the batch are judged by them.
@@ -175,7 +185,7 @@ struct ChangeApplier {
                     try book.void(sc, reason, detail, db)
                 }
             }
-            if !void, ch.ops.contains(where: { $0.collection == Schema.nodes.name }) { report.profilesChanged = true }
+            if !void, touchesNodes { report.profilesChanged = true }
             if touchesRoster && !void {
                 report.rosterChanged = true
                 for op in ch.ops where op.collection == Schema.roster.name {

@@ -11,6 +11,8 @@ import Testing
         ChangeCodec.encode(Sample.change()),
         ChangeCodec.encode(Sample.change(seq: 4, prev: Array(repeating: 3, count: 32))),
         ChangeCodec.encode(Sample.change(ops: [Op(collection: "c", record: "r", field: "f", value: .null, pred: [OpRef(origin: Sample.keyB.nodeID, seq: 2)])])),
+        // Sealed values: the sealed section and the 0x03 value.
+        (try? SealedEncodingTests.sealedChange()).map(ChangeCodec.encode) ?? [],
     ]
 
     static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
