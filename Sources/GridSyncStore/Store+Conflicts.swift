@@ -62,7 +62,11 @@ extension Store {
                 guard pick >= 1 && pick <= c.values.count else {
                     throw GridSyncError(.invalidInput, "--pick must be between 1 and \(c.values.count) for conflict \(id); see `gridsync conflicts show \(id)`")
                 }
-                chosen = c.values[pick - 1].value.fieldValue
+                let picked = c.values[pick - 1].value
+                guard picked != .unreadable, picked != .erased else {
+                    throw GridSyncError(.notPermitted, "本节点读不到这个值，不能选它 — this node cannot read value \(pick) of conflict \(id) (it is sealed for a scope or epoch this node does not hold); settle it on the centre or the record's own building, or give a new value with --value (nothing was written)")
+                }
+                chosen = picked.fieldValue
             } else {
                 chosen = try parseValue(value!, field: c.field, collection: schema)
             }

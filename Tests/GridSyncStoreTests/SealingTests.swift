@@ -97,6 +97,9 @@ import Testing
         }
         #expect(try c.b4.conflicts()[0].values.map(\.value) == [.unreadable, .unreadable])
         #expect(Set(try c.all.map { try $0.digest() }).count == 1)
+        // A node that cannot read the values cannot pick one (it would write nothing over them).
+        let blind = #expect(throws: GridSyncError.self) { try c.b4.resolveConflict(ids.first![0], pick: 1, value: nil) }
+        #expect(blind?.message.contains("cannot read value 1") == true)
         // A reader settles it; every node sees it gone.
         _ = try c.b3.resolveConflict(ids.first![0], pick: nil, value: "13800003333")
         try c.syncAll()
