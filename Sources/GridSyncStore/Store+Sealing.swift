@@ -75,13 +75,17 @@ extension Store {
             case requests:
                 place = try after(set.record)
             case Schema.notes.name:
-                let request = try sets.last { $0.collection == set.collection && $0.record == set.record && $0.field == "request" }?.value.text
-                    ?? String.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [set.record])
-                place = try request.flatMap { try after($0) }
+                place = try noteRequest(set, sets, db).flatMap { try after($0) }
             default:
                 place = nil
             }
             guard let place, let grid = place.grid, writer.covers(place) else { continue }
+            // An erased request takes no personal data again (every node would drop it).
+            if let request = set.collection == requests ? set.record : try noteRequest(set, sets, db),
+                try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erased_records WHERE collection = 'requests' AND record = ?)"), arguments: [request]) == true
+            {
+                throw GridSyncError(.invalidInput, "需求 \(request.prefix(8)) 的个人信息已抹除，不能再写入居民信息 — request \(request.prefix(8)) was erased; its \(set.field) cannot be written again (nothing was written)")
+            }
             let founding = try isFoundingCentre(db)
             if ring.currentEpoch[grid] == nil, founding {
                 grants += try newRoot(grid: grid, epoch: 1, &ring, db)
@@ -90,6 +94,13 @@ extension Store {
             out[i].value = .sealed(try k.seal(set.value, collection: set.collection, record: set.record, field: set.field))
         }
         return out + grants
+    }
+
+    /// The request a note being written is on: as this change sets it, else as stored.
+    private func noteRequest(_ set: PendingChange.Set, _ sets: [PendingChange.Set], _ db: Database) throws -> String? {
+        guard set.collection == Schema.notes.name else { return nil }
+        return try sets.last { $0.collection == set.collection && $0.record == set.record && $0.field == "request" }?.value.text
+            ?? String.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [set.record])
     }
 
     func isFoundingCentre(_ db: Database) throws -> Bool {

@@ -257,6 +257,13 @@ import Testing
         let fresh = try Store.inMemory(name: "新", role: .centre)
         #expect(try fresh.apply(try c.b4.changes(missingFrom: VersionVector())).quarantined.isEmpty)
         #expect(try fresh.requests().map(\.clearPart) == c.b4.requests().map(\.clearPart))
+        // Nobody writes a resident's data into it again; its clear fields still move on.
+        let again = #expect(throws: GridSyncError.self) { try c.centre.note(id, text: "王抹除又来了") }
+        #expect(again?.message.contains("was erased") == true && again?.message.contains("王抹除") == false)
+        var edit = RequestEdit()
+        edit.phone = "13600000000"
+        #expect(throws: GridSyncError.self) { try c.centre.editRequest(id, edit) }
+        #expect(try c.centre.transition(id, .accept) == .accepted)
     }
 
     @Test func retentionErasesWhatIsDueAndNothingElse() throws {
