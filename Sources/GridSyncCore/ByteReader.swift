@@ -124,14 +124,13 @@ public struct ByteReader {
     /// The clear part of a stored sealed value: scope ID, epoch, value tag.
     mutating func readSealedClearPart() throws(GridSyncError) -> (String, UInt32, [UInt8]) {
         let scope = try readName()
-        guard ScopeID.isValid(scope) else { throw GridSyncError(.malformed, "\(what) has a sealed value with an invalid scope ID") }
         return (scope, try readEpoch(), try readArray(SealedValue.tagBytes))
     }
 
-    /// A key epoch: 1 … 2^32 − 1.
+    /// A key epoch: at most 2^32 − 1 (epoch 0, which no key has, is the write policy's to refuse).
     public mutating func readEpoch() throws(GridSyncError) -> UInt32 {
         let e = try readVarint()
-        guard e >= 1, e <= UInt64(UInt32.max) else { throw GridSyncError(.malformed, "\(what) has a sealed value with key epoch \(e); epochs are 1 to 2^32-1") }
+        guard e <= UInt64(UInt32.max) else { throw GridSyncError(.malformed, "\(what) has a sealed value with key epoch \(e); epochs are below 2^32") }
         return UInt32(e)
     }
 

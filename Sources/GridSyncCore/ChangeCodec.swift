@@ -170,7 +170,8 @@ public enum ChangeCodec {
             if try r.peekByte() == 3 {
                 _ = try r.readByte()
                 let scope = strings[try r.readIndex(below: nStrings, "string")]
-                guard ScopeID.isValid(scope) else { throw GridSyncError(.malformed, "change has a sealed value with an invalid scope ID") }
+                // A scope or epoch no key can have is the write policy's to refuse (void), not
+                // the decoder's: a malformed change would stop every relay's whole batch.
                 let epoch = try r.readEpoch()
                 let tag = try r.readArray(SealedValue.tagBytes)
                 guard nextBox < boxes.count else { throw GridSyncError(.malformed, "change has more sealed values than its sealed section holds") }
@@ -256,6 +257,12 @@ extension ChangeCodec {
         return r.offset
     }
 
+    /// Where the signed core starts in an encoded body: after the version byte, the sealed
+    /// section's length and the section (what tools altering a signed field must skip).
+    public static func coreOffset(_ body: [UInt8]) throws(GridSyncError) -> Int {
+        try body.withUnsafeBytes { raw in Result { () throws(GridSyncError) -> Int in try coreStart(raw) } }.get()
+    }
+
     /// SHA-256(version ‖ core): what the origin signs. The sealed section is left out, so a
     /// body whose boxes were dropped has the same digest.
     public static func signedDigest(of body: [UInt8]) throws(GridSyncError) -> [UInt8] {
@@ -289,7 +296,7 @@ extension ChangeCodec {
             }
         }
         guard dropped else { return nil }
-        let start = try body.withUnsafeBytes { raw in Result { () throws(GridSyncError) -> Int in try coreStart(raw) } }.get()
+        let start = try coreOffset(body)
         var w = ByteWriter(capacity: body.count)
         w.write(formatVersion)
         w.writeVarint(section.bytes.count)

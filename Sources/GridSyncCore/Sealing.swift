@@ -90,10 +90,6 @@ public enum ScopeID {
         return "s" + Hex.encode(Array(h.finalize().prefix(8)))
     }
 
-    /// Whether a string has the shape of a scope ID.
-    public static func isValid(_ s: String) -> Bool {
-        s.utf8.count == 17 && s.hasPrefix("s") && s.utf8.dropFirst().allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
-    }
 }
 
 /// A grid's root key of one epoch: 32 random bytes the centre makes. The centre and the grid's

@@ -90,11 +90,14 @@ public struct SealingFacts: Sendable, Hashable {
     public var clearPersonal: [String]
     public var sealedNonPersonal: [String]
     public var scopes: Set<String>
+    /// A sealed value names epoch 0, which no key has.
+    public var epochZero: Bool
 
-    public init(clearPersonal: [String] = [], sealedNonPersonal: [String] = [], scopes: Set<String> = []) {
+    public init(clearPersonal: [String] = [], sealedNonPersonal: [String] = [], scopes: Set<String> = [], epochZero: Bool = false) {
         self.clearPersonal = clearPersonal
         self.sealedNonPersonal = sealedNonPersonal
         self.scopes = scopes
+        self.epochZero = epochZero
     }
 
     /// The facts of `ops` (all of one record of `schema`).
@@ -105,6 +108,7 @@ public struct SealingFacts: Sendable, Hashable {
             switch op.value {
             case .sealed(let v):
                 if personal { scopes.insert(v.scope) } else { sealedNonPersonal.append(op.field) }
+                if v.epoch == 0 { epochZero = true }
             case .text, .int:
                 if personal { clearPersonal.append(op.field) }
             case .null:
@@ -176,6 +180,7 @@ public enum WritePolicy {
         if let field = facts.sealedNonPersonal.first {
             return "\(schema.name).\(field) is not personal and must be written in clear"
         }
+        if facts.epochZero { return "\(schema.name) \(write.record.prefix(8)) has a value sealed under key epoch 0, which no key has" }
         guard !facts.scopes.isEmpty else { return nil }
         guard let after = write.after, let grid = after.grid else {
             return "\(schema.name) \(write.record.prefix(8)) has sealed values but no grid to seal them for"

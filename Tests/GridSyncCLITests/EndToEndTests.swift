@@ -158,7 +158,7 @@ import Testing
         let reader = try ChangeBundle.Reader(path: good)
         var entries = try reader.changes(0..<reader.count).map(\.encoded)
         #expect(entries.count == 3)   // the three requests
-        entries[0][Self.coreOffset(entries[0]) + 32 + 7] ^= 1   // inside the HLC
+        entries[0][try ChangeCodec.coreOffset(entries[0]) + 32 + 7] ^= 1   // inside the HLC
         let bad = cli.path("tampered.gsb")
         _ = try ChangeBundle.write(to: bad) { emit in for e in entries { try emit(e) } }
 
@@ -182,19 +182,6 @@ import Testing
         let after = try #require(try Self.received(cli.ok(["quarantine", "list", "--json"] + b)))
         #expect(after.compactMap { $0["reason"] as? String } == ["bad_signature"])
         #expect(try cli.ok(["request", "list", "--json"] + a) == cli.ok(["request", "list", "--json"] + b))
-    }
-
-    /// Where the signed core of an encoded change starts (after version and sealed section).
-    static func coreOffset(_ body: [UInt8]) -> Int {
-        var i = 1, length = 0, shift = 0
-        while true {
-            let b = body[i]
-            i += 1
-            length |= Int(b & 0x7f) << shift
-            if b & 0x80 == 0 { break }
-            shift += 7
-        }
-        return i + length
     }
 
     @Test func defaultStorePathAndIDJSON() throws {

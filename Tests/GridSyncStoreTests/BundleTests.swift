@@ -89,7 +89,7 @@ import Testing
     @Test func alteredMiddleChangeBreaksTheChain() throws {
         var entries = try encoded()
         let i = 3
-        Fixture.flipHLC(&entries[i])  // inside the HLC: still decodes
+        try Fixture.flipHLC(&entries[i])  // inside the HLC: still decodes
         // Change i is altered: change i + 1 no longer links to it, and its own signature fails.
         try expectQuarantined(entries, firstBad: i, .badSignature, .brokenChain)
     }
@@ -97,7 +97,7 @@ import Testing
     @Test func alteredLastChangeFailsItsSignature() throws {
         var entries = try encoded()
         var last = entries.removeLast()
-        Fixture.flipHLC(&last)
+        try Fixture.flipHLC(&last)
         entries.append(last)
         try expectQuarantined(entries, firstBad: entries.count - 1, .badSignature)
     }

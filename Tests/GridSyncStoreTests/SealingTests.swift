@@ -304,6 +304,7 @@ import Testing
             [Op(collection: "requests", record: id, field: "resident", value: .text("明文"), pred: [])],
             [Op(collection: "requests", record: id, field: Schema.erasedField, value: .int(1), pred: [])],
         ])
+        try c.b3.apply(forged)
         let r = try c.centre.apply([forged[0]])
         #expect(r.quarantined.map(\.reason) == [.outOfScope] && r.quarantined[0].detail.contains("must be sealed"))
         #expect(try c.centre.request(id).resident == "张三")
@@ -311,5 +312,19 @@ import Testing
         let r2 = try c.centre.apply([forged[1]])
         #expect(r2.quarantined.map(\.reason) == [.outOfScope] && r2.quarantined[0].detail.contains("only the centre erases"))
         #expect(try c.centre.request(id).resident == "张三")
+        // A value sealed under epoch 0 or for a scope no place has is void too — not a
+        // malformed change that would stop every relay's batch.
+        var odd = try #require(try Fixture.sealed(c.b3, "x", "requests", id, "phone", building: "3").sealed)
+        odd.epoch = 0
+        var stranger = try #require(try Fixture.sealed(c.b3, "x", "requests", id, "detail", building: "3").sealed)
+        stranger.scope = "not-a-scope"
+        let oddChanges = try c.craftedChain(c.b3, [
+            [Op(collection: "requests", record: id, field: "phone", value: .sealed(odd), pred: [])],
+            [Op(collection: "requests", record: id, field: "detail", value: .sealed(stranger), pred: [])],
+        ])
+        try c.b3.apply(oddChanges)
+        let r3 = try c.centre.apply(oddChanges)
+        #expect(r3.quarantined.map(\.reason) == [.outOfScope, .outOfScope] && r3.voided == 2)
+        #expect(r3.quarantined[0].detail.contains("epoch 0") && r3.quarantined[1].detail.contains("another scope"))
     }
 }

@@ -80,26 +80,10 @@ extension Fixture {
 
 
 extension Fixture {
-    /// Where the signed core of an encoded change body starts: after the version byte, the
-    /// sealed section's length and the section.
-    static func coreOffset(_ body: [UInt8]) -> Int {
-        var i = 1
-        var length = 0
-        var shift = 0
-        while true {
-            let b = body[i]
-            i += 1
-            length |= Int(b & 0x7f) << shift
-            if b & 0x80 == 0 { break }
-            shift += 7
-        }
-        return i + length
-    }
-
     /// Flips a bit of the HLC of an encoded change (`body ‖ signature`): it still decodes, but
     /// its signature and chain no longer hold.
-    static func flipHLC(_ encoded: inout [UInt8]) {
-        encoded[coreOffset(encoded) + 32 + 7] ^= 1
+    static func flipHLC(_ encoded: inout [UInt8]) throws {
+        encoded[try ChangeCodec.coreOffset(encoded) + 32 + 7] ^= 1
     }
 }
 
