@@ -83,13 +83,13 @@ extension SealedValue: Hashable {
 /// building for `ScopeID.of(G, nil)`. The ID is a name (it is interned in a change's string
 /// table) and says nothing the clear `grid` and `building` fields do not.
 public enum ScopeID {
-    /// `s` and 16 hex digits of SHA-256("gridsync-scope-v1" ‖ 0 ‖ grid ‖ 0 ‖ building).
+    /// `s` and 16 hex digits of SHA-256("gridsync-scope-v1" ‖ 0 ‖ grid ‖ 0 ‖ building ‖ 1), or
+    /// with no building SHA-256("gridsync-scope-v1" ‖ 0 ‖ grid ‖ 0 ‖ 0).
     public static func of(grid: String, building: String?) -> String {
         var h = SHA256()
         h.update(data: Array("gridsync-scope-v1".utf8) + [0] + Array(grid.utf8) + [0] + Array((building ?? "").utf8) + [building == nil ? 0 : 1])
         return "s" + Hex.encode(Array(h.finalize().prefix(8)))
     }
-
 }
 
 /// A grid's root key of one epoch: 32 random bytes the centre makes. The centre and the grid's
