@@ -87,8 +87,18 @@ public enum ScopeID {
     /// with no building SHA-256("gridsync-scope-v1" ‖ 0 ‖ grid ‖ 0 ‖ 0).
     public static func of(grid: String, building: String?) -> String {
         var h = SHA256()
-        h.update(data: Array("gridsync-scope-v1".utf8) + [0] + Array(grid.utf8) + [0] + Array((building ?? "").utf8) + [building == nil ? 0 : 1])
-        return "s" + Hex.encode(Array(h.finalize().prefix(8)))
+        func feed(_ s: String) {
+            var s = s
+            s.withUTF8 { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        let zero: [UInt8] = [0], flag: [UInt8] = [building == nil ? 0 : 1]
+        feed("gridsync-scope-v1")
+        zero.withUnsafeBytes { h.update(bufferPointer: $0) }
+        feed(grid)
+        zero.withUnsafeBytes { h.update(bufferPointer: $0) }
+        feed(building ?? "")
+        flag.withUnsafeBytes { h.update(bufferPointer: $0) }
+        return h.finalize().withUnsafeBytes { "s" + Hex.encode($0.prefix(8)) }
     }
 }
 

@@ -81,8 +81,12 @@ struct Authorizer {
     /// Notes created earlier in this batch, with the request each is on.
     private var pendingNotes: [String: String] = [:]
 
+    /// A request's placement as this store holds it (looked up once per change received).
+    private let requestPlace: FastStatement
+
     init(centre: NodeID?, _ db: Database) throws {
         self.centre = centre
+        requestPlace = try FastStatement(db, "SELECT grid, building FROM requests WHERE id = ?")
         var roster: [NodeID: RosterMember] = [:]
         let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, role, grid, building, status, revoked_at FROM roster WHERE deleted = 0"))
         while let row = try rows.next() {
@@ -214,6 +218,10 @@ struct Authorizer {
     private func place(of key: RecordKey, _ db: Database) throws -> Placement? {
         if let pending = pendingPlace[key] { return pending }
         guard let schema = Schema.collection(named: key.collection) else { return nil }
+        if schema.name == Schema.requests.name {
+            requestPlace.bind(1, key.record)
+            return try requestPlace.first(db) { Placement(grid: $0.optionalText(0), building: $0.optionalText(1)) }
+        }
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT grid, building FROM \(schema.table) WHERE id = ?"), arguments: [key.record]) else { return nil }
         return Placement(grid: row[0], building: row[1])
     }
