@@ -44,7 +44,7 @@ struct DaemonCommand: AsyncParsableCommand {
         if let metrics { s.metrics = metrics }
         if let dialCentre { s.dialCentre = dialCentre }
         if let retentionMonths {
-            guard (1...1200).contains(retentionMonths) else { throw GridSyncError(.invalidInput, "--retention-months must be 1 to 1200") }
+            guard (1...1200).contains(retentionMonths) else { throw GridSyncError(.invalidInput, "--retention-months 须为 1 到 1200 (must be 1 to 1200 months)") }
             s.retentionMonths = retentionMonths
         }
         if let m = s.metrics { _ = try Self.parseAddress(m, "metrics") }
@@ -117,7 +117,7 @@ struct DaemonCommand: AsyncParsableCommand {
         var services: [any Service] = [SyncNodeService(node: node)]
         if let months = settings.retentionMonths {
             guard s.node.role == .centre, community?.centre == s.node.id else {
-                throw GridSyncError(.invalidInput, "retention_months is the centre's setting: only the centre erases residents' data")
+                throw GridSyncError(.invalidInput, "retention_months 只用于社区中心 (it is the centre's setting: only the centre erases residents' data)")
             }
             services.append(RetentionService(store: s, months: months, logger: logger))
             logger.info("retention: personal data is erased \(months) months after a request is rated or closed")

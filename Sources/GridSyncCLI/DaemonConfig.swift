@@ -69,7 +69,7 @@ struct DaemonConfig: Equatable {
         }
         if let value = table["retention_months"] {
             guard let n = value.int, (1...1200).contains(n) else {
-                throw GridSyncError(.invalidInput, "config file \(name): 'retention_months' must be a whole number of months from 1 to 1200")
+                throw GridSyncError(.invalidInput, "配置文件 \(name)：retention_months 须为 1 到 1200 的整数 (config file \(name): 'retention_months' must be a whole number of months from 1 to 1200)")
             }
             config.retentionMonths = n
         }

@@ -328,8 +328,8 @@ struct RequestErase: ParsableCommand {
     @OptionGroup var confirmation: ConfirmOptions
 
     func validate() throws {
-        guard (id == nil) == due else { throw ValidationError("give a request ID, or --due --after-months N") }
-        if due, afterMonths == nil { throw ValidationError("--due needs --after-months N") }
+        guard (id == nil) == due else { throw ValidationError("请给出需求编号，或 --due --after-months N (give a request ID, or --due --after-months N)") }
+        if due, afterMonths == nil { throw ValidationError("--due 需要 --after-months N (--due needs --after-months N)") }
     }
 
     func run() throws {

@@ -266,16 +266,16 @@ extension ChangeCodec {
     /// SHA-256(version ‖ core): what the origin signs. The sealed section is left out, so a
     /// body whose boxes were dropped has the same digest.
     public static func signedDigest(of body: [UInt8]) throws(GridSyncError) -> [UInt8] {
-        let result = body.withUnsafeBytes { raw in
-            Result { () throws(GridSyncError) -> [UInt8] in
-                let start = try coreStart(raw)
-                var h = SHA256()
-                h.update(data: [raw[0]])
-                h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[start...]))
-                return Array(h.finalize())
-            }
-        }
-        return try result.get()
+        try body.withUnsafeBytes { raw in Result { () throws(GridSyncError) -> [UInt8] in try signedDigest(raw) } }.get()
+    }
+
+    /// The same over bytes in place (a duplicate's body inside `body ‖ signature`, uncopied).
+    static func signedDigest(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> [UInt8] {
+        let start = try coreStart(raw)
+        var h = SHA256()
+        h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<1]))
+        h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[start...]))
+        return Array(h.finalize())
     }
 
     /// The body with the boxes of the ops `drop` picks removed (an erasure): the sealed

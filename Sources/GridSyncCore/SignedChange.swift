@@ -102,8 +102,13 @@ public struct NodeKey: Sendable {
 extension SignedChange {
     /// The chain hash of an encoded change (`body ‖ signature`) without decoding its ops.
     public static func hash(ofEncoded encoded: [UInt8]) throws(GridSyncError) -> [UInt8] {
+        guard encoded.count > signatureBytes else {
+            throw GridSyncError(.malformed, "change of \(encoded.count) bytes is too short to hold a signature")
+        }
         let split = encoded.count - signatureBytes
-        let digest = try ChangeCodec.signedDigest(of: Array(encoded[..<split]))
+        let digest = try encoded.withUnsafeBytes { raw in
+            Result { () throws(GridSyncError) -> [UInt8] in try ChangeCodec.signedDigest(UnsafeRawBufferPointer(rebasing: raw[..<split])) }
+        }.get()
         return chainHash(bodyDigest: digest, signature: Array(encoded[split...]))
     }
 

@@ -48,6 +48,14 @@ public struct Placement: Sendable, Hashable {
     }
 
     var text: String { "grid \(grid ?? "?"), building \(building ?? "?")" }
+
+    /// Where a placed record lies after a change: each of `grid` and `building` as the change
+    /// sets it (`.some(nil)`: cleared), else as `before`. The write policy judges, and sealing
+    /// seals for, this one placement. Nil when the record was not held and is not placed.
+    public static func after(_ before: Placement?, grid: String??, building: String??) -> Placement? {
+        if before == nil && grid == nil && building == nil { return nil }
+        return Placement(grid: grid ?? before?.grid, building: building ?? before?.building)
+    }
 }
 
 /// What one change does to one record, as the write policy judges it.

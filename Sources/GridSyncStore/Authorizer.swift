@@ -189,13 +189,13 @@ struct Authorizer {
                 let before = try place(of: key, db)
                 write.exists = before != nil
                 write.before = before
-                let after = Placement(grid: set("grid") ?? before?.grid, building: set("building") ?? before?.building)
+                let after = Placement.after(before, grid: set("grid"), building: set("building"))
                 write.after = after
                 places[key] = after
             case .attachedToRequest:
-                let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [key.record])
+                let stored = try NoteTable.request(ofNote: key.record, db)
                 write.exists = pendingNotes[key.record] != nil || stored != nil
-                let heldOn: String? = pendingNotes[key.record] ?? stored?[0]
+                let heldOn: String? = pendingNotes[key.record] ?? stored
                 let request = (set("request") ?? heldOn).flatMap { $0 }
                 if let request {
                     let target = RecordKey(collection: Schema.requests.name, record: request)

@@ -241,7 +241,7 @@ struct ChangeApplier {
 
         // Erasure: the boxes of erased records never enter the log or the heads, whichever of
         // the erasure and the record's changes arrives first (SPEC §2.9).
-        var erasure = Erasure(db)
+        var erasure = try Erasure(db)
         var erasing = Set<String>()
         for entry in accepted where !entry.void {
             for op in entry.0.change.ops where op.field == Schema.erasedField && op.collection == Schema.requests.name && op.value == .int(1) {
@@ -348,15 +348,20 @@ struct ChangeApplier {
     }
 
     /// Replaces the stored values of a record's open conflicts with its heads' (after an erasure
-    /// dropped their boxes; equality, and so which conflicts are open, did not change).
+    /// dropped their boxes or a copy restored them: equality, and so which conflicts are open,
+    /// did not change, so ``updateConflicts(_:heads:original:_:)`` would see nothing to do).
     private func rewriteConflictValues(_ key: RecordKey, heads: RecordHeads, _ db: Database) throws {
         for (field, entries) in heads.fields where RecordHeads.isConflict(entries) {
-            let id = ConflictID.make(collection: key.collection, record: key.record, field: field)
-            try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
-            let insert = try db.cachedStatement(sql: "INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?)")
-            for h in entries {
-                try insert.execute(arguments: [id, h.origin, h.seq, Int64(bitPattern: h.hlc), h.value.databaseValue])
-            }
+            try writeConflictValues(ConflictID.make(collection: key.collection, record: key.record, field: field), entries, db)
+        }
+    }
+
+    /// The competing values of conflict `id`: the field's heads, replacing what was stored.
+    private func writeConflictValues(_ id: String, _ entries: [Entry], _ db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
+        let insert = try db.cachedStatement(sql: "INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?)")
+        for h in entries {
+            try insert.execute(arguments: [id, h.origin, h.seq, Int64(bitPattern: h.hlc), h.value.databaseValue])
         }
     }
 
@@ -405,7 +410,7 @@ struct ChangeApplier {
     /// A relay that dropped or mangled boxes thus loses nothing once an honest copy arrives.
     private mutating func repairBoxes(_ copies: [[UInt8]], _ db: Database) throws -> Int {
         var repaired = 0
-        var erasure = Erasure(db)
+        var erasure = try Erasure(db)
         let states = try RecordStateStatements(db)
         for bytes in copies {
             guard let copy = try? SignedChange(encoded: bytes), let idx = origins.byID[copy.change.origin],
@@ -460,16 +465,12 @@ struct ChangeApplier {
             let before = RecordHeads.isConflict(original[field])
             guard now || before, entries != original[field] else { continue }
             let id = ConflictID.make(collection: key.collection, record: key.record, field: field)
-            try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
             if now {
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO open_conflicts (id, collection, record, field) VALUES (?, ?, ?, ?)")
                     .execute(arguments: [id, key.collection, key.record, field])
-                let insert = try db.cachedStatement(
-                    sql: "INSERT INTO conflict_values (conflict, origin, seq, hlc, value) VALUES (?, ?, ?, ?, ?)")
-                for h in heads[field] {
-                    try insert.execute(arguments: [id, h.origin, h.seq, Int64(bitPattern: h.hlc), h.value.databaseValue])
-                }
+                try writeConflictValues(id, entries, db)
             } else {
+                try db.cachedStatement(sql: "DELETE FROM conflict_values WHERE conflict = ?").execute(arguments: [id])
                 try db.cachedStatement(sql: "DELETE FROM open_conflicts WHERE id = ?").execute(arguments: [id])
             }
         }

@@ -12,13 +12,13 @@ import GridSyncCore
 /// changes still verify and relay. A box arriving later for an erased record — from an old
 /// bundle or a node offline for months — is dropped on receipt, before it is stored.
 struct Erasure {
-    private let lookup: FastStatement?
+    private let lookup: FastStatement
     private var known: [RecordKey: Bool] = [:]
     /// Notes created earlier in the batch, with their request.
     private var noteRequest: [String: String] = [:]
 
-    init(_ db: Database) {
-        lookup = try? FastStatement(db, "SELECT 1 FROM erased_records WHERE collection = ? AND record = ?")
+    init(_ db: Database) throws {
+        lookup = try FastStatement(db, "SELECT 1 FROM erased_records WHERE collection = ? AND record = ?")
     }
 
     /// Remembers the request of each note `change` creates, for later changes of the batch.
@@ -31,7 +31,6 @@ struct Erasure {
     /// Whether `key` is listed as erased in the store.
     mutating func isStored(_ key: RecordKey, _ db: Database) throws -> Bool {
         if let k = known[key] { return k }
-        guard let lookup else { throw StoreError.corrupt("erased_records is missing") }
         lookup.bind(1, key.collection)
         lookup.bind(2, key.record)
         let found = try lookup.first(db) { _ in true } ?? false
@@ -50,8 +49,7 @@ struct Erasure {
             switch op.collection {
             case Schema.requests.name: request = op.record
             case Schema.notes.name:
-                request = try noteRequest[op.record]
-                    ?? String.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [op.record])
+                request = try noteRequest[op.record] ?? NoteTable.request(ofNote: op.record, db)
             default: break
             }
             if try isStored(key, db) {

@@ -56,7 +56,7 @@ enum KeyFile {
             return try KDF.Scrypt.deriveKey(
                 from: Array(passphrase.utf8), salt: salt, outputByteCount: 32, rounds: rounds, blockSize: blockSize, parallelism: parallelism)
         } catch {
-            throw GridSyncError(.io, "cannot derive the key from the passphrase (scrypt failed: out of memory?)")
+            throw GridSyncError(.io, "无法由口令算出密钥 (cannot derive the key from the passphrase: scrypt failed — out of memory?)")
         }
     }
 

@@ -16,9 +16,6 @@ struct Keyring: Sendable {
     /// scope ID → place, for the scopes of the grids whose roots this node holds.
     private var places: [String: Placement] = [:]
 
-    /// Grants naming this node that did not unwrap (altered, or made for another key).
-    private(set) var unusable = 0
-
     static let empty = Keyring()
 
     /// Loads every grant in the store and unwraps those made for `key`'s node.
@@ -38,10 +35,9 @@ struct Keyring: Sendable {
             else { continue }
             let scope: String? = row[3]
             let info = KeyGrant.info(kind: kind, grid: grid, scope: scope, epoch: epoch, recipient: recipient)
-            guard let secret = KeyGrant.unwrap(Array(wrapped), with: agreement, info: info) else {
-                ring.unusable += 1
-                continue
-            }
+            // A grant that does not unwrap (altered, or made for another key) gives nothing;
+            // `gridsync status` shows it as not usable.
+            guard let secret = KeyGrant.unwrap(Array(wrapped), with: agreement, info: info) else { continue }
             switch kind {
             case GrantKind.root:
                 guard let root = try? GridRoot(bytes: secret) else { continue }

@@ -1,3 +1,4 @@
+import GRDB
 import GridSyncCore
 
 /// A request (需求) as its current values stand.
@@ -238,4 +239,12 @@ public struct ConflictRecord: Sendable, Codable, Equatable {
     public var field: String
     public var winner: JSONValue
     public var values: [ConflictValue]
+}
+
+/// The `request_notes` table's one question asked from several places.
+enum NoteTable {
+    /// The request a stored note is on, or nil if the store holds no such note.
+    static func request(ofNote id: String, _ db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [id])
+    }
 }

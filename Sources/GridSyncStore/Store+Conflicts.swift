@@ -140,7 +140,7 @@ extension Store {
         var ring = try keyring(db)
         var request = key.collection == Schema.requests.name ? key.record : nil
         if key.collection == Schema.notes.name {
-            request = try String.fetchOne(db, sql: "SELECT request FROM request_notes WHERE id = ?", arguments: [key.record])
+            request = try NoteTable.request(ofNote: key.record, db)
         }
         if let request, let row = try Row.fetchOne(db, sql: "SELECT grid, building FROM requests WHERE id = ?", arguments: [request]) {
             ring.learn(Placement(grid: row[0], building: row[1]))

@@ -320,7 +320,7 @@ extension Store {
     /// Requests rated or closed more than `months` months before now and not erased yet: what
     /// the retention setting erases.
     public func requestsDueForErasure(afterMonths months: Int) throws -> [String] {
-        guard months >= 1 && months <= 1200 else { throw GridSyncError(.invalidInput, "the retention period must be 1 to 1200 months") }
+        guard months >= 1 && months <= 1200 else { throw GridSyncError(.invalidInput, "保留期限须为 1 到 1200 个月 (the retention period must be 1 to 1200 months)") }
         let cutoff = Timestamp.iso(wallClock() - min(wallClock(), UInt64(months) * 30 * 86_400_000))
         return try read { db in
             try String.fetchAll(db, sql: """

@@ -36,11 +36,10 @@ extension Store {
             return Placement(grid: row[0], building: row[1])
         }
         func after(_ id: String) throws -> Placement? {
-            let before = try stored(id)
-            let g = sets.last { $0.collection == requests && $0.record == id && $0.field == "grid" }?.value
-            let b = sets.last { $0.collection == requests && $0.record == id && $0.field == "building" }?.value
-            if before == nil && g == nil { return nil }
-            return Placement(grid: g.map(\.text) ?? before?.grid, building: b.map(\.text) ?? before?.building)
+            func set(_ field: String) -> String?? {
+                sets.last { $0.collection == requests && $0.record == id && $0.field == field }.map { s -> String? in s.value.text }
+            }
+            return Placement.after(try stored(id), grid: set("grid"), building: set("building"))
         }
 
         // A request moved to another scope: its other personal values follow it, re-sealed.
@@ -100,7 +99,7 @@ extension Store {
     private func noteRequest(_ set: PendingChange.Set, _ sets: [PendingChange.Set], _ db: Database) throws -> String? {
         guard set.collection == Schema.notes.name else { return nil }
         return try sets.last { $0.collection == set.collection && $0.record == set.record && $0.field == "request" }?.value.text
-            ?? String.fetchOne(db.cachedStatement(sql: "SELECT request FROM request_notes WHERE id = ?"), arguments: [set.record])
+            ?? NoteTable.request(ofNote: set.record, db)
     }
 
     func isFoundingCentre(_ db: Database) throws -> Bool {

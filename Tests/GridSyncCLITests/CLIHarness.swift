@@ -89,16 +89,20 @@ extension CLI {
         try ok(["join", "--community", c["community_id"] as! String, "--centre-id", c["node_id"] as! String] + member, env: env, sourceLocation: sourceLocation)
         // Joined offline: its profile goes to the centre and its key grants come back by hand.
         let name = UUID().uuidString
-        try carry(member, centre, file: "enrol-up-\(name).gsb", env: env, sourceLocation: sourceLocation)
-        try carry(centre, member, file: "enrol-down-\(name).gsb", env: env, sourceLocation: sourceLocation)
+        for (from, to, leg) in [(member, centre, "up"), (centre, member, "down")] {
+            let r = try carry(from, to, file: "enrol-\(leg)-\(name).gsb", env: env, sourceLocation: sourceLocation)
+            #expect(r.status == 0, "enrolment bundle \(leg): \(r.err)", sourceLocation: sourceLocation)
+        }
     }
 
-    /// Carries what `to` lacks from `from` in a bundle file, as a worker with a USB stick does.
-    func carry(_ from: [String], _ to: [String], file: String, env: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// Carries what `to` lacks from `from` in a bundle file, as a worker with a USB stick does;
+    /// returns how the import ended (a refused change exits 3).
+    @discardableResult
+    func carry(_ from: [String], _ to: [String], file: String, env: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
         let vector = path(file + ".vector")
         try ok(["vector"] + to, env: env, sourceLocation: sourceLocation).write(toFile: vector, atomically: true, encoding: .utf8)
         try ok(["bundle", "export", "--out", path(file), "--since", "@" + vector] + from, env: env, sourceLocation: sourceLocation)
-        try ok(["bundle", "import", path(file)] + to, env: env, sourceLocation: sourceLocation)
+        return try run(["bundle", "import", path(file)] + to, env: env)
     }
 }
 

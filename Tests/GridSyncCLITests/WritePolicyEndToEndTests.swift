@@ -12,12 +12,6 @@ import Testing
     static func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
 
     /// Copies what `to` lacks from `from` through a bundle file, as a user would.
-    static func carry(_ cli: CLI, _ from: [String], _ to: [String], file: String) throws -> CLI.Result {
-        let vector = cli.path(file + ".vector")
-        try cli.ok(["vector"] + to).write(toFile: vector, atomically: true, encoding: .utf8)
-        try cli.ok(["bundle", "export", "--out", cli.path(file), "--since", "@" + vector] + from)
-        return try cli.run(["bundle", "import", cli.path(file)] + to)
-    }
 
     @Test func aBuildingLeadCannotSettleAServiceConflictAndKeepsSyncing() throws {
         let cli = CLI()
@@ -29,13 +23,13 @@ import Testing
         try cli.enrol(g, in: c)
         try cli.enrol(b, in: c)
         let service = try cli.ok(["service", "add", "--name", "助老送餐", "--provider", "社区食堂", "--contact", "王老师"] + c)
-        #expect(try Self.carry(cli, c, g, file: "c-g.gsb").status == 0)
-        #expect(try Self.carry(cli, c, b, file: "c-b.gsb").status == 0)
+        #expect(try cli.carry(c, g, file: "c-g.gsb").status == 0)
+        #expect(try cli.carry(c, b, file: "c-b.gsb").status == 0)
         // Centre and grid office edit the contact while apart; the laptop gets both.
         try cli.ok(["service", "edit", service, "--contact", "李老师"] + c)
         try cli.ok(["service", "edit", service, "--contact", "赵老师"] + g)
-        #expect(try Self.carry(cli, c, b, file: "c-b2.gsb").status == 0)
-        #expect(try Self.carry(cli, g, b, file: "g-b.gsb").status == 0)
+        #expect(try cli.carry(c, b, file: "c-b2.gsb").status == 0)
+        #expect(try cli.carry(g, b, file: "g-b.gsb").status == 0)
         let conflicts = try #require(try Self.json(cli.ok(["conflicts", "list", "--json"] + b)) as? [[String: Any]])
         let conflict = try #require(conflicts.first { $0["collection"] as? String == "services" }?["id"] as? String)
 
@@ -51,11 +45,11 @@ import Testing
         // The lead's next request reaches the centre: nothing was cut off.
         let id = try cli.ok(
             ["request", "add", "--resident", "张阿姨", "--phone", "13800001234", "--category", "居家养老", "--title", "每周送餐上门"] + b)
-        let imported = try Self.carry(cli, b, c, file: "b-c.gsb")
+        let imported = try cli.carry(b, c, file: "b-c.gsb")
         #expect(imported.status == 0, "\(imported.err)")
         #expect(try cli.run(["request", "show", id] + c).status == 0)
         // The grid office settles it instead, once it has the centre's edit.
-        #expect(try Self.carry(cli, c, g, file: "c-g2.gsb").status == 0)
+        #expect(try cli.carry(c, g, file: "c-g2.gsb").status == 0)
         try cli.ok(["conflicts", "resolve", conflict, "--pick", "1"] + g)
     }
 
@@ -66,13 +60,13 @@ import Testing
         try cli.ok(["init", "--name", "社区服务中心", "--role", "centre"] + c)
         try cli.ok(["init", "--name", "三号楼", "--role", "building", "--grid", "1", "--building", "3"] + b)
         try cli.enrol(b, in: c)
-        #expect(try Self.carry(cli, c, b, file: "c-b.gsb").status == 0)
-        #expect(try Self.carry(cli, b, c, file: "b-c.gsb").status == 0)
+        #expect(try cli.carry(c, b, file: "c-b.gsb").status == 0)
+        #expect(try cli.carry(b, c, file: "b-c.gsb").status == 0)
         let bID = try #require((try Self.json(cli.ok(["id", "--json"] + b)) as? [String: Any])?["node_id"] as? String)
         try cli.ok(["roster", "revoke", bID, "--yes"] + c)
         Thread.sleep(forTimeInterval: 0.01)
         try cli.ok(["request", "add", "--resident", "张阿姨", "--phone", "13800001234", "--category", "居家养老", "--title", "吊销之后"] + b)
-        let imported = try Self.carry(cli, b, c, file: "b-c2.gsb")
+        let imported = try cli.carry(b, c, file: "b-c2.gsb")
         #expect(imported.status == 3 && imported.err.contains("1 revoked"))
 
         let listing = try #require(try Self.json(cli.ok(["quarantine", "list", "--json"] + c)) as? [String: Any])
@@ -100,7 +94,7 @@ import Testing
         try cli.ok(["init", "--name", "社区服务中心", "--role", "centre"] + c)
         try cli.ok(["init", "--name", "三号楼", "--role", "building", "--grid", "1", "--building", "3"] + b)
         try cli.enrol(b, in: c)
-        #expect(try Self.carry(cli, c, b, file: "c-b.gsb").status == 0)
+        #expect(try cli.carry(c, b, file: "c-b.gsb").status == 0)
         // A modified laptop signs a change writing the roster into its own log, then writes a
         // request as usual.
         do {
@@ -150,13 +144,13 @@ import Testing
         try cli.ok(["init", "--name", "社区服务中心", "--role", "centre"] + c)
         try cli.ok(["init", "--name", "三号楼", "--role", "building", "--grid", "1", "--building", "3"] + b)
         try cli.enrol(b, in: c)
-        #expect(try Self.carry(cli, c, b, file: "c-b.gsb").status == 0)
+        #expect(try cli.carry(c, b, file: "c-b.gsb").status == 0)
         // The backup (no process has the store open: the WAL is folded in).
         for suffix in ["", ".key"] {
             try FileManager.default.copyItem(atPath: cli.path("b.db") + suffix, toPath: cli.path("backup.db") + suffix)
         }
         let lost = try cli.ok(["request", "add", "--resident", "张阿姨", "--category", "物业", "--title", "备份之后"] + b)
-        #expect(try Self.carry(cli, b, c, file: "b-c.gsb").status == 0)
+        #expect(try cli.carry(b, c, file: "b-c.gsb").status == 0)
         // The laptop dies; its copy is put back.
         for suffix in ["", ".key"] {
             try FileManager.default.removeItem(atPath: cli.path("b.db") + suffix)

@@ -1,3 +1,4 @@
+import Foundation
 import PropertyBased
 import Testing
 
@@ -196,11 +197,7 @@ enum Sample {
 }
 
 extension Array where Element == UInt8 {
-    func contains(subsequence s: [UInt8]) -> Bool {
-        guard s.count <= count else { return false }
-        for i in 0...(count - s.count) where Array(self[i..<i + s.count]) == s { return true }
-        return false
-    }
+    func contains(subsequence s: [UInt8]) -> Bool { Data(self).range(of: Data(s)) != nil }
 }
 
 @Suite struct SignedChangeTests {

@@ -9,10 +9,7 @@ import Testing
 /// and the building it belongs to, erasable everywhere (SPEC §2.7–2.9).
 @Suite struct SealingTests {
     static func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
-        let n = Array(needle.utf8)
-        guard n.count <= haystack.count else { return false }
-        for i in 0...(haystack.count - n.count) where haystack[i] == n[0] && Array(haystack[i..<i + n.count]) == n { return true }
-        return false
+        Data(haystack).range(of: Data(needle.utf8)) != nil
     }
 
     /// Every byte a store holds for its records: change bodies, heads, current values.
