@@ -2,6 +2,7 @@
 //
 //   swift run -c release gridsync-bench import [--requests N] [--community]
 //   swift run -c release gridsync-bench sync [--requests N] [--tls] [--community | --register]
+//   swift run -c release gridsync-bench search [--requests N]
 //
 // --community: inside a real community (roster, per-change authorisation, sealed personal
 // fields); --register: the centre's history is a register imported from rows, as from a CSV.
@@ -14,7 +15,7 @@ import GridSyncStore
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync [--requests N] [--dir PATH] [--tls] [--community] [--register]\n".utf8))
+    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync|search [--requests N] [--dir PATH] [--tls] [--community] [--register]\n".utf8))
     exit(64)
 }
 
@@ -53,6 +54,8 @@ while i < arguments.count {
 switch mode {
 case "import":
     try ImportBenchmark(requests: requests, baseDir: baseDir, community: community).run()
+case "search":
+    try SearchBenchmark(requests: requests, baseDir: baseDir).run()
 case "sync":
     try SyncBenchmark(requests: requests, baseDir: baseDir, tls: tls, community: community, register: register).run()
 default:

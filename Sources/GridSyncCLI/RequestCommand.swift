@@ -38,11 +38,9 @@ struct RequestAdd: ParsableCommand {
     }
 }
 
-struct RequestList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List requests, newest first.")
-
-    @OptionGroup var store: StoreOptions
-    @OptionGroup var output: OutputOptions
+/// What `request list` and `request export` select: clear-field filters, and searches over
+/// what this node may read.
+struct RequestFilterOptions: ParsableArguments {
     @Option(
         help: "Only this status: submitted accepted assigned in_progress resolved rated rejected withdrawn (or the Chinese label).",
         completion: .list(RequestStatus.allCases.flatMap { [$0.rawValue, $0.label] })) var status: String?
@@ -50,38 +48,92 @@ struct RequestList: ParsableCommand {
     @Option(help: "Only this building.") var building: String?
     @Option(help: "Only this category.", completion: .list(Schema.defaultCategories)) var category: String?
     @Flag(help: "Only requests past their due date and not closed.") var overdue = false
-    @Flag(help: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).") var wide = false
+    @Option(help: "Text in the title, resident or detail (spaces and punctuation ignored).") var text: String?
+    @Option(help: "Part of the resident's name.") var resident: String?
+    @Option(help: "Phone number, however written (138 0000 1234 = 13800001234), or its last 4 digits.") var phone: String?
+    @Option(name: .customLong("from"), help: ArgumentHelp("Created on or after this day.", valueName: "YYYY-MM-DD")) var createdFrom: String?
+    @Option(name: .customLong("to"), help: ArgumentHelp("Created on or before this day.", valueName: "YYYY-MM-DD")) var createdTo: String?
+    @Option(help: ArgumentHelp("Due on or after this day.", valueName: "YYYY-MM-DD")) var dueFrom: String?
+    @Option(help: ArgumentHelp("Due on or before this day.", valueName: "YYYY-MM-DD")) var dueTo: String?
+    @Option(help: "Assigned to this person, or to the service of this name or ID.") var assignee: String?
+    @Option(help: "Order: newest, oldest, due (soonest first), urgent (default: newest for lists, oldest for exports).", completion: .list(RequestSort.allCases.map(\.rawValue)))
+    var sort: String?
 
     func validate() throws {
         if let status, RequestStatus(input: status) == nil {
             throw ValidationError("--status must be one of: " + RequestStatus.allCases.map { "\($0.rawValue) (\($0.label))" }.joined(separator: ", "))
         }
+        if let sort, RequestSort(rawValue: sort) == nil {
+            throw ValidationError("--sort must be one of: " + RequestSort.allCases.map(\.rawValue).joined(separator: ", "))
+        }
     }
 
+    func filter(defaultSort: RequestSort) -> RequestFilter {
+        var f = RequestFilter()
+        f.status = status.flatMap(RequestStatus.init(input:))
+        f.grid = grid
+        f.building = building
+        f.category = category
+        f.overdueOnly = overdue
+        f.text = text
+        f.resident = resident
+        f.phone = phone
+        f.createdFrom = createdFrom
+        f.createdTo = createdTo
+        f.dueFrom = dueFrom
+        f.dueTo = dueTo
+        f.assignee = assignee
+        f.sort = sort.flatMap(RequestSort.init(rawValue:)) ?? defaultSort
+        return f
+    }
+}
+
+struct RequestList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List and search requests, newest first, a page at a time.",
+        discussion: """
+            Searches (--text, --resident, --phone) look only at what this node may read. The first \
+            search after a sync brings the node's search index up to date, which takes a moment on a \
+            big store.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var selection: RequestFilterOptions
+    @Option(help: "Show at most this many (0: all).") var limit = 50
+    @Option(help: "Skip this many first (the next page: --offset 50).") var offset = 0
+    @Flag(help: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).") var wide = false
+
     func run() throws {
-        var filter = RequestFilter()
-        filter.status = status.flatMap(RequestStatus.init(input:))
-        filter.grid = grid
-        filter.building = building
-        filter.category = category
-        filter.overdueOnly = overdue
-        let list = try store.open().requests(filter)
+        var filter = selection.filter(defaultSort: .newest)
+        filter.limit = limit == 0 ? nil : limit
+        filter.offset = offset
+        let page = try store.open().requestPage(filter)
+        let list = page.records
         if output.json { return try Output.json(list) }
-        if list.isEmpty { return Output.line("没有需求 (no requests match).") }
-        let headers = ["ID", "状态", "楼栋", "房号", "居民", "类别", "标题", "期限", "紧急"]
-        var table = TextTable(headers, maxWidths: wide ? nil : [nil, nil, 12, 10, 12, 12, 40, nil, nil])
+        if page.total == 0 { return Output.line("没有需求 (no requests match).") }
+        if list.isEmpty { return Output.line("共 \(page.total) 条需求，--offset \(offset) 已超出 (the offset is past the last one).") }
+        let headers = ["ID", "状态", "楼栋", "房号", "居民", "电话", "类别", "标题", "期限", "紧急"]
+        var table = TextTable(headers, maxWidths: wide ? nil : [nil, nil, 12, 10, 12, 13, 12, 40, nil, nil])
         for r in list {
             let room = r.canRead("room") ? [r.unit, r.room].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: "-") : "🔒"
             table.add([
                 Output.shortID(r.id), r.status.label, "\(r.grid)/\(r.building)", room.isEmpty ? "—" : room,
-                r.canRead("resident") ? r.resident ?? "—" : "🔒", r.category, Output.personal(r, "title", r.title),
-                (r.due ?? "—") + (r.overdue ? " 逾期" : ""), r.urgent ? "紧急" : "",
+                r.canRead("resident") ? r.resident ?? "—" : "🔒", r.canRead("phone") ? r.phone ?? "—" : "🔒", r.category,
+                Output.personal(r, "title", r.title), (r.due ?? "—") + (r.overdue ? " 逾期" : ""), r.urgent ? "紧急" : "",
             ])
         }
-        // ID, status, place, due date and urgency stay whole; room, resident, category and
-        // title give way.
-        Output.line(table.render(fitting: wide ? nil : TerminalWidth.current(), keep: [1, 2, 7, 8]))
-        Output.line("\(list.count) 条需求")
+        // ID, status, place, due date and urgency stay whole; room, resident, phone, category
+        // and title give way (and drop out at 80 columns rather than wrap).
+        Output.line(table.render(fitting: wide ? nil : TerminalWidth.current(), keep: [1, 2, 8, 9]))
+        let first = offset + 1, last = offset + list.count
+        if list.count < page.total {
+            var line = "第 \(first)–\(last) 条，共 \(page.total) 条需求"
+            if last < page.total { line += "；下一页：--offset \(last)" }
+            Output.line(line)
+        } else {
+            Output.line("\(page.total) 条需求")
+        }
     }
 }
 

@@ -125,6 +125,7 @@ struct RequestExport: ParsableCommand {
     enum Format: String, ExpressibleByArgument { case csv }
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var selection: RequestFilterOptions
     @Option(help: "Only csv for now.") var format: Format = .csv
     @Option(help: "Write to this file instead of standard output.") var output: String?
     @Flag(help: "Replace the output file if it exists (never a store or a key).") var force = false
@@ -137,7 +138,8 @@ struct RequestExport: ParsableCommand {
     func run() throws {
         let s = try store.open()
         if let output { try OutputFile.check(output, force: force, store: s.path) }
-        let list = try s.requests().sorted { ($0.createdAt ?? "", $0.id) < ($1.createdAt ?? "", $1.id) }
+        // A register reads oldest first unless another order was asked for.
+        let list = try s.requests(selection.filter(defaultSort: .oldest))
         let header = [RequestColumns.readOnly[0].header, RequestColumns.readOnly[1].header] + RequestColumns.input.map(\.header)
             + RequestColumns.readOnly.dropFirst(2).map(\.header)
         let rows = list.map { r -> [String] in

@@ -236,7 +236,12 @@ struct ChangeApplier {
         }
         report.applied = accepted.count { !$0.void }
         report.voided = accepted.count - report.applied
-        if !repairs.isEmpty { report.repairedBoxes += try repairBoxes(repairs, db) }
+        if !repairs.isEmpty {
+            let repaired = try repairBoxes(repairs, db)
+            report.repairedBoxes += repaired
+            // A value once unreadable may open now; search indexes it again.
+            if repaired > 0 { try SearchIndex.invalidate(db) }
+        }
         guard !accepted.isEmpty else { return report }
 
         // Erasure: the boxes of erased records never enter the log or the heads, whichever of

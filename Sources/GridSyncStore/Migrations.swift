@@ -222,6 +222,26 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v7-request-search") { db in
+            try db.execute(sql: """
+                -- Lists page newest first without sorting the register.
+                CREATE INDEX requests_by_created ON requests(created_at);
+
+                -- The keyed search index (SearchIndex.swift): tokens only, never replicated.
+                CREATE VIRTUAL TABLE request_search USING fts5(tokens, content='', columnsize=0, detail=none);
+                CREATE TABLE request_search_docs (
+                    doc INTEGER PRIMARY KEY,
+                    request TEXT NOT NULL UNIQUE,
+                    tokens BLOB NOT NULL
+                );
+                CREATE TABLE request_search_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    pos INTEGER NOT NULL,
+                    keyring TEXT NOT NULL
+                );
+                INSERT INTO request_search_state (id, pos, keyring) VALUES (1, 0, '');
+                """)
+        }
         return m
     }
 

@@ -99,15 +99,62 @@ public struct RequestEdit: Sendable {
     }
 }
 
-/// Filters for ``Store/requests(_:)``.
+/// Filters for ``Store/requests(_:)`` and ``Store/requestPage(_:)``.
 public struct RequestFilter: Sendable {
     public var status: RequestStatus?
     public var grid: String?
     public var building: String?
     public var category: String?
     public var overdueOnly = false
+    /// Text in the title, resident or detail (as this node may read them).
+    public var text: String?
+    /// Part of the resident's name.
+    public var resident: String?
+    /// A phone number however it is written, or its last four digits.
+    public var phone: String?
+    /// Created on or after this local day (YYYY-MM-DD).
+    public var createdFrom: String?
+    /// Created on or before this local day.
+    public var createdTo: String?
+    /// Due on or after / on or before these days.
+    public var dueFrom: String?
+    public var dueTo: String?
+    /// Assigned to this person, or to the service of this name or ID prefix.
+    public var assignee: String?
+    public var sort: RequestSort = .newest
+    /// At most this many (nil: all), after skipping `offset`.
+    public var limit: Int?
+    public var offset = 0
 
     public init() {}
+}
+
+/// The order of a request list.
+public enum RequestSort: String, Sendable, CaseIterable {
+    /// Newest first (by creation time).
+    case newest
+    case oldest
+    /// Soonest due date first; requests without one last.
+    case due
+    /// Urgent first, then newest.
+    case urgent
+
+    var sql: String {
+        switch self {
+        case .newest: "created_at DESC, id"
+        case .oldest: "created_at ASC, id"
+        case .due: "due IS NULL, due ASC, created_at DESC, id"
+        case .urgent: "urgent DESC, created_at DESC, id"
+        }
+    }
+}
+
+/// One page of a request list, and how many match in all.
+public struct RequestPage: Sendable {
+    public var records: [RequestRecord]
+    public var total: Int
+    /// Requests indexed for search before answering (the index catches up after syncs).
+    public var indexed: Int
 }
 
 /// A service (服务) on the 服务清单.

@@ -375,27 +375,6 @@ extension Store {
 
     // MARK: Reads
 
-    /// Requests matching `filter`, newest first; deleted ones are left out.
-    public func requests(_ filter: RequestFilter = RequestFilter()) throws -> [RequestRecord] {
-        let today = LocalDay(timeZone: .current).of(ms: wallClock())
-        return try read { db in
-            var sql = "SELECT * FROM requests WHERE deleted = 0"
-            // (erased requests stay listed: their clear fields are the centre's records)
-            var args: [any DatabaseValueConvertible] = []
-            if let s = filter.status { sql += " AND status = ?"; args.append(s.rawValue) }
-            if let g = filter.grid { sql += " AND grid = ?"; args.append(g) }
-            if let b = filter.building { sql += " AND building = ?"; args.append(b) }
-            if let c = filter.category { sql += " AND category = ?"; args.append(c) }
-            if filter.overdueOnly {
-                sql += " AND due IS NOT NULL AND due < ? AND status NOT IN ('resolved', 'rated', 'rejected', 'withdrawn')"
-                args.append(today)
-            }
-            sql += " ORDER BY created_at DESC, id"
-            let ring = try keyring(db)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.request(from: $0, today: today, ring: ring) }
-        }
-    }
-
     /// One request by ID or unique ID prefix.
     public func request(_ idPrefix: String) throws -> RequestRecord {
         try read { db in try requireRequest(idPrefix, db) }

@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import GridSyncCore
+
+extension Store {
+    /// Requests matching `filter` in its order; deleted ones are left out (erased ones stay:
+    /// their clear fields are the centre's records). With ``RequestFilter/limit``, one page.
+    public func requests(_ filter: RequestFilter = RequestFilter()) throws -> [RequestRecord] {
+        try requestPage(filter).records
+    }
+
+    /// One page of the requests matching `filter`, and how many match in all.
+    ///
+    /// Clear fields (status, place, category, dates, assignee) are filtered by SQL; a text,
+    /// resident or phone search first brings the keyed index up to date (``SearchIndex``), takes
+    /// the requests holding every query term, then keeps those whose opened values match.
+    public func requestPage(_ filter: RequestFilter) throws -> RequestPage {
+        let query = try PersonalQuery(filter)
+        let days = LocalDay(timeZone: .current)
+        let today = days.of(ms: wallClock())
+        var clauses = ["deleted = 0"]
+        var args: [any DatabaseValueConvertible] = []
+        if let s = filter.status { clauses.append("status = ?"); args.append(s.rawValue) }
+        if let g = filter.grid { clauses.append("grid = ?"); args.append(g) }
+        if let b = filter.building { clauses.append("building = ?"); args.append(b) }
+        if let c = filter.category { clauses.append("category = ?"); args.append(c) }
+        if filter.overdueOnly {
+            clauses.append("due IS NOT NULL AND due < ? AND status NOT IN ('resolved', 'rated', 'rejected', 'withdrawn')")
+            args.append(today)
+        }
+        let from = try Validate.date(filter.createdFrom, "--from"), to = try Validate.date(filter.createdTo, "--to")
+        let dueFrom = try Validate.date(filter.dueFrom, "--due-from"), dueTo = try Validate.date(filter.dueTo, "--due-to")
+        for (a, b, flags) in [(from, to, "--from … --to"), (dueFrom, dueTo, "--due-from … --due-to")] {
+            if let a, let b, a > b {
+                throw GridSyncError(.invalidInput, "\(flags)：开始日期晚于结束日期，请先写较早的一天 (the first day is after the last; give the earlier day first)")
+            }
+        }
+        // Creation times are UTC instants; a local day is the span between two local midnights.
+        if let from { clauses.append("created_at >= ?"); args.append(days.startISO(from)) }
+        if let to { clauses.append("created_at < ?"); args.append(days.startISO(to, plusDays: 1)) }
+        if let dueFrom { clauses.append("due >= ?"); args.append(dueFrom) }
+        if let dueTo { clauses.append("due <= ?"); args.append(dueTo) }
+        if let who = filter.assignee?.trimmingCharacters(in: .whitespaces), !who.isEmpty {
+            clauses.append("(assigned_person = ? OR assigned_service IN (SELECT id FROM services WHERE name = ? OR (id >= ? AND id < ?)))")
+            let p = who.lowercased()
+            args += [who, who, p, p + "~"]
+        }
+        guard filter.offset >= 0, (filter.limit ?? 0) >= 0 else {
+            throw GridSyncError(.invalidInput, "--limit 和 --offset 不能为负数 (--limit and --offset must not be negative)")
+        }
+
+        var index = SearchIndex(nodeKey: key)
+        var indexed = 0
+        if !query.isEmpty {
+            indexed = try refreshSearchIndex(&index, today: today)
+            clauses.append("""
+                id IN (SELECT d.request FROM request_search s JOIN request_search_docs d ON d.doc = s.rowid WHERE request_search MATCH ?)
+                """)
+            args.append(index.match(query.terms))
+        }
+        let whereSQL = clauses.joined(separator: " AND ")
+        return try read { db in
+            let ring = try keyring(db)
+            let select = "SELECT * FROM requests WHERE \(whereSQL) ORDER BY \(filter.sort.sql)"
+            if query.isEmpty {
+                let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM requests WHERE \(whereSQL)", arguments: StatementArguments(args)) ?? 0
+                var sql = select
+                var pageArgs = args
+                if let limit = filter.limit { sql += " LIMIT ? OFFSET ?"; pageArgs += [limit, filter.offset] }
+                else if filter.offset > 0 { sql += " LIMIT -1 OFFSET ?"; pageArgs.append(filter.offset) }
+                let records = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs)).map { try Self.request(from: $0, today: today, ring: ring) }
+                return RequestPage(records: records, total: total, indexed: indexed)
+            }
+            // Candidates hold every term; the opened values decide.
+            let matched = try Row.fetchAll(db, sql: select, arguments: StatementArguments(args))
+                .map { try Self.request(from: $0, today: today, ring: ring) }
+                .filter(query.matches)
+            let start = min(filter.offset, matched.count)
+            let end = filter.limit.map { min(matched.count, start + $0) } ?? matched.count
+            return RequestPage(records: Array(matched[start..<end]), total: matched.count, indexed: indexed)
+        }
+    }
+
+    /// Brings the keyed search index up to the store (one write transaction); returns how many
+    /// requests it indexed. `progress` hears (done, of) every thousand requests.
+    @discardableResult
+    public func refreshSearchIndex(progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+        var index = SearchIndex(nodeKey: key)
+        return try refreshSearchIndex(&index, today: LocalDay(timeZone: .current).of(ms: wallClock()), progress: progress)
+    }
+
+    private func refreshSearchIndex(_ index: inout SearchIndex, today: String, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+        do {
+            return try writer.write { db in try index.refresh(db, ring: try keyring(db), today: today, progress: progress) }
+        } catch {
+            throw Store.wrap(error, path: path)
+        }
+    }
+}
+
+extension LocalDay {
+    /// The UTC instant (as stored) of the local midnight that starts `day` (YYYY-MM-DD, already
+    /// validated), or of the day `plusDays` after it.
+    func startISO(_ day: String, plusDays: Int = 0) -> String {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        var c = DateComponents()
+        c.year = parts.first
+        c.month = parts.count > 1 ? parts[1] : 1
+        c.day = (parts.count > 2 ? parts[2] : 1) + plusDays
+        let date = calendar.date(from: c) ?? Date(timeIntervalSince1970: 0)
+        return Timestamp.iso(UInt64(max(0, date.timeIntervalSince1970 * 1000)))
+    }
+}
