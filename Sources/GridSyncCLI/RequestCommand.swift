@@ -108,7 +108,14 @@ struct RequestList: ParsableCommand {
         var filter = selection.filter(defaultSort: .newest)
         filter.limit = limit == 0 ? nil : limit
         filter.offset = offset
-        let page = try store.open().requestPage(filter)
+        let s = try store.open()
+        if filter.searchesPersonalFields {
+            // The first search after a sync brings the index up to date: show how far it is.
+            let bar = ProgressBar("正在更新检索索引 (updating the search index)")
+            defer { bar.finish() }
+            try s.refreshSearchIndex(progress: bar.update)
+        }
+        let page = try s.requestPage(filter)
         let list = page.records
         if output.json { return try Output.json(list) }
         if page.total == 0 { return Output.line("没有需求 (no requests match).") }

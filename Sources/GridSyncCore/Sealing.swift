@@ -140,14 +140,16 @@ public struct ScopeKey: Sendable {
     public let scope: String
     public let epoch: UInt32
     private let encKey: SymmetricKey
-    private let nonceKey: SymmetricKey
+    /// HMAC keyed with the nonce key, copied for each value (keying it costs as much as the
+    /// MAC of a short value).
+    private let nonceMAC: HMAC<SHA256>
 
     public init(secret: [UInt8], scope: String, epoch: UInt32) {
         let ikm = SymmetricKey(data: secret)
         self.scope = scope
         self.epoch = epoch
         encKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Array("gridsync-seal-v1".utf8), info: Array("enc".utf8), outputByteCount: 32)
-        nonceKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Array("gridsync-seal-v1".utf8), info: Array("nonce".utf8), outputByteCount: 32)
+        nonceMAC = HMAC<SHA256>(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Array("gridsync-seal-v1".utf8), info: Array("nonce".utf8), outputByteCount: 32))
     }
 
     static func aad(collection: String, record: String, field: String, scope: String, epoch: UInt32) -> [UInt8] {
@@ -162,7 +164,7 @@ public struct ScopeKey: Sendable {
     }
 
     private func nonce(_ aad: [UInt8], _ plaintext: [UInt8]) -> [UInt8] {
-        var mac = HMAC<SHA256>(key: nonceKey)
+        var mac = nonceMAC
         mac.update(data: aad)
         mac.update(data: plaintext)
         return Array(Data(mac.finalize()).prefix(SealedValue.nonceBytes))

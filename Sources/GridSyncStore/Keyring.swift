@@ -15,8 +15,11 @@ struct Keyring: Sendable {
     private(set) var currentEpoch: [String: UInt32] = [:]
     /// scope ID → place, for the scopes of the grids whose roots this node holds.
     private var places: [String: Placement] = [:]
+    /// Scope keys derived from roots so far (three HKDFs each), shared by every copy of this
+    /// keyring: reading a register opens thousands of values under a few keys.
+    private var derived = DerivedKeys()
 
-    static let empty = Keyring()
+    static var empty: Keyring { Keyring() }
 
     /// Loads every grant in the store and unwraps those made for `key`'s node.
     static func load(_ key: NodeKey, _ db: Database) throws -> Keyring {
@@ -75,6 +78,8 @@ struct Keyring: Sendable {
     mutating func add(root: GridRoot, grid: String, epoch: UInt32) {
         roots[grid, default: [:]][epoch] = root
         currentEpoch[grid] = max(currentEpoch[grid] ?? 0, epoch)
+        // Copies made before this root share the old memo; this one starts its own.
+        derived = DerivedKeys()
     }
 
     /// The root of `grid` at `epoch`, if held.
@@ -87,7 +92,7 @@ struct Keyring: Sendable {
     func key(for scope: String, epoch: UInt32) -> ScopeKey? {
         if let k = keys[scope]?[epoch] { return k }
         guard let place = places[scope], let grid = place.grid, let root = roots[grid]?[epoch] else { return nil }
-        return ScopeKey(secret: root.scopeSecret(building: place.building), scope: scope, epoch: epoch)
+        return derived.key(scope, epoch) { ScopeKey(secret: root.scopeSecret(building: place.building), scope: scope, epoch: epoch) }
     }
 
     /// The key to seal new values for `place` with: the grid's newest epoch. Fails (with words
@@ -105,7 +110,7 @@ struct Keyring: Sendable {
         }
         if let k = keys[scope]?[epoch] { return k }
         if let root = roots[grid]?[epoch] {
-            return ScopeKey(secret: root.scopeSecret(building: place.building), scope: scope, epoch: epoch)
+            return derived.key(scope, epoch) { ScopeKey(secret: root.scopeSecret(building: place.building), scope: scope, epoch: epoch) }
         }
         throw GridSyncError(.notPermitted, """
             本节点没有\(place.building.map { "楼栋 \($0)" } ?? "网格 \(grid)")当前的密钥，不能写入那里的居民信息 — this node holds no current key (epoch \(epoch)) for \
@@ -119,6 +124,22 @@ struct Keyring: Sendable {
     func open(_ value: FieldValue, _ collection: String, _ record: String, _ field: String) -> FieldValue {
         guard case .sealed(let s) = value, !s.isRedacted, let k = key(for: s.scope, epoch: s.epoch) else { return value }
         return k.open(s, collection: collection, record: record, field: field) ?? value
+    }
+}
+
+/// Scope keys a keyring derived from its roots, by scope and epoch. A root never changes
+/// under a (grid, epoch), so a derived key stays right for the keyring's life.
+final class DerivedKeys: @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [String: [UInt32: ScopeKey]] = [:]
+
+    func key(_ scope: String, _ epoch: UInt32, derive: () -> ScopeKey) -> ScopeKey {
+        lock.lock()
+        defer { lock.unlock() }
+        if let k = keys[scope]?[epoch] { return k }
+        let k = derive()
+        keys[scope, default: [:]][epoch] = k
+        return k
     }
 }
 

@@ -127,6 +127,9 @@ public struct RequestFilter: Sendable {
     public var offset = 0
 
     public init() {}
+
+    /// Whether this filter searches personal fields (through the search index).
+    public var searchesPersonalFields: Bool { text != nil || resident != nil || phone != nil }
 }
 
 /// The order of a request list.
@@ -141,8 +144,8 @@ public enum RequestSort: String, Sendable, CaseIterable {
 
     var sql: String {
         switch self {
-        case .newest: "created_at DESC, id"
-        case .oldest: "created_at ASC, id"
+        case .newest: "created_at DESC, id DESC"
+        case .oldest: "created_at ASC, id ASC"
         case .due: "due IS NULL, due ASC, created_at DESC, id"
         case .urgent: "urgent DESC, created_at DESC, id"
         }

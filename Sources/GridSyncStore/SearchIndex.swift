@@ -93,6 +93,11 @@ struct PersonalQuery {
 
     var isEmpty: Bool { text == nil && resident == nil && phone == nil }
 
+    /// Whether holding the query's terms already means matching (barring a token collision):
+    /// texts of one or two characters are a term themselves, and so are phones. Longer texts
+    /// are several pairs, which a request may hold without holding the text.
+    var isExact: Bool { (text?.count ?? 0) <= 2 && (resident?.count ?? 0) <= 2 }
+
     /// The terms every match holds.
     var terms: [String] {
         var out: [String] = []
@@ -124,21 +129,22 @@ struct PersonalQuery {
 /// request's tokens in `request_search_docs` (to take them out again), and in
 /// `request_search_state` the change position and keyring it was brought up to.
 struct SearchIndex {
-    private let key: SymmetricKey
+    private let mac: HMAC<SHA256>
     private var cache: [String: [UInt8]] = [:]
 
     static let tokenBytes = 5
 
     init(nodeKey: NodeKey) {
-        key = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: nodeKey.seed), salt: Array("gridsync-search-v1".utf8), info: [], outputByteCount: 32)
+        mac = HMAC<SHA256>(key: HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: nodeKey.seed), salt: Array("gridsync-search-v1".utf8), info: [], outputByteCount: 32))
     }
 
     /// A term's token: HMAC-SHA256(key, term) cut to ``tokenBytes``.
     mutating func token(_ term: String) -> [UInt8] {
         if let t = cache[term] { return t }
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(term.utf8), using: key)
-        let t = mac.withUnsafeBytes { Array($0.prefix(Self.tokenBytes)) }
+        var h = mac
+        h.update(data: Array(term.utf8))
+        let t = h.finalize().withUnsafeBytes { Array($0.prefix(Self.tokenBytes)) }
         cache[term] = t
         return t
     }

@@ -35,12 +35,36 @@ extension Store {
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT grid, building FROM requests WHERE id = ?"), arguments: [id]) else { return nil }
             return Placement(grid: row[0], building: row[1])
         }
-        func after(_ id: String) throws -> Placement? {
-            func set(_ field: String) -> String?? {
-                sets.last { $0.collection == requests && $0.record == id && $0.field == field }.map { s -> String? in s.value.text }
-            }
-            return Placement.after(try stored(id), grid: set("grid"), building: set("building"))
+        // What this change sets of each request's place and each note's request, found once
+        // (an imported register puts thousands of requests in one change).
+        var placeSets: [String: (grid: String??, building: String??)] = [:]
+        var noteRequests: [String: String] = [:]
+        for set in sets {
+            if set.collection == requests, set.field == "grid" { placeSets[set.record, default: (nil, nil)].grid = .some(set.value.text) }
+            if set.collection == requests, set.field == "building" { placeSets[set.record, default: (nil, nil)].building = .some(set.value.text) }
+            if set.collection == Schema.notes.name, set.field == "request" { noteRequests[set.record] = set.value.text ?? noteRequests[set.record] }
         }
+        var afterCache: [String: Placement?] = [:]
+        func after(_ id: String) throws -> Placement? {
+            if let known = afterCache[id] { return known }
+            let sets = placeSets[id]
+            let place = Placement.after(try stored(id), grid: sets?.grid ?? nil, building: sets?.building ?? nil)
+            afterCache[id] = place
+            return place
+        }
+        func noteRequest(_ set: PendingChange.Set) throws -> String? {
+            guard set.collection == Schema.notes.name else { return nil }
+            if let request = noteRequests[set.record] { return request }
+            return try NoteTable.request(ofNote: set.record, db)
+        }
+        var erased: [String: Bool] = [:]
+        func isErased(_ request: String) throws -> Bool {
+            if let known = erased[request] { return known }
+            let e = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erased_records WHERE collection = 'requests' AND record = ?)"), arguments: [request]) == true
+            erased[request] = e
+            return e
+        }
+        let founding = try isFoundingCentre(db)
 
         // A request moved to another scope: its other personal values follow it, re-sealed.
         let moved = Set(sets.filter { $0.collection == requests && ($0.field == "grid" || $0.field == "building") }.map(\.record))
@@ -74,18 +98,15 @@ extension Store {
             case requests:
                 place = try after(set.record)
             case Schema.notes.name:
-                place = try noteRequest(set, sets, db).flatMap { try after($0) }
+                place = try noteRequest(set).flatMap { try after($0) }
             default:
                 place = nil
             }
             guard let place, let grid = place.grid, writer.covers(place) else { continue }
             // An erased request takes no personal data again (every node would drop it).
-            if let request = set.collection == requests ? set.record : try noteRequest(set, sets, db),
-                try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erased_records WHERE collection = 'requests' AND record = ?)"), arguments: [request]) == true
-            {
+            if let request = set.collection == requests ? set.record : try noteRequest(set), try isErased(request) {
                 throw GridSyncError(.invalidInput, "需求 \(request.prefix(8)) 的个人信息已抹除，不能再写入居民信息 — request \(request.prefix(8)) was erased; its \(set.field) cannot be written again (nothing was written)")
             }
-            let founding = try isFoundingCentre(db)
             if ring.currentEpoch[grid] == nil, founding {
                 grants += try newRoot(grid: grid, epoch: 1, &ring, db)
             }
@@ -93,13 +114,6 @@ extension Store {
             out[i].value = .sealed(try k.seal(set.value, collection: set.collection, record: set.record, field: set.field))
         }
         return out + grants
-    }
-
-    /// The request a note being written is on: as this change sets it, else as stored.
-    private func noteRequest(_ set: PendingChange.Set, _ sets: [PendingChange.Set], _ db: Database) throws -> String? {
-        guard set.collection == Schema.notes.name else { return nil }
-        return try sets.last { $0.collection == set.collection && $0.record == set.record && $0.field == "request" }?.value.text
-            ?? NoteTable.request(ofNote: set.record, db)
     }
 
     func isFoundingCentre(_ db: Database) throws -> Bool {

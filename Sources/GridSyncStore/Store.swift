@@ -275,19 +275,22 @@ public final class Store: Sendable {
             return (loaded[key]!?[field] ?? []).map { OpRef(origin: applier.origins.nodeID($0.origin), seq: UInt64($0.seq)) }
         }
         var ops: [Op] = []
+        // Where each (record, field) already has its op: a field set twice keeps the last value.
+        var opIndex: [RecordKey: [String: Int]] = [:]
         var touched: [RecordKey] = []
         var setDeleted = Set<RecordKey>()
         // Inside a community personal values leave this node sealed, never in clear.
         let sets = authorizer.inCommunity ? try sealPersonal(pending.sets, by: pending.writer, db) : pending.sets
         for set in sets {
             let key = RecordKey(collection: set.collection, record: set.record)
-            if let i = ops.firstIndex(where: { $0.record == set.record && $0.collection == set.collection && $0.field == set.field }) {
+            if let i = opIndex[key]?[set.field] {
                 ops[i].value = set.value
                 continue
             }
+            if opIndex[key] == nil { touched.append(key) }
+            opIndex[key, default: [:]][set.field] = ops.count
             ops.append(Op(collection: set.collection, record: set.record, field: set.field, value: set.value, pred: try heads(key, set.field)))
             if set.field == Schema.deletedField { setDeleted.insert(key) }
-            if !touched.contains(key) { touched.append(key) }
         }
         // Keep-alive: an edit of an existing record re-asserts `_deleted = 0` over the heads it
         // saw, so an edit concurrent with a delete shows up as a conflict on `_deleted`.
