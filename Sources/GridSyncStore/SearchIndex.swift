@@ -109,16 +109,24 @@ struct PersonalQuery {
 
     /// Whether `r`, as this node reads it, matches.
     func matches(_ r: RequestRecord) -> Bool {
-        func contains(_ value: String?, _ field: String, _ needle: [Character]) -> Bool {
-            guard r.canRead(field), let value else { return false }
+        let values: [String: String?] = ["title": r.title, "resident": r.resident, "detail": r.detail, "phone": r.phone]
+        return matches { field in (values[field] ?? nil, r.canRead(field)) }
+    }
+
+    /// Whether a request matches, given how this node reads each of its fields.
+    func matches(_ read: (String) -> (value: String?, readable: Bool)) -> Bool {
+        func contains(_ field: String, _ needle: [Character]) -> Bool {
+            let (value, readable) = read(field)
+            guard readable, let value else { return false }
             let hay = SearchTerms.normalise(value)
             guard hay.count >= needle.count else { return false }
             return (0...(hay.count - needle.count)).contains { hay[$0..<$0 + needle.count].elementsEqual(needle) }
         }
-        if let text, !(contains(r.title, "title", text) || contains(r.resident, "resident", text) || contains(r.detail, "detail", text)) { return false }
-        if let resident, !contains(r.resident, "resident", resident) { return false }
+        if let text, !(contains("title", text) || contains("resident", text) || contains("detail", text)) { return false }
+        if let resident, !contains("resident", resident) { return false }
         if let phone {
-            guard r.canRead("phone"), let digits = r.phone.flatMap(SearchTerms.phoneDigits) else { return false }
+            let (value, readable) = read("phone")
+            guard readable, let digits = value.flatMap(SearchTerms.phoneDigits) else { return false }
             if phone.count == 4 ? !digits.hasSuffix(phone) : digits != phone { return false }
         }
         return true

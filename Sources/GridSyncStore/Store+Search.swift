@@ -64,27 +64,45 @@ extension Store {
         let whereSQL = clauses.joined(separator: " AND ")
         return try read { db in
             let ring = try keyring(db)
-            let select = "SELECT requests.* FROM \(tables) WHERE \(whereSQL) ORDER BY \(filter.sort.sql)"
+            // Rows are chosen and ordered by rowid first; only the page's rows are read whole
+            // and opened (a row with its sealed values is large).
+            func fetch(_ rowids: [Int64]) throws -> [RequestRecord] {
+                guard !rowids.isEmpty else { return [] }
+                let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
+                let rows = try Row.fetchAll(db, sql: "SELECT rowid AS _rowid, * FROM requests WHERE rowid IN (\(marks))", arguments: StatementArguments(rowids))
+                let byRowid = Dictionary(rows.map { ($0["_rowid"] as Int64, $0) }, uniquingKeysWith: { a, _ in a })
+                return try rowids.compactMap { byRowid[$0] }.map { try Self.request(from: $0, today: today, ring: ring) }
+            }
+            let chosen = "FROM \(tables) WHERE \(whereSQL) ORDER BY \(filter.sort.sql)"
             if query.isExact {
                 // Counted and paged by SQL alone; only the page is opened. A token collision
                 // (one in 2^40 a term) is caught on the page and taken off the count.
                 var total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(tables) WHERE \(whereSQL)", arguments: StatementArguments(args)) ?? 0
-                var sql = select
+                var sql = "SELECT requests.rowid " + chosen
                 var pageArgs = args
                 if let limit = filter.limit { sql += " LIMIT ? OFFSET ?"; pageArgs += [limit, filter.offset] }
                 else if filter.offset > 0 { sql += " LIMIT -1 OFFSET ?"; pageArgs.append(filter.offset) }
-                let page = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs)).map { try Self.request(from: $0, today: today, ring: ring) }
-                let records = page.filter(query.matches)
+                let page = try fetch(try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs)))
+                let records = page.filter { query.matches($0) }
                 total -= page.count - records.count
                 return RequestPage(records: records, total: total, indexed: indexed)
             }
-            // Candidates hold every term; the opened values decide.
-            let matched = try Row.fetchAll(db, sql: select, arguments: StatementArguments(args))
-                .map { try Self.request(from: $0, today: today, ring: ring) }
-                .filter(query.matches)
+            // Candidates hold every term; their opened values decide (only the fields the
+            // query looks at are opened).
+            let candidates = try Row.fetchAll(
+                db, sql: "SELECT requests.rowid, requests.id, requests.grid, requests.building, requests.title, requests.resident, requests.detail, requests.phone " + chosen,
+                arguments: StatementArguments(args))
+            var matched: [Int64] = []
+            for row in candidates {
+                let id: String = row[1]
+                var r = ring
+                r.learn(Placement(grid: row[2], building: row[3]))
+                let read = { (field: String) in Self.personal(row[field], r, Schema.requests.name, id, field) }
+                if query.matches(read) { matched.append(row[0]) }
+            }
             let start = min(filter.offset, matched.count)
             let end = filter.limit.map { min(matched.count, start + $0) } ?? matched.count
-            return RequestPage(records: Array(matched[start..<end]), total: matched.count, indexed: indexed)
+            return RequestPage(records: try fetch(Array(matched[start..<end])), total: matched.count, indexed: indexed)
         }
     }
 
