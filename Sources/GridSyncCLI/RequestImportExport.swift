@@ -10,24 +10,27 @@ enum RequestColumns {
     static let aliases: [String: [String]] = [
         "grid": [], "building": ["楼号"], "unit": [], "room": ["门牌号"], "resident": ["姓名", "居民姓名"],
         "phone": ["联系电话"], "category": ["需求类别"], "title": ["需求", "需求内容"], "detail": ["描述", "详细描述"],
-        "due": ["办理期限"], "urgent": [],
+        "due": ["办理期限"], "urgent": [], "status": [], "created_at": ["登记时间"], "accepted_at": [], "resolved_at": [],
+        "satisfaction": [], "rating_comment": ["评价"],
     ]
 
     /// Columns import reads, in the schema's order: field, the Chinese header export writes (the
-    /// schema's label), and every accepted name.
-    static let input: [(field: String, header: String, names: [String])] = Schema.requests.specs.compactMap { spec in
-        aliases[spec.name].map { (spec.name, spec.label, [spec.name, spec.label] + $0) }
-    }
-    /// Columns export adds for people to read; import skips them.
-    static let readOnly: [(header: String, names: [String])] = [
-        ("编号", ["id", "编号"]), ("状态", ["status", "状态"]), ("创建时间", ["created_at", "创建时间"]),
-        ("受理时间", ["accepted_at", "受理时间"]), ("办结时间", ["resolved_at", "办结时间"]), ("满意度", ["satisfaction", "满意度"]),
-    ]
+    /// schema's label), and every accepted name; then the register's number and its notes.
+    static let input: [(field: String, header: String, names: [String])] =
+        [("id", "编号", ["id", "编号", "工单号"])]
+        + Schema.requests.specs.compactMap { spec in aliases[spec.name].map { (spec.name, spec.label, [spec.name, spec.label] + $0) } }
+        + [("notes", "跟进记录", ["notes", "跟进记录", "备注", "处理情况"])]
 
-    static func header(_ field: String) -> String { input.first { $0.field == field }!.header }
+    static func header(_ field: String) -> String { input.first { $0.field == field }?.header ?? field }
 
     /// How a column is named in messages: its Chinese header and field name.
-    static func name(_ field: String) -> String { "column \(header(field)) (\(field))" }
+    static func name(_ field: String) -> String { "列 \(header(field)) (column \(field))" }
+
+    /// The column a header cell names, if any.
+    static func field(named raw: String) -> String? {
+        let name = raw.trimmingCharacters(in: .whitespaces)
+        return input.first { $0.names.contains(name) || $0.names.contains(name.lowercased()) }?.field
+    }
 
     static func urgent(_ s: String) -> Bool? {
         switch s.trimmingCharacters(in: .whitespaces).lowercased() {
@@ -41,79 +44,119 @@ enum RequestColumns {
 struct RequestImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Add the requests of a CSV file (e.g. an Excel 需求清单 saved as CSV UTF-8).",
+        abstract: "Import a request register from CSV (e.g. an Excel 需求清单 saved as CSV UTF-8); importing it again updates it.",
         discussion: """
             The first row names the columns, in Chinese or English (网格 grid, 楼栋 building, 单元 \
             unit, 房号 room, 居民 resident, 电话 phone, 类别 category, 标题 title, 详情 detail, 期限 due, \
-            紧急 urgent); see docs/IMPORT.md. Every bad row is reported with its line number. Either \
-            the whole file is imported or nothing is, unless --skip-bad-rows is given.
+            紧急 urgent), and optionally what the register already knows: 编号 (its own number, or a \
+            request ID from `request export`), 状态 status, 创建时间 / 受理时间 / 办结时间 (e.g. \
+            2026-11-03 14:05), 满意度, 评价意见 and 跟进记录 (备注; one note per line). A row with a \
+            编号 is the same request every time: importing the file again updates what changed and \
+            never adds it twice. See docs/IMPORT.md. Every bad row is reported with its line number; \
+            either the whole file is imported or nothing is, unless --skip-bad-rows is given.
             """)
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "The CSV file.") var file: String
     @Flag(help: "Import the good rows and report the bad ones, instead of importing nothing.") var skipBadRows = false
+    @Flag(help: "Leave out columns that are not request columns (they are named), instead of refusing the file.") var skipUnknownColumns = false
+    @Flag(help: "Only say what would be added and updated; change nothing.") var dryRun = false
 
     func run() throws {
         let s = try store.open()
         let records = try CSVReader.read(path: file)
         guard let header = records.first else {
-            throw GridSyncError(.invalidInput, "'\(file)' is empty; the first row must name the columns")
+            throw GridSyncError(.invalidInput, "文件是空的 ('\(file)' is empty); the first row must name the columns")
         }
         var columnOf: [String: Int] = [:]
         // A first row that names no known column is data, not a header: its cells may be a
         // resident's name and phone, so none is repeated.
         let known = RequestColumns.input.map { "\($0.header) \($0.field)" }.joined(separator: ", ")
-        let isHeader = header.fields.contains { raw in
-            let name = raw.trimmingCharacters(in: .whitespaces)
-            return RequestColumns.input.contains { $0.names.contains(name) || $0.names.contains(name.lowercased()) }
+        guard header.fields.contains(where: { RequestColumns.field(named: $0) != nil }) else {
+            throw GridSyncError(.invalidInput, "第一行不是表头 (the first row names no request column); the file must start with a header row naming its columns: \(known)")
         }
-        guard isHeader else {
-            throw GridSyncError(.invalidInput, "the first row names no request column; the file must start with a header row naming its columns: \(known)")
-        }
+        var unknown: [String] = []
         for (index, raw) in header.fields.enumerated() {
-            let name = raw.trimmingCharacters(in: .whitespaces)
-            if let col = RequestColumns.input.first(where: { $0.names.contains(name) || $0.names.contains(name.lowercased()) }) {
-                guard columnOf[col.field] == nil else {
-                    throw GridSyncError(.invalidInput, "two columns mean \(col.header) (\(col.field)); keep one")
+            if let field = RequestColumns.field(named: raw) {
+                guard columnOf[field] == nil else {
+                    throw GridSyncError(.invalidInput, "有两列都是 \(RequestColumns.header(field)) (two columns mean \(field)); keep one")
                 }
-                columnOf[col.field] = index
-            } else if !RequestColumns.readOnly.contains(where: { $0.names.contains(name) || $0.names.contains(name.lowercased()) }) {
-                throw GridSyncError(.invalidInput, "column \(index + 1) of the header ('\(name)') is not a request column; use: \(known)")
+                columnOf[field] = index
+            } else {
+                let name = raw.trimmingCharacters(in: .whitespaces)
+                unknown.append("第 \(index + 1) 列 '\(TerminalText.safe(String(name.prefix(20))))'")
             }
         }
-        for required in ["resident", "category", "title"] where columnOf[required] == nil {
-            throw GridSyncError(.invalidInput, "the file has no \(RequestColumns.header(required)) (\(required)) column")
+        if !unknown.isEmpty {
+            let list = unknown.joined(separator: "、")
+            guard skipUnknownColumns else {
+                throw GridSyncError(.invalidInput, "\(list) 不是需求的列 (not request columns); rename them to one of: \(known) — or add --skip-unknown-columns to leave them out (nothing was imported)")
+            }
+            Output.warn("已跳过 \(list) (columns left out)")
         }
-        var rows: [(row: Int, request: NewRequest)] = []
+        for required in ["resident", "category", "title"] where columnOf[required] == nil {
+            throw GridSyncError(.invalidInput, "文件缺少 \(RequestColumns.header(required)) 列 (the file has no \(required) column)")
+        }
+        var rows: [ImportRow] = []
         var problems: [Store.RowProblem] = []
         for record in records.dropFirst() {
+            // A cell this store's export wrote as 🔒 (sealed for another scope) leaves the field
+            // as it is; it stands in for a value only to pass the row's other checks.
+            var sealedCells: Set<String> = []
             func value(_ field: String) -> String? {
                 guard let i = columnOf[field], i < record.fields.count else { return nil }
                 let v = CSVReader.plain(record.fields[i].trimmingCharacters(in: .whitespaces))
+                if v == Output.unreadable {
+                    sealedCells.insert(field)
+                    return field == "phone" ? nil : "🔒"
+                }
                 return v.isEmpty ? nil : v
             }
             guard let urgent = RequestColumns.urgent(value("urgent") ?? "") else {
-                problems.append(Store.RowProblem(row: record.line, reason: "\(RequestColumns.name("urgent")) must be 是 or 否 (yes/no)"))
+                problems.append(Store.RowProblem(row: record.line, reason: "\(RequestColumns.name("urgent")) 应为 是 或 否 (must be yes or no)"))
                 continue
             }
-            rows.append((record.line, NewRequest(
+            var row = ImportRow(line: record.line, request: NewRequest(
                 grid: value("grid"), building: value("building"), unit: value("unit"), room: value("room"),
                 resident: value("resident") ?? "", phone: value("phone"), category: value("category") ?? "",
-                title: value("title") ?? "", detail: value("detail"), due: value("due"), urgent: urgent)))
+                title: value("title") ?? "", detail: value("detail"), due: value("due"), urgent: urgent))
+            row.externalID = value("id")
+            row.status = value("status")
+            row.createdAt = value("created_at")
+            row.acceptedAt = value("accepted_at")
+            row.resolvedAt = value("resolved_at")
+            row.satisfaction = value("satisfaction")
+            row.ratingComment = value("rating_comment")
+            row.sealedCells = sealedCells
+            row.notes = (value("notes") ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != Output.unreadable }
+            rows.append(row)
         }
         guard !rows.isEmpty || !problems.isEmpty else {
-            throw GridSyncError(.invalidInput, "'\(file)' has a header but no rows")
+            throw GridSyncError(.invalidInput, "'\(file)' 只有表头没有数据 (has a header but no rows)")
         }
         // Rows that did not even parse make the file bad: without --skip-bad-rows only check the rest.
-        let dryRun = !problems.isEmpty && !skipBadRows
-        let result = try s.importRequests(rows, skipBad: skipBadRows, dryRun: dryRun, name: RequestColumns.name)
-        problems += result.problems
+        let checkOnly = dryRun || (!problems.isEmpty && !skipBadRows)
+        let bar = ProgressBar("导入 (importing)")
+        let outcome = try s.importRegister(
+            rows, columns: Set(columnOf.keys), skipBad: skipBadRows, dryRun: checkOnly, name: RequestColumns.name, progress: bar.update)
+        bar.finish()
+        problems += outcome.problems
         problems.sort { $0.row < $1.row }
-        for p in problems { Output.warn("line \(p.row): \(p.reason)") }
+        for p in problems { Output.warn("第 \(p.row) 行 (line \(p.row)): \(p.reason)") }
         if !problems.isEmpty && !skipBadRows {
-            throw GridSyncError(.malformed, "\(problems.count) bad row(s); nothing was imported — fix them, or import the good rows with --skip-bad-rows")
+            throw GridSyncError(.malformed, "\(problems.count) 行有错，未导入任何数据 (\(problems.count) bad row(s); nothing was imported) — fix them, or import the good rows with --skip-bad-rows")
         }
-        Output.line("已导入 \(result.ids.count) 条需求 (imported \(result.ids.count) requests)" + (problems.isEmpty ? "" : "; skipped \(problems.count) bad row(s)"))
+        let summary = "新增 \(outcome.added.count) 条、更新 \(outcome.updated.count) 条、不变 \(outcome.unchanged) 条需求，新增跟进记录 \(outcome.notesAdded) 条"
+            + (problems.isEmpty ? "" : "；跳过 \(problems.count) 行错误")
+        if dryRun {
+            Output.line("试运行，未做任何修改：将\(summary) (dry run: nothing was changed)")
+            for u in outcome.updated.prefix(20) {
+                Output.line("  第 \(u.line) 行 \(Output.shortID(u.id))：" + u.fields.map { RequestColumns.header($0) }.joined(separator: "、"))
+            }
+            if outcome.updated.count > 20 { Output.line("  …（另有 \(outcome.updated.count - 20) 条更新）") }
+        } else {
+            Output.line("已导入：\(summary) (imported \(outcome.added.count) new, \(outcome.updated.count) updated)")
+        }
     }
 }
 
@@ -140,13 +183,20 @@ struct RequestExport: ParsableCommand {
         if let output { try OutputFile.check(output, force: force, store: s.path) }
         // A register reads oldest first unless another order was asked for.
         let list = try s.requests(selection.filter(defaultSort: .oldest))
-        let header = [RequestColumns.readOnly[0].header, RequestColumns.readOnly[1].header] + RequestColumns.input.map(\.header)
-            + RequestColumns.readOnly.dropFirst(2).map(\.header)
+        let notes = try s.notesByRequest()
+        let header = RequestColumns.input.map(\.header)
         let rows = list.map { r -> [String] in
-            [r.id, r.status.label, r.grid, r.building, cell(r, "unit", r.unit), cell(r, "room", r.room), cell(r, "resident", r.resident),
-             cell(r, "phone", r.phone), r.category, cell(r, "title", r.title), cell(r, "detail", r.detail), r.due ?? "", r.urgent ? "是" : "否",
-             Output.time(r.createdAt), r.acceptedAt.map { Output.time($0) } ?? "", r.resolvedAt.map { Output.time($0) } ?? "",
-             r.satisfaction.flatMap(Satisfaction.init(rawValue:))?.label ?? ""]
+            let noteLines = (notes[r.id] ?? []).map { $0.readable ? $0.text : Output.unreadable }
+            let cells: [String: String] = [
+                "id": r.id, "grid": r.grid, "building": r.building, "unit": cell(r, "unit", r.unit), "room": cell(r, "room", r.room),
+                "resident": cell(r, "resident", r.resident), "phone": cell(r, "phone", r.phone), "category": r.category,
+                "title": cell(r, "title", r.title), "detail": cell(r, "detail", r.detail), "due": r.due ?? "", "urgent": r.urgent ? "是" : "否",
+                "status": r.status.label, "satisfaction": r.satisfaction.flatMap(Satisfaction.init(rawValue:))?.label ?? "",
+                "rating_comment": cell(r, "rating_comment", r.ratingComment), "created_at": r.createdAt.map { Output.time($0, seconds: true) } ?? "",
+                "accepted_at": r.acceptedAt.map { Output.time($0, seconds: true) } ?? "", "resolved_at": r.resolvedAt.map { Output.time($0, seconds: true) } ?? "",
+                "notes": noteLines.joined(separator: "\n"),
+            ]
+            return RequestColumns.input.map { cells[$0.field] ?? "" }
         }
         let text = CSV.document(header: header, rows: rows)
         if let output {

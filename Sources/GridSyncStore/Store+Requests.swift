@@ -112,49 +112,13 @@ extension Store {
     }
 
     /// Adds many requests in one transaction: either all of them are added or, if any row is
-    /// bad, none — unless `skipBad` is set, in which case the good rows are added. With `dryRun`
-    /// only checks. Returns the new IDs (in row order, bad rows left out) and the problems found.
+    /// bad, none — unless `skipBad`, in which case the good rows are added. With `dryRun` only
+    /// checks. Returns the new IDs (in row order, bad rows left out) and the problems found.
     public func importRequests(_ rows: [(row: Int, request: NewRequest)], skipBad: Bool, dryRun: Bool = false, name: (String) -> String) throws -> (ids: [String], problems: [RowProblem]) {
-        let (categories, writer) = try read { db in (Set(try Self.categories(db)), try localWriter(db)) }
-        var valid: [ValidRequest] = []
-        var problems: [RowProblem] = []
-        for (row, request) in rows {
-            do {
-                let v = try validate(request, by: writer, name: name)
-                guard categories.contains(v.category) else {
-                    throw GridSyncError(.invalidInput, "unknown category in \(name("category")); use one of: \(categories.sorted().joined(separator: " "))")
-                }
-                valid.append(v)
-            } catch let e as GridSyncError {
-                problems.append(RowProblem(row: row, reason: e.message))
-            }
-        }
-        guard (problems.isEmpty || skipBad) && !dryRun else { return ([], problems) }
-        let ids = valid.map { _ in RecordID.make() }
-        let now = Timestamp.iso(wallClock())
-        // Several requests per change, all in one transaction. A change holds at most 10,000 ops
-        // and 1 MiB; each group stays within a quarter of the bytes (values plus a generous
-        // 64 bytes of names and references per field), so long details never overflow one.
-        let opsPerRequest = Schema.requests.fields.count + 1
-        let byteBudget = Limits.maxChangeBytes / 4
-        var groups: [Range<Int>] = []
-        var start = 0, bytes = 0
-        for (i, v) in valid.enumerated() {
-            let size = v.encodedSizeEstimate(fields: opsPerRequest)
-            if i > start, bytes + size > byteBudget || (i - start + 1) * opsPerRequest > Limits.maxOpsPerChange {
-                groups.append(start..<i)
-                start = i
-                bytes = 0
-            }
-            bytes += size
-        }
-        if start < valid.count { groups.append(start..<valid.count) }
-        try localWriteMany(groups.map { range in
-            { change in
-                for i in range { self.write(valid[i], id: ids[i], now: now, &change) }
-            }
-        })
-        return (ids, problems)
+        let outcome = try importRegister(
+            rows.map { ImportRow(line: $0.row, request: $0.request) }, columns: ["unit", "room", "phone", "detail", "due"],
+            skipBad: skipBad, dryRun: dryRun, name: name)
+        return (outcome.problems.isEmpty || skipBad) && !dryRun ? (outcome.added, outcome.problems) : ([], outcome.problems)
     }
 
     /// Edits a request's descriptive fields. Fields equal to their current value are not written.
@@ -269,11 +233,11 @@ extension Store {
     }
 
     @discardableResult
-    private func addNote(to request: String, text: String, _ change: inout PendingChange) -> String {
+    func addNote(to request: String, text: String, at ms: UInt64? = nil, _ change: inout PendingChange) -> String {
         let id = RecordID.make()
         change.set(Schema.notes, id, "request", .text(request))
         change.set(Schema.notes, id, "text", .text(text))
-        change.set(Schema.notes, id, "created_at", .text(Timestamp.iso(wallClock())))
+        change.set(Schema.notes, id, "created_at", .text(Timestamp.iso(ms ?? wallClock())))
         return id
     }
 
@@ -382,20 +346,21 @@ extension Store {
 
     /// Follow-up notes of a request, oldest first.
     public func notes(ofRequest id: String) throws -> [NoteRecord] {
-        try read { db in
-            var ring = try readingKeyring(for: RecordKey(collection: Schema.requests.name, record: id), db)
-            // A note keeps the scope its request had when it was written: every place the
-            // request has had opens its notes.
-            for place in try Self.placesInHistory(ofRequest: id, db) { ring.learn(place) }
-            return try Row.fetchAll(db, sql: """
-                SELECT n.id, n.request, n.text, n.author, p.name, n.created_at
-                FROM request_notes n LEFT JOIN nodes p ON p.id = n.author
-                WHERE n.request = ? AND n.deleted = 0 ORDER BY n.created_at, n.id
-                """, arguments: [id]).map { row in
-                let noteID: String = row[0]
-                let text = Self.personal(row[2], ring, Schema.notes.name, noteID, "text")
-                return NoteRecord(id: noteID, request: row[1], text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable)
-            }
+        try read { db in try notes(ofRequest: id, db) }
+    }
+
+    /// A request's notes, read within `db`.
+    func notes(ofRequest id: String, _ db: Database) throws -> [NoteRecord] {
+        var ring = try readingKeyring(for: RecordKey(collection: Schema.requests.name, record: id), db)
+        for place in try Self.placesInHistory(ofRequest: id, db) { ring.learn(place) }
+        return try Row.fetchAll(db, sql: """
+            SELECT n.id, n.request, n.text, n.author, p.name, n.created_at
+            FROM request_notes n LEFT JOIN nodes p ON p.id = n.author
+            WHERE n.request = ? AND n.deleted = 0 ORDER BY n.created_at, n.id
+            """, arguments: [id]).map { row in
+            let noteID: String = row[0]
+            let text = Self.personal(row[2], ring, Schema.notes.name, noteID, "text")
+            return NoteRecord(id: noteID, request: row[1], text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable)
         }
     }
 
