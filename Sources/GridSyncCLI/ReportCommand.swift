@@ -88,7 +88,30 @@ struct ReportCommand: ParsableCommand {
             ])
         }
         Output.line(rates.render())
+        if let p = r.previous { comparison(r.total, p) }
         if r.total.total == 0 { Output.line("\n该时段没有需求 (no requests in this period).") }
+    }
+
+    /// The whole's figures beside those of the period before, with the change (in percentage
+    /// points for the rates).
+    static func comparison(_ now: ReportRow, _ p: PreviousPeriod) {
+        Output.line()
+        Output.line("与上期比较 (compared with \(p.from) — \(p.to))")
+        var t = TextTable(["指标", "本期", "上期", "变化"])
+        let change = now.total - p.total.total
+        t.add(["总数", String(now.total), String(p.total.total), change > 0 ? "+\(change)" : String(change)])
+        for (label, a, b) in [("响应率", now.responseRate, p.total.responseRate), ("办结率", now.closureRate, p.total.closureRate),
+                              ("解决率", now.resolutionRate, p.total.resolutionRate), ("满意率", now.satisfactionRate, p.total.satisfactionRate)] {
+            t.add([label, a.percent, b.percent, pointsChange(a, b)])
+        }
+        Output.line(t.render())
+    }
+
+    /// "+3.5" / "-2.0" / "0.0" percentage points, or "—" when either side has nothing to count.
+    static func pointsChange(_ now: Rate, _ before: Rate) -> String {
+        guard let a = now.value, let b = before.value else { return "—" }
+        let d = (a - b) * 100
+        return (d > 0.05 ? "+" : "") + String(format: "%.1f", d)
     }
 
     static func csv(_ r: RequestReport) -> String {

@@ -63,6 +63,39 @@ public struct ReportOptions: Sendable {
     /// For `--by service`: each service's ID and how rows name it ("助老送餐（社区食堂）");
     /// filled in by ``Store/report(_:)``.
     public var serviceNames: [String: String] = [:]
+    /// Whether the report sets the previous period beside its own (``previousPeriod``).
+    public var withPrevious = true
+
+    /// The same report over the period just before this one: the previous calendar month for
+    /// a whole month, else as many days ending the day before `from`. Nil without both ends.
+    public var previousPeriod: ReportOptions? {
+        guard withPrevious, let from, let to, from <= to, let a = Self.day(from), let b = Self.day(to) else { return nil }
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = TimeZone(identifier: "UTC") ?? .current
+        guard let start = c.date(from: a), let end = c.date(from: b) else { return nil }
+        let text = { (d: Date) -> String in
+            let x = c.dateComponents([.year, .month, .day], from: d)
+            return String(format: "%04d-%02d-%02d", x.year ?? 0, x.month ?? 0, x.day ?? 0)
+        }
+        var before = self
+        before.withPrevious = false
+        let wholeMonth = a.day == 1 && c.date(byAdding: .day, value: 1, to: end).map { c.component(.day, from: $0) == 1 } == true
+            && a.month == b.month && a.year == b.year
+        if wholeMonth, let first = c.date(byAdding: .month, value: -1, to: start), let last = c.date(byAdding: .day, value: -1, to: start) {
+            (before.from, before.to) = (text(first), text(last))
+        } else {
+            let days = (c.dateComponents([.day], from: start, to: end).day ?? 0) + 1
+            guard let last = c.date(byAdding: .day, value: -1, to: start), let first = c.date(byAdding: .day, value: -days, to: start) else { return nil }
+            (before.from, before.to) = (text(first), text(last))
+        }
+        return before
+    }
+
+    private static func day(_ s: String) -> DateComponents? {
+        let p = s.split(separator: "-").compactMap { Int($0) }
+        guard p.count == 3 else { return nil }
+        return DateComponents(year: p[0], month: p[1], day: p[2])
+    }
 
     public init(from: String? = nil, to: String? = nil, by: ReportGrouping? = nil, responseHours: Int = 24, timeZone: TimeZone = .current) {
         self.from = from
@@ -123,6 +156,14 @@ public struct ReportRow: Sendable, Codable, Equatable {
 }
 
 /// The centre's figures over the requests a node holds (`docs/REPORTS.md` defines each).
+/// The figures of the period before a report's own, to set beside them.
+public struct PreviousPeriod: Sendable, Codable, Equatable {
+    public var from: String
+    public var to: String
+    public var rows: [ReportRow]
+    public var total: ReportRow
+}
+
 public struct RequestReport: Sendable, Codable, Equatable {
     public var from: String?
     public var to: String?
@@ -133,9 +174,12 @@ public struct RequestReport: Sendable, Codable, Equatable {
     /// One row per group, in ``ReportGrouping/order(_:_:)``; empty without grouping.
     public var rows: [ReportRow]
     public var total: ReportRow
+    /// The period just before (a month's month before; a span's as many days before), when the
+    /// report covers a period with both ends.
+    public var previous: PreviousPeriod?
 
     enum CodingKeys: String, CodingKey {
-        case from, to, by, today, rows, total
+        case from, to, by, today, rows, total, previous
         case responseHours = "response_hours"
     }
 
@@ -165,9 +209,14 @@ public struct RequestReport: Sendable, Codable, Equatable {
             }
             rows = groups.keys.sorted(by: ReportGrouping.order).map { row($0, groups[$0]!) }
         }
-        return RequestReport(
+        var report = RequestReport(
             from: options.from, to: options.to, by: options.by, responseHours: options.responseHours, today: today,
             rows: rows, total: row("全部", selected))
+        if let before = options.previousPeriod {
+            let p = compute(requests, options: before, nowMs: nowMs)
+            report.previous = PreviousPeriod(from: before.from ?? "", to: before.to ?? "", rows: p.rows, total: p.total)
+        }
+        return report
     }
 
     static func summarize(_ group: String, _ rs: [RequestRecord], responseHours: Int, today: String, day: LocalDay) -> ReportRow {
@@ -267,6 +316,9 @@ extension Store {
                 options.serviceNames[s.id] = repeated.contains(label(s)) ? "\(label(s)) \(s.id.prefix(6))" : label(s)
             }
         }
-        return RequestReport.compute(try requests(), options: options, nowMs: wallClock())
+        // Only clear fields count: nothing is opened.
+        var all = RequestFilter()
+        all.sort = .oldest
+        return RequestReport.compute(try requestPage(all, opening: false).records, options: options, nowMs: wallClock())
     }
 }

@@ -15,6 +15,12 @@ extension Store {
     /// resident or phone search first brings the keyed index up to date (``SearchIndex``), takes
     /// the requests holding every query term, then keeps those whose opened values match.
     public func requestPage(_ filter: RequestFilter) throws -> RequestPage {
+        try requestPage(filter, opening: true)
+    }
+
+    /// `opening: false` reads clear fields only (personal ones stay sealed, unopened): what
+    /// reports need, without a decryption per value.
+    func requestPage(_ filter: RequestFilter, opening: Bool) throws -> RequestPage {
         let query = try PersonalQuery(filter)
         let days = LocalDay(timeZone: .current)
         let today = days.of(ms: wallClock())
@@ -63,7 +69,7 @@ extension Store {
         }
         let whereSQL = clauses.joined(separator: " AND ")
         return try read { db in
-            let ring = try keyring(db)
+            let ring = opening ? try keyring(db) : Keyring.empty
             // Rows are chosen and ordered by rowid first; only the page's rows are read whole
             // and opened (a row with its sealed values is large).
             func fetch(_ rowids: [Int64]) throws -> [RequestRecord] {

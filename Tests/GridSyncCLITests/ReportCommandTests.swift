@@ -85,6 +85,13 @@ import Testing
         #expect((this["from"] as? String)?.hasSuffix("-01") == true)
         let old = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["report", "--month", "2001-02", "--json"] + c).utf8)) as? [String: Any])
         #expect((old["total"] as? [String: Any])?["total"] as? Int == 0 && old["to"] as? String == "2001-02-28")
+        #expect((old["previous"] as? [String: Any])?["from"] as? String == "2001-01-01")
+        // The month after this one sets this one's figures beside its own.
+        let next = cal.date(byAdding: .month, value: 1, to: now) ?? now
+        let nextMonth = String(format: "%04d-%02d", cal.component(.year, from: next), cal.component(.month, from: next))
+        let table = try cli.ok(["report", "--month", nextMonth] + c)
+        #expect(table.contains("与上期比较") && table.contains("\(thisMonth)-01"))
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("总数") && $0.contains(" 0 ") && $0.contains(" 4 ") && $0.hasSuffix("-4") })
         for bad in [["--month", "2026-13"], ["--month", "11/2026"], ["--month", "2026-11", "--from", "2026-11-01"], ["--json", "--format", "csv"]] {
             #expect(try cli.run(["report"] + bad + c).status == 64, "\(bad)")
         }

@@ -123,6 +123,29 @@ final class ManualClock: @unchecked Sendable {
         #expect(try s.report(ReportOptions(timeZone: Self.shanghai)).total.total == 8)  // no period: everything
     }
 
+    @Test func thePreviousPeriodIsSetBesideTheCurrentOne() throws {
+        func previous(_ from: String, _ to: String) -> [String?] {
+            let p = ReportOptions(from: from, to: to, timeZone: Self.shanghai).previousPeriod
+            return [p?.from, p?.to]
+        }
+        #expect(previous("2026-11-01", "2026-11-30") == ["2026-10-01", "2026-10-31"])  // a month: the month before
+        #expect(previous("2026-01-01", "2026-01-31") == ["2025-12-01", "2025-12-31"])
+        #expect(previous("2024-03-01", "2024-03-31") == ["2024-02-01", "2024-02-29"])
+        #expect(previous("2026-11-16", "2026-12-15") == ["2026-10-17", "2026-11-15"])  // a span: as many days before
+        #expect(previous("2026-11-03", "2026-11-03") == ["2026-11-02", "2026-11-02"])
+        #expect(ReportOptions(from: "2026-11-01", timeZone: Self.shanghai).previousPeriod == nil)
+        #expect(ReportOptions(timeZone: Self.shanghai).previousPeriod == nil)
+        // Its figures are the report of that period, made on its own.
+        let dir = TempDir()
+        let s = try Self.fixture(dir)
+        let december = try s.report(ReportOptions(from: "2026-12-01", to: "2026-12-31", timeZone: Self.shanghai))
+        let p = try #require(december.previous)
+        #expect(p.from == "2026-11-01" && p.to == "2026-11-30")
+        #expect(p.total == (try s.report(Self.november)).total)
+        #expect(p.total.total == 6 && december.total.total == 1)  // H, 12-01 in Shanghai
+        #expect(december.previous?.total.responseRate == Rate(numerator: 3, denominator: 5))
+    }
+
     @Test func badOptionsAreRefused() throws {
         let dir = TempDir()
         let s = try Self.fixture(dir)
