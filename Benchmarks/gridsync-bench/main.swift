@@ -3,6 +3,7 @@
 //   swift run -c release gridsync-bench import [--requests N] [--community]
 //   swift run -c release gridsync-bench sync [--requests N] [--tls] [--community | --register]
 //   swift run -c release gridsync-bench search [--requests N]
+//   swift run -c release gridsync-bench csv [--requests N]      (needs the release gridsync beside it)
 //
 // --community: inside a real community (roster, per-change authorisation, sealed personal
 // fields); --register: the centre's history is a register imported from rows, as from a CSV.
@@ -15,7 +16,7 @@ import GridSyncStore
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync|search [--requests N] [--dir PATH] [--tls] [--community] [--register]\n".utf8))
+    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync|search|csv [--requests N] [--dir PATH] [--tls] [--community] [--register]\n".utf8))
     exit(64)
 }
 
@@ -54,6 +55,8 @@ while i < arguments.count {
 switch mode {
 case "import":
     try ImportBenchmark(requests: requests, baseDir: baseDir, community: community).run()
+case "csv":
+    try CSVImportBenchmark(requests: requests, baseDir: baseDir).run()
 case "search":
     try SearchBenchmark(requests: requests, baseDir: baseDir).run()
 case "sync":

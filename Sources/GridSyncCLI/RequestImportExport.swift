@@ -28,12 +28,12 @@ enum RequestColumns {
 
     /// The column a header cell names, if any.
     static func field(named raw: String) -> String? {
-        let name = raw.trimmingCharacters(in: .whitespaces)
+        let name = raw.trimmed
         return input.first { $0.names.contains(name) || $0.names.contains(name.lowercased()) }?.field
     }
 
     static func urgent(_ s: String) -> Bool? {
-        switch s.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch s.trimmed.lowercased() {
         case "", "否", "no", "n", "0", "false": false
         case "是", "紧急", "yes", "y", "1", "true": true
         default: nil
@@ -83,7 +83,7 @@ struct RequestImport: ParsableCommand {
                 }
                 columnOf[field] = index
             } else {
-                let name = raw.trimmingCharacters(in: .whitespaces)
+                let name = raw.trimmed
                 unknown.append("第 \(index + 1) 列 '\(TerminalText.safe(String(name.prefix(20))))'")
             }
         }
@@ -105,7 +105,7 @@ struct RequestImport: ParsableCommand {
             var sealedCells: Set<String> = []
             func value(_ field: String) -> String? {
                 guard let i = columnOf[field], i < record.fields.count else { return nil }
-                let v = CSVReader.plain(record.fields[i].trimmingCharacters(in: .whitespaces))
+                let v = CSVReader.plain(record.fields[i].trimmed)
                 if v == Output.unreadable {
                     sealedCells.insert(field)
                     return field == "phone" ? nil : "🔒"
@@ -128,7 +128,7 @@ struct RequestImport: ParsableCommand {
             row.satisfaction = value("satisfaction")
             row.ratingComment = value("rating_comment")
             row.sealedCells = sealedCells
-            row.notes = (value("notes") ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != Output.unreadable }
+            row.notes = (value("notes") ?? "").split(whereSeparator: \.isNewline).map { String($0).trimmed }.filter { !$0.isEmpty && $0 != Output.unreadable }
             rows.append(row)
         }
         guard !rows.isEmpty || !problems.isEmpty else {

@@ -280,6 +280,15 @@ public struct RequestReport: Sendable, Codable, Equatable {
 /// Calendar days (YYYY-MM-DD) in one time zone: due dates, "today", report periods.
 struct LocalDay {
     let calendar: Calendar
+    /// Local hours already worked out (``startOfHour(_:_:_:_:)``).
+    let hours = HourCache()
+
+    final class HourCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var starts: [Int: UInt64] = [:]
+        func get(_ key: Int) -> UInt64? { lock.withLock { starts[key] } }
+        func set(_ key: Int, _ ms: UInt64) { lock.withLock { starts[key] = ms } }
+    }
 
     init(timeZone: TimeZone) {
         var c = Calendar(identifier: .gregorian)

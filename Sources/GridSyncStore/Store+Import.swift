@@ -77,10 +77,18 @@ extension Store {
             let namespace = try String.fetchOne(db, sql: "SELECT community FROM local_node") ?? node.id.text
             let today = days.of(ms: wallClock())
             var seen: [String: Int] = [:]
+            // The notes this store holds, read once if the file has any (not once per row).
+            var notesHeld: [String: [String]]?
+            func heldNotes(_ id: String) throws -> [String] {
+                if notesHeld == nil {
+                    notesHeld = try notesByRequest(db).mapValues { $0.filter(\.readable).map(\.text) }
+                }
+                return notesHeld?[id] ?? []
+            }
             for row in rows {
                 do {
                     let plan = try planRow(row, columns: columns, categories: categories, writer: writer, ring: ring, namespace: namespace,
-                                           now: now, today: today, days: days, name: name, db)
+                                           now: now, today: today, days: days, name: name, heldNotes: heldNotes, db)
                     if let earlier = seen[plan.id] {
                         throw GridSyncError(.invalidInput, "\(name("id")) 与第 \(earlier) 行相同 (the same number as line \(earlier)); each row needs its own")
                     }
@@ -135,35 +143,37 @@ extension Store {
     /// Every request's notes this node holds, oldest first (for an export): each opened with
     /// its request's place, and the places in the request's history where that does not open.
     public func notesByRequest() throws -> [String: [NoteRecord]] {
-        try read { db in
-            let ring = try keyring(db)
-            var out: [String: [NoteRecord]] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT n.id, n.request, n.text, n.author, p.name, n.created_at, r.grid, r.building
-                FROM request_notes n LEFT JOIN nodes p ON p.id = n.author LEFT JOIN requests r ON r.id = n.request
-                WHERE n.deleted = 0 AND n.request IS NOT NULL ORDER BY n.request, n.created_at, n.id
-                """)
-            while let row = try rows.next() {
-                let noteID: String = row[0], request: String = row[1]
-                var r = ring
-                r.learn(Placement(grid: row[6], building: row[7]))
-                var text = Self.personal(row[2], r, Schema.notes.name, noteID, "text")
-                if !text.readable {
-                    for place in try Self.placesInHistory(ofRequest: request, db) { r.learn(place) }
-                    text = Self.personal(row[2], r, Schema.notes.name, noteID, "text")
-                }
-                out[request, default: []].append(NoteRecord(
-                    id: noteID, request: request, text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable))
+        try read { db in try notesByRequest(db) }
+    }
+
+    func notesByRequest(_ db: Database) throws -> [String: [NoteRecord]] {
+        let ring = try keyring(db)
+        var out: [String: [NoteRecord]] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT n.id, n.request, n.text, n.author, p.name, n.created_at, r.grid, r.building
+            FROM request_notes n LEFT JOIN nodes p ON p.id = n.author LEFT JOIN requests r ON r.id = n.request
+            WHERE n.deleted = 0 AND n.request IS NOT NULL ORDER BY n.request, n.created_at, n.id
+            """)
+        while let row = try rows.next() {
+            let noteID: String = row[0], request: String = row[1]
+            var r = ring
+            r.learn(Placement(grid: row[6], building: row[7]))
+            var text = Self.personal(row[2], r, Schema.notes.name, noteID, "text")
+            if !text.readable {
+                for place in try Self.placesInHistory(ofRequest: request, db) { r.learn(place) }
+                text = Self.personal(row[2], r, Schema.notes.name, noteID, "text")
             }
-            return out
+            out[request, default: []].append(NoteRecord(
+                id: noteID, request: request, text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable))
         }
+        return out
     }
 
     /// What one row writes: its request's ID, the fields that differ from the store (all of
     /// them for a new request) and the notes it does not hold yet.
     private func planRow(
         _ row: ImportRow, columns: Set<String>, categories: Set<String>, writer: Writer, ring: Keyring, namespace: String,
-        now: String, today: String, days: LocalDay, name: (String) -> String, _ db: Database
+        now: String, today: String, days: LocalDay, name: (String) -> String, heldNotes: (String) throws -> [String], _ db: Database
     ) throws -> (id: String, sets: [(String, FieldValue)], notes: [String], new: Bool) {
         let v = try validate(row.request, by: writer, name: name)
         guard categories.contains(v.category) else {
@@ -171,7 +181,7 @@ extension Store {
         }
         let id = try Self.importID(row.externalID, namespace: namespace, grid: v.grid, name: name("id"))
         let status = try row.status.flatMap { s -> RequestStatus? in
-            let s = s.trimmingCharacters(in: .whitespaces)
+            let s = s.trimmed
             if s.isEmpty { return nil }
             guard let st = RequestStatus(input: s) else {
                 throw GridSyncError(.invalidInput, "\(name("status")) 应为 " + RequestStatus.allCases.map(\.label).joined(separator: "、") + " 之一 (must be one of them)")
@@ -179,7 +189,7 @@ extension Store {
             return st
         }
         func time(_ cell: String?, _ field: String) throws -> ImportTime? {
-            guard let cell = cell?.trimmingCharacters(in: .whitespaces), !cell.isEmpty else { return nil }
+            guard let cell = cell?.trimmed, !cell.isEmpty else { return nil }
             guard let t = ImportTime(cell, days) else {
                 throw GridSyncError(.invalidInput, "\(name(field)) 不是时间 (not a time); write it as 2026-11-03 14:05 or 2026-11-03")
             }
@@ -187,7 +197,7 @@ extension Store {
         }
         let created = try time(row.createdAt, "created_at"), accepted = try time(row.acceptedAt, "accepted_at"), resolved = try time(row.resolvedAt, "resolved_at")
         let satisfaction = try row.satisfaction.flatMap { s -> Satisfaction? in
-            let s = s.trimmingCharacters(in: .whitespaces)
+            let s = s.trimmed
             if s.isEmpty { return nil }
             guard let v = Satisfaction(input: s) else {
                 throw GridSyncError(.invalidInput, "\(name("satisfaction")) 应为 满意、基本满意 或 不满意 (must be one of them)")
@@ -208,7 +218,7 @@ extension Store {
 
         // The row as fields: a new request gets them all (empty ones left out); a request the
         // store holds, those of the columns the file has.
-        let stored = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id])
+        let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [id])
         let base: [(String, FieldValue)] = [
             ("grid", .text(v.grid)), ("building", .text(v.building)), ("unit", v.unit.map(FieldValue.orNull) ?? .null),
             ("room", v.room.map(FieldValue.orNull) ?? .null), ("resident", .text(v.resident)), ("phone", v.phone.map(FieldValue.orNull) ?? .null),
@@ -253,8 +263,9 @@ extension Store {
             }
             sets.append((field, value))
         }
-        let held = Set(try self.notes(ofRequest: id, db).filter(\.readable).map { $0.text.trimmingCharacters(in: .whitespaces) })
-        let newNotes = rowNotes.filter { !held.contains($0.trimmingCharacters(in: .whitespaces)) }
+        guard !rowNotes.isEmpty else { return (id, sets, [], false) }
+        let held = Set(try heldNotes(id).map(\.trimmed))
+        let newNotes = rowNotes.filter { !held.contains($0.trimmed) }
         return (id, sets, newNotes, false)
     }
 
@@ -292,7 +303,7 @@ extension Store {
     /// (the same number in the same grid of the same community is always the same request), or
     /// a new one.
     static func importID(_ external: String?, namespace: String, grid: String, name: String) throws -> String {
-        guard let raw = try Validate.text(external, name, maxCharacters: 64)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else {
+        guard let raw = try Validate.text(external, name, maxCharacters: 64)?.trimmed, !raw.isEmpty else {
             return RecordID.make()
         }
         let lower = raw.lowercased()
@@ -303,6 +314,21 @@ extension Store {
             h.update(data: [0])
         }
         return h.finalize().withUnsafeBytes { Hex.encode($0.prefix(16)) }
+    }
+}
+
+extension LocalDay {
+    /// The instant (ms) a local hour starts, or nil before 1970. Calendar arithmetic is slow and
+    /// a register repeats its days: kept per hour.
+    func startOfHour(_ year: Int, _ month: Int, _ day: Int, _ hour: Int) -> UInt64? {
+        let key = ((year * 100 + month) * 100 + day) * 100 + hour
+        if let known = hours.get(key) { return known }
+        var c = DateComponents()
+        (c.year, c.month, c.day, c.hour) = (year, month, day, hour)
+        guard let date = calendar.date(from: c), date.timeIntervalSince1970 > 0 else { return nil }
+        let ms = UInt64(date.timeIntervalSince1970 * 1000)
+        hours.set(key, ms)
+        return ms
     }
 }
 
@@ -328,10 +354,8 @@ struct ImportTime {
         guard n.count == parts.count, (1...12).contains(n[1]), n[2] >= 1, n[2] <= Validate.daysIn(month: n[1], year: y) else { return nil }
         let hour = n.count > 3 ? n[3] : 0, minute = n.count > 4 ? n[4] : 0, second = n.count > 5 ? n[5] : 0
         guard (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second), n.count != 4 else { return nil }
-        var c = DateComponents()
-        (c.year, c.month, c.day, c.hour, c.minute, c.second) = (y, n[1], n[2], hour, minute, second)
-        guard let date = days.calendar.date(from: c), date.timeIntervalSince1970 > 0 else { return nil }
-        ms = UInt64(date.timeIntervalSince1970 * 1000)
+        guard let hourStart = days.startOfHour(y, n[1], n[2], hour) else { return nil }
+        ms = hourStart + UInt64(minute) * 60_000 + UInt64(second) * 1_000
         iso = Timestamp.iso(ms)
         precisionMs = n.count == 3 ? 86_400_000 : n.count == 5 ? 60_000 : 1_000
     }

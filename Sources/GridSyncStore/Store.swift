@@ -445,9 +445,25 @@ public enum Timestamp {
         var seconds = time_t(ms / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(ms % 1000))
+        // By hand: String(format:) costs more than the rest of a local write's bookkeeping.
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        func digits(_ value: Int, _ count: Int) {
+            var v = value, buf = [UInt8](repeating: 0x30, count: count)
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                buf[i] = 0x30 + UInt8(v % 10)
+                v /= 10
+            }
+            out += buf
+        }
+        digits(Int(parts.tm_year) + 1900, 4); out.append(0x2D)
+        digits(Int(parts.tm_mon) + 1, 2); out.append(0x2D)
+        digits(Int(parts.tm_mday), 2); out.append(0x54)
+        digits(Int(parts.tm_hour), 2); out.append(0x3A)
+        digits(Int(parts.tm_min), 2); out.append(0x3A)
+        digits(Int(parts.tm_sec), 2); out.append(0x2E)
+        digits(Int(ms % 1000), 3); out.append(0x5A)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses what ``iso(_:)`` writes.

@@ -5,7 +5,7 @@ import GridSyncCore
 /// values may be residents' personal data.
 enum Validate {
     static func required(_ value: String?, _ flag: String) throws -> String {
-        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let trimmed = value?.trimmed ?? ""
         guard !trimmed.isEmpty else {
             throw GridSyncError(.invalidInput, "\(flag) is required and must not be empty")
         }
@@ -19,7 +19,7 @@ enum Validate {
         guard !value.unicodeScalars.contains(where: { $0 == "\u{0}" || $0 == "\u{FFFD}" }) else {
             throw GridSyncError(.invalidInput, "\(flag) is not valid UTF-8 text (a NUL byte, or bytes in another encoding); set the terminal or file to UTF-8 (nothing was written)")
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmed
         guard trimmed.count <= maxCharacters, trimmed.utf8.count <= Limits.maxTextValueBytes else {
             throw GridSyncError(.invalidInput, "\(flag) is longer than \(maxCharacters) characters; shorten it")
         }
