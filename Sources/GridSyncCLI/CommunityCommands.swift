@@ -38,6 +38,7 @@ struct RosterList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the roster as this node holds it.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
+    @Flag(help: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).") var wide = false
 
     func run() throws {
         let s = try store.open()
@@ -51,11 +52,13 @@ struct RosterList: ParsableCommand {
         var table = TextTable(["节点 node", "名称", "角色", "网格", "楼栋", "状态", "吊销时间"], maxWidths: [nil, 24, nil, nil, nil, nil, nil])
         for e in list {
             table.add([
-                e.node_id, e.name ?? "", e.role.flatMap(NodeRole.init).map(\.label) ?? "?", e.grid ?? "—", e.building ?? "—",
+                // The first two groups are unique in any real roster and typed wherever an ID is asked for.
+                wide ? e.node_id : String(e.node_id.prefix(15)), e.name ?? "", e.role.flatMap(NodeRole.init).map(\.label) ?? "?", e.grid ?? "—", e.building ?? "—",
                 e.status == "revoked" ? "已吊销 revoked" : "有效 active", Output.time(e.revoked_at, seconds: true),
             ])
         }
-        Output.line(table.render())
+        // Node IDs give way first (any unique prefix is accepted wherever an ID is asked for).
+        Output.line(table.render(fitting: wide ? nil : TerminalWidth.current(), keep: [1, 2, 5]))
     }
 }
 
@@ -113,7 +116,7 @@ struct QuarantineList: ParsableCommand {
                     reason?.label ?? e.reason, Output.time(e.received_at, seconds: true), e.from, e.detail,
                 ])
             }
-            Output.line(table.render())
+            Output.line(table.render(fitting: TerminalWidth.current()))
             Output.line("\(list.count) 条 — 作废 void: in the log, its ops not applied, its node's later changes apply; "
                 + "暂扣 held: kept aside, its node's later changes wait behind it; 计数 counted: not kept, offered again by the sender. "
                 + "`gridsync quarantine show N` says what a change tried.")
@@ -123,7 +126,7 @@ struct QuarantineList: ParsableCommand {
             Output.line("本节点被对端拒绝的变更 (this node's own changes that peers refused):")
             var table = TextTable(["对端 peer", "seq", "原因 code", "时间"], maxWidths: [60, nil, nil, nil])
             for r in own { table.add([r.peer, String(r.seq), Self.codeLabel(r.code), Output.time(r.at, seconds: true)]) }
-            Output.line(table.render())
+            Output.line(table.render(fitting: TerminalWidth.current()))
             Output.line("Write again within this node's scope (`gridsync status` shows it); the refused changes stay unapplied there.")
         }
     }
@@ -164,7 +167,7 @@ struct QuarantineShow: ParsableCommand {
         guard !d.writes.isEmpty else { return Output.line("(the change's bytes are not readable)") }
         var table = TextTable(["集合 collection", "记录 record", "字段 fields"], maxWidths: [nil, nil, 80])
         for w in d.writes { table.add([w.collection, w.record, w.fields.joined(separator: " ")]) }
-        Output.line(table.render())
+        Output.line(table.render(fitting: TerminalWidth.current()))
     }
 }
 

@@ -13,6 +13,7 @@ struct ConflictsList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List open conflicts with every competing value.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
+    @Flag(help: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).") var wide = false
 
     func run() throws {
         let list = try store.open().conflicts()
@@ -28,7 +29,8 @@ struct ConflictsList: ParsableCommand {
                 ])
             }
         }
-        Output.line(table.render())
+        // The conflict ID, the field and the value stay; record, author and time give way.
+        Output.line(table.render(fitting: wide ? nil : TerminalWidth.current(), keep: [2, 3, 4]))
         Output.line("\(list.count) 个冲突 — `gridsync conflicts show ID` lists who wrote what; `gridsync conflicts resolve ID --pick N` settles it.")
     }
 }
@@ -47,7 +49,7 @@ struct ConflictsShow: ParsableCommand {
         for (i, v) in c.values.enumerated() {
             table.add(["\(i + 1)", Output.value(v.value, field: c.field, collection: Schema.collection(named: c.collection) ?? Schema.requests), Output.node(v.origin, v.originName), Output.time(v.time, seconds: true), i == 0 ? "← 当前 winner" : ""])
         }
-        Output.line(table.render())
+        Output.line(table.render(fitting: TerminalWidth.current()))
         Output.line("Settle with: gridsync conflicts resolve \(c.id) --pick N   (or --value V)")
     }
 }

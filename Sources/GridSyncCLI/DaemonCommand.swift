@@ -172,6 +172,6 @@ struct PeersCommand: ParsableCommand {
                 p.lastError ?? "",
             ])
         }
-        Output.line(table.render())
+        Output.line(table.render(fitting: TerminalWidth.current()))
     }
 }

@@ -106,26 +106,33 @@ public struct TextTable {
 
     /// The table as lines. With `width`, columns other than the first and those in `keep`
     /// shrink (widest first, cells cut with `…`, never below their header or 4 columns) until
-    /// every line fits.
+    /// every line fits; if that is not enough, the rightmost of those columns are left out
+    /// (the compact layout of a narrow terminal) — a row never wraps.
     public func render(fitting width: Int? = nil, keep: Set<Int> = []) -> String {
         var widths = headers.map(DisplayWidth.of)
         for row in rows {
             for (i, cell) in row.enumerated() { widths[i] = max(widths[i], DisplayWidth.of(cell)) }
         }
+        var shown = Array(headers.indices)
         if let width {
             let floor = headers.map { max(DisplayWidth.of($0), 4) }
-            var total = widths.reduce(0, +) + 2 * (widths.count - 1)
-            while total > width {
-                guard let i = widths.indices.dropFirst().filter({ !keep.contains($0) && widths[$0] > floor[$0] }).max(by: { widths[$0] < widths[$1] }) else { break }
+            func total() -> Int { shown.reduce(0) { $0 + widths[$1] } + 2 * (shown.count - 1) }
+            var current = total()
+            while current > width {
+                guard let i = shown.dropFirst().filter({ !keep.contains($0) && widths[$0] > floor[$0] }).max(by: { widths[$0] < widths[$1] }) else { break }
                 widths[i] -= 1
-                total -= 1
+                current -= 1
+            }
+            while current > width, let drop = shown.dropFirst().last(where: { !keep.contains($0) }) {
+                shown.removeAll { $0 == drop }
+                current = total()
             }
         }
         func line(_ cells: [String]) -> String {
             var parts: [String] = []
-            for (i, raw) in cells.enumerated() {
-                let cell = DisplayWidth.truncate(raw, to: widths[i])
-                parts.append(i == cells.count - 1 ? cell : DisplayWidth.pad(cell, to: widths[i]))
+            for (n, i) in shown.enumerated() {
+                let cell = DisplayWidth.truncate(i < cells.count ? cells[i] : "", to: widths[i])
+                parts.append(n == shown.count - 1 ? cell : DisplayWidth.pad(cell, to: widths[i]))
             }
             return parts.joined(separator: "  ")
         }

@@ -60,7 +60,7 @@ enum Output {
             let label = Schema.requests.spec(h.field)?.label ?? Schema.notes.spec(h.field)?.label
             table.add([time(h.time, seconds: true), node(h.origin, h.originName), label.map { "\($0) \(h.field)" } ?? h.field, value(h.value, field: h.field)])
         }
-        line(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        line(table.render(fitting: TerminalWidth.current().map { $0 - 2 }, keep: [0, 2]).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
 
     /// A value as users read it, by the kind the schema gives the field: status and rating

@@ -87,7 +87,7 @@ struct ServiceList: ParsableCommand {
                 Output.or(s.grid), s.status == "retired" ? "已停用" : "在用",
             ])
         }
-        Output.line(table.render())
+        Output.line(table.render(fitting: TerminalWidth.current()))
     }
 }
 

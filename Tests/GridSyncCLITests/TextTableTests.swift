@@ -52,4 +52,46 @@ import Testing
         // Without a width nothing is cut.
         #expect(t.render().contains(String(repeating: "帮忙买菜送到家门口", count: 4)))
     }
+
+    @Test func whatCannotShrinkEnoughIsLeftOutRightmostFirst() {
+        var t = TextTable(["编号", "状态", "居民", "电话", "标题", "期限"])
+        t.add(["4f98a1b2", "已受理", "欧阳娜娜", "13800001234", "帮忙买菜送到家门口", "2026-12-31"])
+        // 30 columns hold the ID, the status and the kept due date only after leaving columns out.
+        let lines = t.render(fitting: 30, keep: [1, 5]).split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { DisplayWidth.of($0) <= 30 }, "\(lines)")
+        #expect(lines[0].hasPrefix("编号") && lines[0].contains("状态") && lines[0].hasSuffix("期限"))
+        #expect(!lines[0].contains("标题") && lines[1].hasSuffix("2026-12-31"))
+        // Wide enough, nothing is left out.
+        #expect(t.render(fitting: 200).split(separator: "\n")[0].contains("标题"))
+    }
+
+    @Test func listsFitEightyAndOneHundredTwentyColumnsWithoutWrapping() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "社区服务中心", "--role", "centre"] + c)
+        for i in 0..<3 {
+            try cli.ok(["request", "add", "--grid", "1", "--building", "1\(i)号楼东单元", "--unit", "2", "--room", "150\(i)",
+                        "--resident", "欧阳娜娜\(i)", "--phone", "138 0000 123\(i)", "--category", "居家养老",
+                        "--title", String(repeating: "帮忙买菜送到家门口", count: 3), "--due", "2026-12-31", "--urgent"] + c)
+        }
+        for i in 0..<2 {
+            let laptop = ["--db", cli.path("l\(i).db")]
+            try cli.ok(["init", "--name", "一号楼", "--role", "building", "--grid", "1", "--building", "1"] + laptop)
+            let id = String(try cli.ok(["id"] + laptop).split(separator: "\n")[0])
+            try cli.ok(["roster", "add", id, "--name", "一号楼楼栋长工作电脑\(i)", "--role", "building", "--grid", "1", "--building", "1"] + c)
+        }
+        for columns in [80, 120] {
+            for args in [["request", "list"], ["roster", "list"], ["service", "list"], ["report", "--by", "building"]] {
+                let out = try cli.ok(args + c, env: ["COLUMNS": "\(columns)"])
+                let widest = out.split(separator: "\n").map { DisplayWidth.of(String($0)) }.max() ?? 0
+                #expect(widest <= columns || args[0] == "report", "\(args) at \(columns): \(widest)\n\(out)")
+            }
+            let list = try cli.ok(["request", "list"] + c, env: ["COLUMNS": "\(columns)"])
+            #expect(list.contains("待受理") && list.contains("2026-12-31") && list.contains("紧急"), "status, due and urgency stay")
+        }
+        // --wide shows everything in full.
+        let wide = try cli.ok(["request", "list", "--wide"] + c, env: ["COLUMNS": "80"])
+        #expect(wide.contains(String(repeating: "帮忙买菜送到家门口", count: 3)) && wide.contains("138 0000 1230"))
+    }
 }
