@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GridSyncCore
 import GridSyncStore
+import GridSyncWire
 
 /// `gridsync`: the root command.
 public struct GridSyncCommand: ParsableCommand {
@@ -18,11 +19,12 @@ public struct GridSyncCommand: ParsableCommand {
         version: GridSyncCommand.version,
         subcommands: [
             InitCommand.self, IDCommand.self, JoinCommand.self, RosterCommand.self, QuarantineCommand.self, RequestCommand.self, ServiceCommand.self, ConflictsCommand.self,
-            BundleCommand.self, ReportCommand.self, DaemonCommand.self, DemoCommand.self, PeersCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self,
+            BundleCommand.self, ReportCommand.self, DaemonCommand.self, DemoCommand.self, PeersCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self, ManCommand.self,
         ])
 
     /// This build's version, with the formats it speaks.
-    public static let version = "gridsync 0.6.0 (sync protocol 1, change format 1, bundle format 1)"
+    public static let version =
+        "gridsync 0.7.0 (sync protocol \(Message.Hello.currentVersion), change format \(ChangeCodec.formatVersion), bundle format \(ChangeBundle.version))"
 
     public init() {}
 

@@ -11,7 +11,7 @@ enum Output {
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 
-    static func line(_ s: String = "") { print(s) }
+    static func line(_ s: String = "", terminator: String = "\n") { print(s, terminator: terminator) }
 
     static func warn(_ s: String) { FileHandle.standardError.write(Data("gridsync: \(s)\n".utf8)) }
 

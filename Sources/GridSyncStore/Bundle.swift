@@ -14,7 +14,8 @@ import GridSyncCore
 /// apply them front to back.
 public enum ChangeBundle {
     static let magic = Array("GRIDSYNC".utf8)
-    static let version: UInt16 = 1
+    /// The bundle format this build writes and reads.
+    public static let version: UInt16 = 1
     static let headerBytes = 12
     static let trailerBytes = 4 + 8 + 32
     static let maxEntryBytes = Limits.maxChangeBytes + SignedChange.signatureBytes
