@@ -3,7 +3,7 @@ import Foundation
 
 /// `gridsync man`: the manual page (roff), made from the commands' own help so it never says
 /// other than `--help`. The page ships as `docs/man/gridsync.1` (a test keeps it current), so
-/// it installs without building: `install -m 644 docs/man/gridsync.1 /usr/local/share/man/man1/`.
+/// it installs without building: `install -D -m 644 docs/man/gridsync.1 /usr/local/share/man/man1/gridsync.1`.
 struct ManCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "man", abstract: "Print the manual page (roff) for gridsync(1).", shouldDisplay: false)
