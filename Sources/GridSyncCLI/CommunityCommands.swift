@@ -19,7 +19,7 @@ struct RosterAdd: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Argument(help: "The node ID, as `gridsync id` prints it (dashes optional).") var nodeID: String
     @Option(help: "A name people recognise, e.g. 三号楼 or 网格一.") var name: String
-    @Option(help: "grid or building.") var role: String
+    @Option(help: "grid or building.", completion: .list(["grid", "building"])) var role: String
     @Option(help: "The grid the node serves.") var grid: String?
     @Option(help: "The building a building node looks after.") var building: String?
 

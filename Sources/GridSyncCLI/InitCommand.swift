@@ -10,7 +10,7 @@ struct InitCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     @Option(help: "This node's display name, e.g. 三号楼 or 网格一.") var name: String
-    @Option(help: "centre, grid or building.") var role: String
+    @Option(help: "centre, grid or building.", completion: .list(["centre", "grid", "building"])) var role: String
     @Option(help: "The grid this node belongs to (grid and building nodes).") var grid: String?
     @Option(help: "The building this node looks after (building nodes).") var building: String?
     @Flag(help: "Protect the node key with a passphrase (asked twice, or read from GRIDSYNC_PASSPHRASE_FILE): without it a lost disk yields no resident's data.")

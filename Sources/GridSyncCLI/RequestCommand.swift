@@ -212,7 +212,7 @@ struct RequestEditCommand: ParsableCommand {
     @Option var detail: String?
     @Option var phone: String?
     @Option var resident: String?
-    @Option var category: String?
+    @Option(help: "Category (see `gridsync category list`).", completion: .list(Schema.defaultCategories)) var category: String?
     @Option(help: "Due date, YYYY-MM-DD (empty to clear).") var due: String?
     @Option var unit: String?
     @Option var room: String?
@@ -322,7 +322,9 @@ struct RequestRate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rate", abstract: "评价: record the resident's rating of a resolved request.")
     @OptionGroup var store: StoreOptions
     @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "满意, 基本满意 or 不满意 (or satisfied, basically_satisfied, dissatisfied).") var satisfaction: String
+    @Option(
+        help: "满意, 基本满意 or 不满意 (or satisfied, basically_satisfied, dissatisfied).",
+        completion: .list(Satisfaction.allCases.flatMap { [$0.label, $0.rawValue] })) var satisfaction: String
     @Option(help: "The resident's comment.") var comment: String?
 
     func run() throws {

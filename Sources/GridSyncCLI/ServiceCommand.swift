@@ -10,8 +10,8 @@ struct ServiceCommand: ParsableCommand {
 
 struct ServiceFields: ParsableArguments {
     @Option(help: "Who provides it (organisation or person).") var provider: String?
-    @Option(help: "centre, unit, volunteer or organisation (社区中心 驻区单位 党员志愿者 社会组织).") var kind: String?
-    @Option(help: "The request category it serves.") var category: String?
+    @Option(help: "centre, unit, volunteer or organisation (社区中心 驻区单位 党员志愿者 社会组织).", completion: .list(ProviderKind.allCases.map(\.rawValue))) var kind: String?
+    @Option(help: "The request category it serves.", completion: .list(Schema.defaultCategories)) var category: String?
     @Option(help: "Grid it serves (default: this node's grid; empty for the whole community).") var grid: String?
     @Option(help: "How to reach the provider.") var contact: String?
     @Option(help: "What the service offers.") var description: String?
