@@ -225,9 +225,11 @@ enum Migrations {
         m.registerMigration("v7-request-search") { db in
             try db.execute(sql: """
                 -- Lists page in creation order and count their filters from this index alone
-                -- (a request's row, with its sealed values, is ten times larger).
+                -- (a request's row, with its sealed values, is ten times larger). No ID in the
+                -- key: rows created at one time go in rowid order, appended, and lists sort such
+                -- ties by ID themselves.
                 CREATE INDEX requests_clear ON requests(
-                    deleted, created_at, id, status, grid, building, category, due, urgent, assigned_person, assigned_service);
+                    deleted, created_at, status, grid, building, category, due, urgent, assigned_person, assigned_service);
 
                 -- The keyed search index (SearchIndex.swift): tokens only, never replicated.
                 CREATE VIRTUAL TABLE request_search USING fts5(tokens, content='', columnsize=0, detail=none);
