@@ -100,13 +100,15 @@ struct RequestList: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var selection: RequestFilterOptions
-    @Option(help: "Show at most this many (0: all).") var limit = 50
+    @Option(help: "Show at most this many (0: all; default 50 in the table, all with --json).") var limit: Int?
     @Option(help: "Skip this many first (the next page: --offset 50).") var offset = 0
     @Flag(help: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).") var wide = false
 
     func run() throws {
         var filter = selection.filter(defaultSort: .newest)
-        filter.limit = limit == 0 ? nil : limit
+        // A table is read a page at a time; a script asking for JSON gets everything unless it pages.
+        let pageSize = limit ?? (output.json ? 0 : 50)
+        filter.limit = pageSize == 0 ? nil : pageSize
         filter.offset = offset
         let s = try store.open()
         if filter.searchesPersonalFields {

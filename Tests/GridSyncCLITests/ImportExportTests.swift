@@ -133,6 +133,24 @@ import Testing
         #expect(!bad.err.contains("赵六") && !bad.err.contains("钱七"))
     }
 
+    @Test func listsPageTablesButGiveScriptsEverything() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        try Self.write("网格,楼栋,居民,类别,标题\n" + (0..<60).map { "1,3,居民\($0),物业,事项\($0)\n" }.joined(), to: cli.path("60.csv"))
+        try cli.ok(["request", "import", cli.path("60.csv")] + c)
+        let table = try cli.ok(["request", "list"] + c)
+        #expect(table.contains("第 1–50 条，共 60 条需求；下一页：--offset 50"))
+        #expect(table.split(separator: "\n").count == 52)  // header, 50 rows, the footer
+        func count(_ args: [String]) throws -> Int {
+            try cli.ok(["request", "list", "--json"] + args + c).components(separatedBy: "\"id\"").count - 1
+        }
+        #expect(try count([]) == 60)
+        #expect(try count(["--limit", "10", "--offset", "55"]) == 5)
+        #expect(try cli.ok(["request", "list", "--offset", "50"] + c).contains("第 51–60 条，共 60 条需求"))
+    }
+
     @Test func headerProblemsAreClear() throws {
         let cli = CLI()
         defer { cli.cleanup() }

@@ -19,19 +19,25 @@ import Testing
             for sql in ["SELECT body FROM changes", "SELECT heads FROM record_state", "SELECT change FROM quarantine"] {
                 for d in try Data.fetchAll(db, sql: sql) { out += Array(d) }
             }
-            for table in ["requests", "request_notes"] {
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table)") {
-                    for (_, v) in row {
-                        switch v.storage {
-                        case .string(let t): out += Array(t.utf8)
-                        case .blob(let d): out += Array(d)
-                        default: break
-                        }
+            return out + (try tableBytes(["requests", "request_notes"], db))
+        }
+    }
+
+    /// Every text and blob byte of `tables`.
+    static func tableBytes(_ tables: [String], _ db: Database) throws -> [UInt8] {
+        var out: [UInt8] = []
+        for table in tables {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"") {
+                for (_, v) in row {
+                    switch v.storage {
+                    case .string(let t): out += Array(t.utf8)
+                    case .blob(let d): out += Array(d)
+                    default: break
                     }
                 }
             }
-            return out
         }
+        return out
     }
 
     @Test func aBuildingReadsItsOwnResidentsAndRelaysAnothersUnread() throws {

@@ -145,20 +145,9 @@ import Testing
         }
         // The index tables hold tokens, not the values.
         for store in c.all {
-            let bytes = try store.read { db -> [UInt8] in
-                var out: [UInt8] = []
-                for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'request_search%' AND sql NOT LIKE 'CREATE VIRTUAL%'") {
-                    for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"") {
-                        for (_, v) in row {
-                            switch v.storage {
-                            case .string(let t): out += Array(t.utf8)
-                            case .blob(let d): out += Array(d)
-                            default: break
-                            }
-                        }
-                    }
-                }
-                return out
+            let bytes = try store.read { db in
+                try SealingTests.tableBytes(
+                    try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'request_search%' AND sql NOT LIKE 'CREATE VIRTUAL%'"), db)
             }
             #expect(!bytes.isEmpty)
             for secret in ["张三丰", "13811112222", "1381111", "李四光", "13933334444", "买菜", "修灯", "2222", "4444"] {
