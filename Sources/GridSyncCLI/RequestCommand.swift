@@ -381,7 +381,11 @@ struct RequestErase: ParsableCommand {
         commandName: "erase",
         abstract: "抹除: erase a request's personal data on every node (centre only; cannot be undone); asks first.",
         discussion: """
-            The resident's name, phone, unit, room, title, details, rating comment and the text of its notes             become unreadable on every node once they sync; status, times and category stay for the reports.             With --due, erases every request rated or closed more than --after-months months ago (the             retention setting the centre's daemon applies by itself with `retention_months`).
+            The resident's name, phone, unit, room, title, details, rating comment and the text of its \
+            notes become unreadable on every node once they sync; status, times and category stay for \
+            the reports. With --due, erases every request rated or closed more than --after-months \
+            months ago (the retention setting the centre's daemon applies by itself with \
+            `retention_months`).
             """)
     @OptionGroup var store: StoreOptions
     @Argument(help: "Request ID or unique prefix.") var id: String?

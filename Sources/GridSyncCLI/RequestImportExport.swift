@@ -61,6 +61,7 @@ struct RequestImport: ParsableCommand {
     @Flag(help: "Import the good rows and report the bad ones, instead of importing nothing.") var skipBadRows = false
     @Flag(help: "Leave out columns that are not request columns (they are named), instead of refusing the file.") var skipUnknownColumns = false
     @Flag(help: "Only say what would be added and updated; change nothing.") var dryRun = false
+    @Flag(help: "Add rows without a 编号 even when the store holds a request with the same content.") var allowDuplicates = false
 
     func run() throws {
         let s = try store.open()
@@ -138,7 +139,8 @@ struct RequestImport: ParsableCommand {
         let checkOnly = dryRun || (!problems.isEmpty && !skipBadRows)
         let bar = ProgressBar("导入 (importing)")
         let outcome = try s.importRegister(
-            rows, columns: Set(columnOf.keys), skipBad: skipBadRows, dryRun: checkOnly, name: RequestColumns.name, progress: bar.update)
+            rows, columns: Set(columnOf.keys), skipBad: skipBadRows, dryRun: checkOnly, allowDuplicates: allowDuplicates,
+            name: RequestColumns.name, progress: bar.update)
         bar.finish()
         problems += outcome.problems
         problems.sort { $0.row < $1.row }

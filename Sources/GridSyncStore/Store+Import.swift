@@ -61,9 +61,13 @@ extension Store {
     /// so importing the file again updates what changed and adds nothing twice. `columns` names
     /// the fields the file has: a column the file lacks leaves a request's field as it is.
     /// Messages name rows and columns, never the values.
+    ///
+    /// A row without a number that repeats a request the store already holds (same place,
+    /// resident, phone, category, title and detail) is a problem — importing the same file twice
+    /// is the usual cause — unless `allowDuplicates`.
     public func importRegister(
-        _ rows: [ImportRow], columns: Set<String>, skipBad: Bool, dryRun: Bool = false, name: (String) -> String,
-        progress: ((Int, Int) -> Void)? = nil
+        _ rows: [ImportRow], columns: Set<String>, skipBad: Bool, dryRun: Bool = false, allowDuplicates: Bool = false,
+        name: (String) -> String, progress: ((Int, Int) -> Void)? = nil
     ) throws -> ImportOutcome {
         let nowMs = wallClock()
         let now = Timestamp.iso(nowMs)
@@ -85,8 +89,33 @@ extension Store {
                 }
                 return notesHeld?[id] ?? []
             }
+            // What the store holds already, by content, read once if a row has no number.
+            var held: [String: String]?
+            func heldRequest(_ key: String) throws -> String? {
+                if held == nil {
+                    var keys: [String: String] = [:]
+                    let rows = try Row.fetchCursor(db, sql: "SELECT * FROM requests WHERE deleted = 0")
+                    while let row = try rows.next() {
+                        let r = try Self.request(from: row, today: today, ring: ring)
+                        guard r.unreadable.isEmpty else { continue }
+                        keys[Self.contentKey(r.grid, r.building, r.unit, r.room, r.resident ?? "", r.phone, r.category, r.title, r.detail)] = r.id
+                    }
+                    held = keys
+                }
+                return held?[key]
+            }
             for row in rows {
                 do {
+                    if row.externalID?.trimmed.isEmpty ?? true, !allowDuplicates {
+                        let q = row.request
+                        let v = try validate(q, by: writer, name: name)
+                        if let same = try heldRequest(Self.contentKey(v.grid, v.building, v.unit, v.room, v.resident, v.phone, v.category, v.title, v.detail)) {
+                            throw GridSyncError(.invalidInput, """
+                                与已有需求 \(same.prefix(8)) 内容相同，像是重复导入 (the same as request \(same.prefix(8)) already here — imported twice?); \
+                                give the register a 编号 column to update instead, or --allow-duplicates to add it again
+                                """)
+                        }
+                    }
                     let plan = try planRow(row, columns: columns, categories: categories, writer: writer, ring: ring, namespace: namespace,
                                            now: now, today: today, days: days, name: name, heldNotes: heldNotes, db)
                     if let earlier = seen[plan.id] {
@@ -267,6 +296,16 @@ extension Store {
         let held = Set(try heldNotes(id).map(\.trimmed))
         let newNotes = rowNotes.filter { !held.contains($0.trimmed) }
         return (id, sets, newNotes, false)
+    }
+
+    /// What makes two requests without a number the same: place, resident, phone (its digits),
+    /// category, title and detail.
+    static func contentKey(
+        _ grid: String, _ building: String, _ unit: String?, _ room: String?, _ resident: String, _ phone: String?, _ category: String,
+        _ title: String, _ detail: String?
+    ) -> String {
+        [grid, building, unit ?? "", room ?? "", resident, phone.flatMap(SearchTerms.phoneDigits) ?? "", category, title, detail ?? ""]
+            .joined(separator: "\u{1F}")
     }
 
     /// Whether `value` equals `field` of `current` as this node reads it.

@@ -117,7 +117,7 @@ extension Store {
     public func importRequests(_ rows: [(row: Int, request: NewRequest)], skipBad: Bool, dryRun: Bool = false, name: (String) -> String) throws -> (ids: [String], problems: [RowProblem]) {
         let outcome = try importRegister(
             rows.map { ImportRow(line: $0.row, request: $0.request) }, columns: ["unit", "room", "phone", "detail", "due"],
-            skipBad: skipBad, dryRun: dryRun, name: name)
+            skipBad: skipBad, dryRun: dryRun, allowDuplicates: true, name: name)
         return (outcome.problems.isEmpty || skipBad) && !dryRun ? (outcome.added, outcome.problems) : ([], outcome.problems)
     }
 

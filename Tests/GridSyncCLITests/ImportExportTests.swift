@@ -151,6 +151,25 @@ import Testing
         #expect(try cli.ok(["request", "list", "--offset", "50"] + c).contains("第 51–60 条，共 60 条需求"))
     }
 
+    @Test func theSameFileWithoutNumbersIsNotImportedTwiceSilently() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        try Self.write("网格,楼栋,居民,电话,类别,标题\n1,3,张三,138 0000 0000,物业,修灯\n1,3,李四,,物业,修门\n", to: cli.path("a.csv"))
+        #expect(try cli.ok(["request", "import", cli.path("a.csv")] + c).contains("新增 2 条"))
+        let once = try cli.ok(["digest"] + c)
+        let again = try cli.run(["request", "import", cli.path("a.csv")] + c)
+        #expect(again.status == 4 && again.err.contains("第 2 行") && again.err.contains("第 3 行") && again.err.contains("重复导入"))
+        #expect(!again.err.contains("张三") && !again.err.contains("李四"))
+        #expect(try cli.ok(["digest"] + c) == once)
+        // The same number written another way is the same row; a new row still comes in.
+        try Self.write("网格,楼栋,居民,电话,类别,标题\n1,3,张三,13800000000,物业,修灯\n1,3,王五,,物业,修窗\n", to: cli.path("b.csv"))
+        #expect(try cli.ok(["request", "import", cli.path("b.csv"), "--skip-bad-rows"] + c).contains("新增 1 条"))
+        #expect(try cli.ok(["request", "import", cli.path("a.csv"), "--allow-duplicates"] + c).contains("新增 2 条"))
+        #expect(try cli.ok(["request", "list", "--json"] + c).components(separatedBy: "\"id\"").count - 1 == 5)
+    }
+
     @Test func headerProblemsAreClear() throws {
         let cli = CLI()
         defer { cli.cleanup() }

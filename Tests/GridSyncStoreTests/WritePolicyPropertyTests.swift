@@ -63,43 +63,59 @@ import Testing
         }
     }
 
+    /// Runs `script` (each value picks a writer, a receiver and a write) and checks the property
+    /// after every step; returns whether each write was accepted locally.
+    @discardableResult
+    static func check(_ script: [Int]) throws -> Set<Bool> {
+        var outcomes: Set<Bool> = []
+        let s = try Scenario()
+        for v in script {
+            let writer = s.c.all[v % 4]
+            let receiver = s.c.all[(v % 4 + 1 + (v / 4) % 3) % 4]
+            let sets = s.sets(v / 4, writer: writer)
+            var local: SignedChange?
+            do {
+                local = try writer.localSet(sets)
+            } catch let e as GridSyncError {
+                #expect(e.code == .notPermitted, "\(e)")
+            }
+            // Refused locally: the same ops, signed by the writer and applied in its own
+            // log too (void there as everywhere), so that the stores stay alike.
+            let sent =
+                try local
+                ?? {
+                    let ops = sets.map { Op(collection: $0.collection, record: $0.record, field: $0.field, value: $0.value, pred: []) }
+                    let forged = try s.c.crafted(writer, ops)
+                    try writer.apply([forged])
+                    return forged
+                }()
+            let report = try receiver.apply(try writer.changes(missingFrom: try receiver.vector()))
+            let refused = report.quarantined.contains { $0.origin == sent.change.origin && $0.seq == sent.change.seq }
+            #expect(
+                (local != nil) == !refused,
+                "attempt \(v / 4) by \(writer.node.name) at \(receiver.node.name): local \(local != nil), receiver refused \(refused) \(report.quarantined.map(\.detail))"
+            )
+            outcomes.insert(local != nil)
+            try s.c.syncAll()
+        }
+        let digests = try s.c.all.map { try $0.digest() }
+        #expect(Set(digests).count == 1)
+        return outcomes
+    }
+
     @Test func acceptedLocallyIffAcceptedByAReceiver() async {
         let outcomes = Mutex<Set<Bool>>([])
         await propertyCheck(count: 60, input: Gen.int(in: 0...1_000_000).array(of: 1...6)) { script in
-            let s = try Scenario()
-            for v in script {
-                let writer = s.c.all[v % 4]
-                let receiver = s.c.all[(v % 4 + 1 + (v / 4) % 3) % 4]
-                let sets = s.sets(v / 4, writer: writer)
-                var local: SignedChange?
-                do {
-                    local = try writer.localSet(sets)
-                } catch let e as GridSyncError {
-                    #expect(e.code == .notPermitted, "\(e)")
-                }
-                // Refused locally: the same ops, signed by the writer and applied in its own
-                // log too (void there as everywhere), so that the stores stay alike.
-                let sent =
-                    try local
-                    ?? {
-                        let ops = sets.map { Op(collection: $0.collection, record: $0.record, field: $0.field, value: $0.value, pred: []) }
-                        let forged = try s.c.crafted(writer, ops)
-                        try writer.apply([forged])
-                        return forged
-                    }()
-                let report = try receiver.apply(try writer.changes(missingFrom: try receiver.vector()))
-                let refused = report.quarantined.contains { $0.origin == sent.change.origin && $0.seq == sent.change.seq }
-                #expect(
-                    (local != nil) == !refused,
-                    "attempt \(v / 4) by \(writer.node.name) at \(receiver.node.name): local \(local != nil), receiver refused \(refused) \(report.quarantined.map(\.detail))"
-                )
-                outcomes.withLock { _ = $0.insert(local != nil) }
-                try s.c.syncAll()
-            }
-            let digests = try s.c.all.map { try $0.digest() }
-            #expect(Set(digests).count == 1)
+            let seen = try Self.check(script)
+            outcomes.withLock { $0.formUnion(seen) }
         }
         // Both sides of the property were exercised.
         #expect(outcomes.withLock { $0 } == [true, false])
+    }
+
+    /// Found by the property (2026-12-01): the centre makes building 3's lead a grid node, which
+    /// then moves a request within its grid.
+    @Test func aLeadMadeAGridNodeMovesARequestAsReceiversAllowIt() throws {
+        try Self.check([748184, 194718])
     }
 }
