@@ -58,6 +58,9 @@ enum ManPage {
             .B GRIDSYNC_PASSPHRASE_FILE
             A file holding the node key's passphrase (else the systemd credential gridsync-passphrase, else the terminal).
             .TP
+            .B GRIDSYNC_LANG
+            \\fBen\\fR for English; otherwise \\fBLC_ALL\\fR, \\fBLC_MESSAGES\\fR or \\fBLANG\\fR starting with \\fBen\\fR; Chinese by default.
+            .TP
             .B COLUMNS
             The width tables fit (else the terminal's).
             .SH EXIT STATUS

@@ -232,7 +232,7 @@ struct RequestEditCommand: ParsableCommand {
         e.room = room
         e.urgent = urgent
         let rid = try store.open().editRequest(id, e)
-        Output.line("Updated request \(rid).")
+        Output.line(Say.requestUpdated(rid))
     }
 }
 
@@ -254,7 +254,7 @@ extension LifecycleCommand {
     func run() throws {
         let a = arguments
         let status = try a.store.open().transition(a.id, Self.step, note: a.note)
-        Output.line("Request \(a.id) is now \(status.label) (\(status.rawValue)).")
+        Output.line(Say.requestNow(a.id, status))
     }
 }
 
@@ -293,7 +293,7 @@ struct RequestReject: ParsableCommand {
         let id = try s.request(a.id).id
         try confirmation.confirm("不予受理需求 \(id)? (reject request \(Output.shortID(id)); it is closed for good)")
         let status = try s.transition(id, .reject, note: a.note)
-        Output.line("Request \(Output.shortID(id)) is now \(status.label) (\(status.rawValue)).")
+        Output.line(Say.requestNow(Output.shortID(id), status))
     }
 }
 
@@ -316,7 +316,7 @@ struct RequestAssign: ParsableCommand {
 
     func run() throws {
         let status = try store.open().assign(id, service: service, person: person)
-        Output.line("Request \(id) is now \(status.label) (\(status.rawValue)).")
+        Output.line(Say.requestNow(id, status))
     }
 }
 
@@ -333,8 +333,8 @@ struct RequestRate: ParsableCommand {
         guard let sat = Satisfaction(input: satisfaction) else {
             throw ValidationError("--satisfaction must be 满意, 基本满意 or 不满意")
         }
-        let status = try store.open().rate(id, satisfaction: sat, comment: comment)
-        Output.line("Request \(id) is now \(status.label) (\(status.rawValue)): \(sat.label).")
+        _ = try store.open().rate(id, satisfaction: sat, comment: comment)
+        Output.line(Say.requestRated(id, sat))
     }
 }
 
@@ -346,7 +346,7 @@ struct RequestNote: ParsableCommand {
 
     func run() throws {
         _ = try store.open().note(id, text: text)
-        Output.line("Note added to request \(id).")
+        Output.line(Say.noteAdded(id))
     }
 }
 
@@ -361,7 +361,7 @@ struct RequestDelete: ParsableCommand {
         let rid = try s.request(id).id
         try confirmation.confirm("删除需求 \(rid)? (delete request \(Output.shortID(rid)))")
         _ = try s.deleteRequest(rid)
-        Output.line("Deleted request \(rid). `gridsync request restore \(Output.shortID(rid))` brings it back.")
+        Output.line(Say.requestDeleted(rid, short: Output.shortID(rid)))
     }
 }
 
@@ -372,7 +372,7 @@ struct RequestRestore: ParsableCommand {
 
     func run() throws {
         let rid = try store.open().restoreRequest(id)
-        Output.line("Restored request \(rid).")
+        Output.line(Say.requestRestored(rid))
     }
 }
 

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The language of everything a person reads: Chinese unless the environment asks for English.
+public enum Language: String, Sendable, CaseIterable {
+    case zh, en
+
+    /// This process's language, read once from the environment (``from(environment:)``).
+    public static let current = from(environment: ProcessInfo.processInfo.environment)
+
+    /// `GRIDSYNC_LANG`, else `LC_ALL`, else `LC_MESSAGES`, else `LANG`: the first that is set
+    /// decides — English when it starts with `en` (`en`, `en_US.UTF-8`), Chinese otherwise
+    /// (`zh_CN.UTF-8`, `C.UTF-8`, `POSIX`). Nothing set: Chinese.
+    public static func from(environment env: [String: String]) -> Language {
+        for key in ["GRIDSYNC_LANG", "LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let value = env[key], !value.isEmpty { return value.lowercased().hasPrefix("en") ? .en : .zh }
+        }
+        return .zh
+    }
+}
+
+/// A text a person reads, in both languages; shown in ``Language/current``.
+public struct Localized: Sendable, Equatable, CustomStringConvertible {
+    public let zh: String
+    public let en: String
+
+    public init(_ zh: String, en: String) {
+        self.zh = zh
+        self.en = en
+    }
+
+    public func text(in language: Language) -> String { language == .en ? en : zh }
+
+    /// The text in this process's language.
+    public var text: String { text(in: .current) }
+
+    public var description: String { text }
+}
+
+extension RequestStatus {
+    /// The status as an English reader reads it ("in progress"); ``label`` is the Chinese.
+    public var englishLabel: String {
+        switch self {
+        case .inProgress: "in progress"
+        default: rawValue
+        }
+    }
+}
+
+extension Satisfaction {
+    /// The rating as an English reader reads it ("basically satisfied"); ``label`` is the Chinese.
+    public var englishLabel: String { rawValue.replacingOccurrences(of: "_", with: " ") }
+}
