@@ -1,4 +1,5 @@
 import GridSyncCore
+import GridSyncStore
 
 /// What the CLI says, in both languages (``Localized``; Chinese unless the environment asks for
 /// English — see ``Language/from(environment:)``). Every message here has both texts; a test
@@ -29,5 +30,42 @@ enum Say {
 
     static func requestRestored(_ id: String) -> String {
         Localized("已恢复需求 \(id)。", en: "Restored request \(id).").text
+    }
+
+    // MARK: request list
+
+    static let noRequests = Localized("没有符合条件的需求。", en: "No requests match.").text
+
+    static func offsetPastEnd(total: Int, offset: Int) -> String {
+        Localized("共 \(total) 条需求，--offset \(offset) 已超出。", en: "\(total) requests; --offset \(offset) is past the last one.").text
+    }
+
+    /// The footer of a page: where it is in the list and how to see the next one.
+    static func page(first: Int, last: Int, total: Int) -> String {
+        if first == 1 && last == total { return Localized("共 \(total) 条需求", en: "\(total) \(total == 1 ? "request" : "requests")").text }
+        let here = Localized("第 \(first)–\(last) 条，共 \(total) 条需求", en: "\(first)–\(last) of \(total) requests").text
+        return last < total ? here + Localized("；下一页：--offset \(last)", en: "; next page: --offset \(last)").text : here
+    }
+
+    static let updatingSearchIndex = Localized("正在更新检索索引", en: "Updating the search index").text
+
+    // MARK: request import / export
+
+    static let importing = Localized("导入", en: "Importing").text
+
+    static func importSummary(_ o: ImportOutcome, skipped: Int, dryRun: Bool) -> String {
+        let zh = "新增 \(o.added.count) 条、更新 \(o.updated.count) 条、不变 \(o.unchanged) 条需求，新增跟进记录 \(o.notesAdded) 条"
+            + (skipped == 0 ? "" : "；跳过 \(skipped) 行错误")
+        let en = "\(o.added.count) new, \(o.updated.count) updated, \(o.unchanged) unchanged requests; \(o.notesAdded) new notes"
+            + (skipped == 0 ? "" : "; \(skipped) bad rows skipped")
+        return dryRun
+            ? Localized("试运行，未做任何修改：将\(zh)", en: "Dry run, nothing was changed: would add \(en)").text
+            : Localized("已导入：\(zh)", en: "Imported: \(en)").text
+    }
+
+    static func moreUpdates(_ n: Int) -> String { Localized("…（另有 \(n) 条更新）", en: "… (\(n) more updates)").text }
+
+    static func exported(_ n: Int, to path: String) -> String {
+        Localized("已将 \(n) 条需求写入 \(path)", en: "Wrote \(n) requests to \(path)").text
     }
 }

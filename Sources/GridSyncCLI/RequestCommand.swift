@@ -113,15 +113,15 @@ struct RequestList: ParsableCommand {
         let s = try store.open()
         if filter.searchesPersonalFields {
             // The first search after a sync brings the index up to date: show how far it is.
-            let bar = ProgressBar("正在更新检索索引 (updating the search index)")
+            let bar = ProgressBar(Say.updatingSearchIndex)
             defer { bar.finish() }
             try s.refreshSearchIndex(progress: bar.update)
         }
         let page = try s.requestPage(filter)
         let list = page.records
         if output.json { return try Output.json(list) }
-        if page.total == 0 { return Output.line("没有需求 (no requests match).") }
-        if list.isEmpty { return Output.line("共 \(page.total) 条需求，--offset \(offset) 已超出 (the offset is past the last one).") }
+        if page.total == 0 { return Output.line(Say.noRequests) }
+        if list.isEmpty { return Output.line(Say.offsetPastEnd(total: page.total, offset: offset)) }
         let headers = ["ID", "状态", "楼栋", "房号", "居民", "电话", "类别", "标题", "期限", "紧急"]
         var table = TextTable(headers, maxWidths: wide ? nil : [nil, nil, 12, 10, 12, 13, 12, 40, nil, nil])
         for r in list {
@@ -135,14 +135,7 @@ struct RequestList: ParsableCommand {
         // ID, status, place, due date and urgency stay whole; room, resident, phone, category
         // and title give way (and drop out at 80 columns rather than wrap).
         Output.line(table.render(fitting: wide ? nil : TerminalWidth.current(), keep: [1, 2, 8, 9]))
-        let first = offset + 1, last = offset + list.count
-        if list.count < page.total {
-            var line = "第 \(first)–\(last) 条，共 \(page.total) 条需求"
-            if last < page.total { line += "；下一页：--offset \(last)" }
-            Output.line(line)
-        } else {
-            Output.line("\(page.total) 条需求")
-        }
+        Output.line(Say.page(first: offset + 1, last: offset + list.count, total: page.total))
     }
 }
 

@@ -137,7 +137,7 @@ struct RequestImport: ParsableCommand {
         }
         // Rows that did not even parse make the file bad: without --skip-bad-rows only check the rest.
         let checkOnly = dryRun || (!problems.isEmpty && !skipBadRows)
-        let bar = ProgressBar("导入 (importing)")
+        let bar = ProgressBar(Say.importing)
         let outcome = try s.importRegister(
             rows, columns: Set(columnOf.keys), skipBad: skipBadRows, dryRun: checkOnly, allowDuplicates: allowDuplicates,
             name: RequestColumns.name, progress: bar.update)
@@ -148,16 +148,12 @@ struct RequestImport: ParsableCommand {
         if !problems.isEmpty && !skipBadRows {
             throw GridSyncError(.malformed, "\(problems.count) 行有错，未导入任何数据 (\(problems.count) bad row(s); nothing was imported) — fix them, or import the good rows with --skip-bad-rows")
         }
-        let summary = "新增 \(outcome.added.count) 条、更新 \(outcome.updated.count) 条、不变 \(outcome.unchanged) 条需求，新增跟进记录 \(outcome.notesAdded) 条"
-            + (problems.isEmpty ? "" : "；跳过 \(problems.count) 行错误")
+        Output.line(Say.importSummary(outcome, skipped: problems.count, dryRun: dryRun))
         if dryRun {
-            Output.line("试运行，未做任何修改：将\(summary) (dry run: nothing was changed)")
             for u in outcome.updated.prefix(20) {
                 Output.line("  第 \(u.line) 行 \(Output.shortID(u.id))：" + u.fields.map { RequestColumns.header($0) }.joined(separator: "、"))
             }
-            if outcome.updated.count > 20 { Output.line("  …（另有 \(outcome.updated.count - 20) 条更新）") }
-        } else {
-            Output.line("已导入：\(summary) (imported \(outcome.added.count) new, \(outcome.updated.count) updated)")
+            if outcome.updated.count > 20 { Output.line("  " + Say.moreUpdates(outcome.updated.count - 20)) }
         }
     }
 }
@@ -203,7 +199,7 @@ struct RequestExport: ParsableCommand {
         let text = CSV.document(header: header, rows: rows)
         if let output {
             try OutputFile.write(Data(text.utf8), to: output)
-            Output.warn("wrote \(list.count) requests to \(output)")
+            Output.warn(Say.exported(list.count, to: output))
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }

@@ -60,6 +60,14 @@ import Testing
                 #expect(out.contains(chinese) && !out.contains("Request") && !out.contains("is now"), "\(args): \(out)")
             }
         }
+        // Lists and imports too.
+        let listed = try cli.ok(["request", "list"] + c, env: en)
+        #expect(listed.split(separator: "\n").last == "1 request" && !listed.contains("条需求"), "\(listed)")
+        try Data("网格,楼栋,居民,类别,标题\n1,3,李四,物业,修门\n".utf8).write(to: URL(fileURLWithPath: cli.path("r.csv")))
+        let dry = try cli.ok(["request", "import", cli.path("r.csv"), "--dry-run"] + c, env: en)
+        #expect(dry.contains("Dry run, nothing was changed: would add 1 new") && !Self.hasCJK(dry), "\(dry)")
+        let imported = try cli.ok(["request", "import", cli.path("r.csv")] + c, env: zh)
+        #expect(imported.contains("已导入：新增 1 条") && !imported.contains("Imported"), "\(imported)")
         // The default, with nothing set, is Chinese.
         let plain = try cli.ok(["request", "note", id, "回访"] + c, env: ["GRIDSYNC_LANG": "", "LANG": "", "LC_ALL": "", "LC_MESSAGES": ""])
         #expect(plain.contains("已为需求") && !plain.contains("Note added"), "\(plain)")

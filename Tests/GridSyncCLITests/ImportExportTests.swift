@@ -34,7 +34,7 @@ import Testing
         #expect(!r.err.contains("李四") && !r.err.contains("王五") && !r.err.contains("139"), "no personal data in errors")
         #expect(try cli.ok(["digest"] + c) == before, "nothing imported")
         let skipped = try cli.run(["request", "import", cli.path("in.csv"), "--skip-bad-rows"] + c)
-        #expect(skipped.status == 0 && skipped.out.contains("imported 1"))
+        #expect(skipped.status == 0 && skipped.out.contains("新增 1 条") && skipped.out.contains("跳过 3 行错误"))
     }
 
     @Test func exportImportRoundTripsStatusTimesAndNotes() throws {
@@ -51,7 +51,7 @@ import Testing
             2,8,,,李四,,物业,楼道灯坏了,,,
 
             """, to: cli.path("in.csv"))
-        #expect(try cli.ok(["request", "import", cli.path("in.csv")] + a).contains("imported 2"))
+        #expect(try cli.ok(["request", "import", cli.path("in.csv")] + a).contains("已导入：新增 2 条"))
         // Give the register a history: accepted, resolved, rated, with notes.
         let ids = try cli.ok(["request", "list", "--json"] + a)
         let first = try #require(ids.split(separator: "\"").first { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
