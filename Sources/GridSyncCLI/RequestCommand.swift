@@ -110,14 +110,10 @@ struct RequestList: ParsableCommand {
         let pageSize = limit ?? (output.json ? 0 : 50)
         filter.limit = pageSize == 0 ? nil : pageSize
         filter.offset = offset
-        let s = try store.open()
-        if filter.searchesPersonalFields {
-            // The first search after a sync brings the index up to date: show how far it is.
-            let bar = ProgressBar(Say.updatingSearchIndex)
-            defer { bar.finish() }
-            try s.refreshSearchIndex(progress: bar.update)
-        }
-        let page = try s.requestPage(filter)
+        // The first search after a sync brings the index up to date: the bar shows how far.
+        let bar = ProgressBar(Say.updatingSearchIndex)
+        let page = try store.open().requestPage(filter, progress: bar.update)
+        bar.finish()
         let list = page.records
         if output.json { return try Output.json(list) }
         if page.total == 0 { return Output.line(Say.noRequests) }

@@ -154,14 +154,19 @@ enum GrantKind {
 /// The keyring a store last loaded, and the grant count it was loaded at.
 final class KeyringCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var version: [Int64] = []
+    private var version = ""
     private var ring = Keyring.empty
 
-    /// The keyring for the grants `db` holds now, reloaded only when they changed (a count and
-    /// the newest row: two index lookups per call).
-    func get(_ key: NodeKey, _ db: Database) throws -> Keyring {
+    /// Which grants `db` holds, as a count and the newest row (two index lookups): it changes
+    /// whenever a grant is added or replaced. The search index records it too.
+    static func version(_ db: Database) throws -> String {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT count(*), coalesce(max(rowid), 0) FROM key_grants"))
-        let now: [Int64] = [row?[0] ?? 0, row?[1] ?? 0]
+        return "\(row?[0] as Int64? ?? 0):\(row?[1] as Int64? ?? 0)"
+    }
+
+    /// The keyring for the grants `db` holds now, reloaded only when they changed.
+    func get(_ key: NodeKey, _ db: Database) throws -> Keyring {
+        let now = try Self.version(db)
         lock.lock()
         if version == now {
             defer { lock.unlock() }

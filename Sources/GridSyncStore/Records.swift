@@ -127,9 +127,6 @@ public struct RequestFilter: Sendable {
     public var offset = 0
 
     public init() {}
-
-    /// Whether this filter searches personal fields (through the search index).
-    public var searchesPersonalFields: Bool { text != nil || resident != nil || phone != nil }
 }
 
 /// The order of a request list.
@@ -156,8 +153,6 @@ public enum RequestSort: String, Sendable, CaseIterable {
 public struct RequestPage: Sendable {
     public var records: [RequestRecord]
     public var total: Int
-    /// Requests indexed for search before answering (the index catches up after syncs).
-    public var indexed: Int
 }
 
 /// A service (服务) on the 服务清单.

@@ -167,12 +167,6 @@ struct SearchIndex {
         terms.map { "\"\(Hex.encode(token($0)))\"" }.joined(separator: " AND ")
     }
 
-    /// The keyring's version as the index records it: a new grant may make rows readable.
-    static func keyringVersion(_ db: Database) throws -> String {
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT count(*), coalesce(max(rowid), 0) FROM key_grants"))
-        return "\(row?[0] as Int64? ?? 0):\(row?[1] as Int64? ?? 0)"
-    }
-
     /// Makes the next search rebuild the whole index (a box came back, so a value once
     /// unreadable may open now).
     static func invalidate(_ db: Database) throws {
@@ -187,7 +181,7 @@ struct SearchIndex {
         let indexedPos: Int64 = state?[0] ?? 0
         let indexedRing: String = state?[1] ?? ""
         let pos = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pos), 0) FROM changes") ?? 0
-        let ringVersion = try Self.keyringVersion(db)
+        let ringVersion = try KeyringCache.version(db)
         if indexedRing == ringVersion && indexedPos == pos { return 0 }
         let ids: [String]
         if indexedRing != ringVersion {

@@ -106,18 +106,9 @@ extension Store {
             }
             for row in rows {
                 do {
-                    if row.externalID?.trimmed.isEmpty ?? true, !allowDuplicates {
-                        let q = row.request
-                        let v = try validate(q, by: writer, name: name)
-                        if let same = try heldRequest(Self.contentKey(v.grid, v.building, v.unit, v.room, v.resident, v.phone, v.category, v.title, v.detail)) {
-                            throw GridSyncError(.invalidInput, """
-                                与已有需求 \(same.prefix(8)) 内容相同，像是重复导入 (the same as request \(same.prefix(8)) already here — imported twice?); \
-                                give the register a 编号 column to update instead, or --allow-duplicates to add it again
-                                """)
-                        }
-                    }
                     let plan = try planRow(row, columns: columns, categories: categories, writer: writer, ring: ring, namespace: namespace,
-                                           now: now, today: today, days: days, name: name, heldNotes: heldNotes, db)
+                                           now: now, today: today, days: days, name: name, heldNotes: heldNotes,
+                                           heldRequest: allowDuplicates ? nil : heldRequest, db)
                     if let earlier = seen[plan.id] {
                         throw GridSyncError(.invalidInput, "\(name("id")) 与第 \(earlier) 行相同 (the same number as line \(earlier)); each row needs its own")
                     }
@@ -178,22 +169,17 @@ extension Store {
     func notesByRequest(_ db: Database) throws -> [String: [NoteRecord]] {
         let ring = try keyring(db)
         var out: [String: [NoteRecord]] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT n.id, n.request, n.text, n.author, p.name, n.created_at, r.grid, r.building
-            FROM request_notes n LEFT JOIN nodes p ON p.id = n.author LEFT JOIN requests r ON r.id = n.request
-            WHERE n.deleted = 0 AND n.request IS NOT NULL ORDER BY n.request, n.created_at, n.id
-            """)
+        let rows = try Row.fetchCursor(db, sql: Self.noteSelect + " WHERE n.deleted = 0 AND n.request IS NOT NULL ORDER BY n.request, n.created_at, n.id")
         while let row = try rows.next() {
-            let noteID: String = row[0], request: String = row[1]
+            let request: String = row[1]
             var r = ring
             r.learn(Placement(grid: row[6], building: row[7]))
-            var text = Self.personal(row[2], r, Schema.notes.name, noteID, "text")
-            if !text.readable {
+            var note = Self.note(from: row, r)
+            if !note.readable {
                 for place in try Self.placesInHistory(ofRequest: request, db) { r.learn(place) }
-                text = Self.personal(row[2], r, Schema.notes.name, noteID, "text")
+                note = Self.note(from: row, r)
             }
-            out[request, default: []].append(NoteRecord(
-                id: noteID, request: request, text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable))
+            out[request, default: []].append(note)
         }
         return out
     }
@@ -202,9 +188,19 @@ extension Store {
     /// them for a new request) and the notes it does not hold yet.
     private func planRow(
         _ row: ImportRow, columns: Set<String>, categories: Set<String>, writer: Writer, ring: Keyring, namespace: String,
-        now: String, today: String, days: LocalDay, name: (String) -> String, heldNotes: (String) throws -> [String], _ db: Database
+        now: String, today: String, days: LocalDay, name: (String) -> String, heldNotes: (String) throws -> [String],
+        heldRequest: ((String) throws -> String?)?, _ db: Database
     ) throws -> (id: String, sets: [(String, FieldValue)], notes: [String], new: Bool) {
         let v = try validate(row.request, by: writer, name: name)
+        // A row without a number that repeats a held request: most often the file imported twice.
+        if row.externalID?.trimmed.isEmpty ?? true, let heldRequest,
+            let same = try heldRequest(Self.contentKey(v.grid, v.building, v.unit, v.room, v.resident, v.phone, v.category, v.title, v.detail))
+        {
+            throw GridSyncError(.invalidInput, """
+                与已有需求 \(same.prefix(8)) 内容相同，像是重复导入 (the same as request \(same.prefix(8)) already here — imported twice?); \
+                give the register a 编号 column to update instead, or --allow-duplicates to add it again
+                """)
+        }
         guard categories.contains(v.category) else {
             throw GridSyncError(.invalidInput, "\(name("category")) 不是已有的类别 (unknown category); use one of: \(categories.sorted().joined(separator: " "))")
         }

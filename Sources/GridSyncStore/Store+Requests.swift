@@ -353,15 +353,21 @@ extension Store {
     func notes(ofRequest id: String, _ db: Database) throws -> [NoteRecord] {
         var ring = try readingKeyring(for: RecordKey(collection: Schema.requests.name, record: id), db)
         for place in try Self.placesInHistory(ofRequest: id, db) { ring.learn(place) }
-        return try Row.fetchAll(db, sql: """
-            SELECT n.id, n.request, n.text, n.author, p.name, n.created_at
-            FROM request_notes n LEFT JOIN nodes p ON p.id = n.author
-            WHERE n.request = ? AND n.deleted = 0 ORDER BY n.created_at, n.id
-            """, arguments: [id]).map { row in
-            let noteID: String = row[0]
-            let text = Self.personal(row[2], ring, Schema.notes.name, noteID, "text")
-            return NoteRecord(id: noteID, request: row[1], text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable)
-        }
+        return try Row.fetchAll(db, sql: Self.noteSelect + " WHERE n.request = ? AND n.deleted = 0 ORDER BY n.created_at, n.id", arguments: [id])
+            .map { Self.note(from: $0, ring) }
+    }
+
+    /// Notes with their author's name and their request's place (columns 0–7 of ``note(from:_:)``).
+    static let noteSelect = """
+        SELECT n.id, n.request, n.text, n.author, p.name, n.created_at, r.grid, r.building
+        FROM request_notes n LEFT JOIN nodes p ON p.id = n.author LEFT JOIN requests r ON r.id = n.request
+        """
+
+    /// A row of ``noteSelect``, its text opened with `ring`.
+    static func note(from row: Row, _ ring: Keyring) -> NoteRecord {
+        let noteID: String = row[0]
+        let text = personal(row[2], ring, Schema.notes.name, noteID, "text")
+        return NoteRecord(id: noteID, request: row[1], text: text.value ?? "", author: row[3], authorName: row[4], createdAt: row[5], readable: text.readable)
     }
 
     /// Every (grid, building) a request has been placed in, from its history.

@@ -14,13 +14,14 @@ extension Store {
     /// Clear fields (status, place, category, dates, assignee) are filtered by SQL; a text,
     /// resident or phone search first brings the keyed index up to date (``SearchIndex``), takes
     /// the requests holding every query term, then keeps those whose opened values match.
-    public func requestPage(_ filter: RequestFilter) throws -> RequestPage {
-        try requestPage(filter, opening: true)
+    /// `progress` hears (done, of) while the search index catches up.
+    public func requestPage(_ filter: RequestFilter, progress: ((Int, Int) -> Void)? = nil) throws -> RequestPage {
+        try requestPage(filter, opening: true, progress: progress)
     }
 
     /// `opening: false` reads clear fields only (personal ones stay sealed, unopened): what
     /// reports need, without a decryption per value.
-    func requestPage(_ filter: RequestFilter, opening: Bool) throws -> RequestPage {
+    func requestPage(_ filter: RequestFilter, opening: Bool, progress: ((Int, Int) -> Void)? = nil) throws -> RequestPage {
         let query = try PersonalQuery(filter)
         let days = LocalDay(timeZone: .current)
         let today = days.of(ms: wallClock())
@@ -55,13 +56,12 @@ extension Store {
             throw GridSyncError(.invalidInput, "--limit 和 --offset 不能为负数 (--limit and --offset must not be negative)")
         }
 
-        var index = SearchIndex(nodeKey: key)
-        var indexed = 0
         // A search starts from the index's matches (CROSS JOIN keeps that order of tables), a
         // list from the register's covering index.
         var tables = "requests"
         if !query.isEmpty {
-            indexed = try refreshSearchIndex(&index, today: today)
+            var index = SearchIndex(nodeKey: key)
+            try refreshSearchIndex(&index, today: today, progress: progress)
             tables = "request_search CROSS JOIN request_search_docs d ON d.doc = request_search.rowid CROSS JOIN requests ON requests.id = d.request"
             clauses.append("request_search MATCH ?")
             args.insert(index.match(query.terms), at: 0)
@@ -91,7 +91,7 @@ extension Store {
                 let page = try fetch(try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs)))
                 let records = page.filter { query.matches($0) }
                 total -= page.count - records.count
-                return RequestPage(records: records, total: total, indexed: indexed)
+                return RequestPage(records: records, total: total)
             }
             // Candidates hold every term; their opened values decide (only the fields the
             // query looks at are opened).
@@ -108,7 +108,7 @@ extension Store {
             }
             let start = min(filter.offset, matched.count)
             let end = filter.limit.map { min(matched.count, start + $0) } ?? matched.count
-            return RequestPage(records: try fetch(Array(matched[start..<end])), total: matched.count, indexed: indexed)
+            return RequestPage(records: try fetch(Array(matched[start..<end])), total: matched.count)
         }
     }
 
@@ -120,6 +120,7 @@ extension Store {
         return try refreshSearchIndex(&index, today: LocalDay(timeZone: .current).of(ms: wallClock()), progress: progress)
     }
 
+    @discardableResult
     private func refreshSearchIndex(_ index: inout SearchIndex, today: String, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
         do {
             return try writer.write { db in try index.refresh(db, ring: try keyring(db), today: today, progress: progress) }
