@@ -5,18 +5,18 @@ import GridSyncStore
 
 struct BundleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bundle", abstract: "Sneakernet sync: carry changes between nodes as a file.",
+        commandName: "bundle", abstract: L("离线同步：用文件在节点之间携带变更。", en: "Sneakernet sync: carry changes between nodes as a file."),
         subcommands: [BundleExport.self, BundleImport.self])
 }
 
 struct BundleExport: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write the changes another node lacks to a file.",
-        discussion: "Without --since every change is exported. Give the other node's `gridsync vector` (or @FILE holding it) to export only what it lacks.")
+        commandName: "export", abstract: L("把另一个节点缺少的变更写入文件。", en: "Write the changes another node lacks to a file."),
+        discussion: L("不加 --since 时导出所有变更。给出对方节点的 `gridsync vector`（或存放它的 @文件），只导出对方缺少的部分。", en: "Without --since every change is exported. Give the other node's `gridsync vector` (or @FILE holding it) to export only what it lacks."))
     @OptionGroup var store: StoreOptions
-    @Option(help: "Bundle file to write.") var out: String
-    @Option(help: "The receiving node's version vector, from `gridsync vector` there, or @FILE.") var since: String?
-    @Flag(help: "Replace the output file if it exists (never a store or a key).") var force = false
+    @Option(help: L("要写入的数据包文件。", en: "Bundle file to write.")) var out: String
+    @Option(help: L("接收节点的版本向量（在对方运行 `gridsync vector` 得到），或 @文件。", en: "The receiving node's version vector, from `gridsync vector` there, or @FILE.")) var since: String?
+    @Flag(help: L("输出文件已存在时覆盖它（绝不覆盖存储或密钥）。", en: "Replace the output file if it exists (never a store or a key).")) var force = false
 
     func run() throws {
         var vector = VersionVector()
@@ -25,7 +25,7 @@ struct BundleExport: ParsableCommand {
             if since.hasPrefix("@") {
                 let path = String(since.dropFirst())
                 guard let data = FileManager.default.contents(atPath: path), data.count < 1 << 20 else {
-                    throw GridSyncError(.invalidInput, "cannot read the vector file \(path)")
+                    throw GridSyncError(.invalidInput, Localized("无法读取版本向量文件 \(path)", en: "cannot read the vector file \(path)"))
                 }
                 text = String(decoding: data, as: UTF8.self)
             }
@@ -34,7 +34,7 @@ struct BundleExport: ParsableCommand {
         let s = try store.open()
         try OutputFile.check(out, force: force, store: s.path)
         let n = try s.exportBundle(to: out, since: vector)
-        Output.line("Exported \(n) changes to \(out).")
+        Output.line(L("已把 \(n) 个变更导出到 \(out)。", en: "Exported \(n) changes to \(out)."))
         // A vector carried by hand proves nothing, so this only warns (the centre's own word,
         // over a sync, stops writes until the changes are back).
         let own = try s.vector()[s.node.id]
@@ -49,10 +49,10 @@ struct BundleExport: ParsableCommand {
 
 struct BundleImport: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Apply a bundle: every change in it, or (on any error) none.")
+        commandName: "import", abstract: L("应用数据包：其中的变更要么全部应用，要么（出错时）一个也不应用。", en: "Apply a bundle: every change in it, or (on any error) none."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: "Bundle file.") var file: String
+    @Argument(help: L("数据包文件。", en: "Bundle file.")) var file: String
 
     struct Result: Encodable {
         var changes_in_bundle: Int
@@ -74,20 +74,20 @@ struct BundleImport: ParsableCommand {
             ops: r.apply.ops, open_conflicts: conflicts, quarantined: r.apply.quarantined.count,
             skewed_origins: Dictionary(uniqueKeysWithValues: r.apply.skewedOrigins.map { ($0.key.text, $0.value) }))
         for (origin, ahead) in r.apply.skewedOrigins {
-            Output.warn("warning: node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this machine's clock; one of the two clocks is wrong — fix it")
+            Output.warn(L("警告：节点 \(origin.short) 给变更标的时间比本机时钟快 \(ahead / 60_000) 分钟；两台机器中有一台的时钟不对——请调整", en: "warning: node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this machine's clock; one of the two clocks is wrong — fix it"))
         }
         if output.json {
             try Output.json(result)
         } else {
-            Output.line("Imported \(file): \(r.changesInBundle) changes in bundle, \(r.apply.applied) new, \(r.apply.duplicates) already here (\(r.apply.ops) field ops applied).")
-            if conflicts > 0 { Output.line("\(conflicts) open conflicts — see `gridsync conflicts list`.") }
+            Output.line(L("已导入 \(file)：数据包中 \(r.changesInBundle) 个变更，新增 \(r.apply.applied) 个，已有 \(r.apply.duplicates) 个（应用了 \(r.apply.ops) 个字段操作）。", en: "Imported \(file): \(r.changesInBundle) changes in bundle, \(r.apply.applied) new, \(r.apply.duplicates) already here (\(r.apply.ops) field ops applied)."))
+            if conflicts > 0 { Output.line(L("\(conflicts) 个未解决的冲突——见 `gridsync conflicts list`。", en: "\(conflicts) open conflicts — see `gridsync conflicts list`.")) }
         }
         // Refused changes were kept aside and the rest applied; say so with the "refused" exit
         // code, so a script notices.
         if !r.apply.quarantined.isEmpty {
             let reasons = Dictionary(grouping: r.apply.quarantined, by: \.reason)
                 .map { "\($0.value.count) \($0.key.rawValue)" }.sorted().joined(separator: ", ")
-            throw GridSyncError(.notPermitted, "\(r.apply.quarantined.count) changes of the bundle were refused and quarantined (\(reasons)); nothing in them was applied, the rest was — `gridsync quarantine list` says why")
+            throw GridSyncError(.notPermitted, Localized("数据包中有 \(r.apply.quarantined.count) 个变更被拒绝并隔离（\(reasons)）；它们都没有应用，其余的已应用——`gridsync quarantine list` 说明原因", en: "\(r.apply.quarantined.count) changes of the bundle were refused and quarantined (\(reasons)); nothing in them was applied, the rest was — `gridsync quarantine list` says why"))
         }
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import GridSyncCore
 import GridSyncStore
 
@@ -69,3 +70,10 @@ enum Say {
         Localized("已将 \(n) 条需求写入 \(path)", en: "Wrote \(n) requests to \(path)").text
     }
 }
+
+/// A catalogue entry read now, in this process's language: for help texts, validation errors
+/// and whatever else the CLI prints. `L("中文", en: "English")`.
+func L(_ zh: String, en: String) -> String { Localized(zh, en: en).text }
+
+/// ``L(_:en:)`` where a help text goes (`@Option(help: L("…", en: "…"))`).
+func L(_ zh: String, en: String) -> ArgumentHelp { ArgumentHelp(Localized(zh, en: en).text) }

@@ -9,46 +9,46 @@ import Logging
 struct RosterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roster",
-        abstract: "The community's members (名册): enrol, list and revoke nodes. Written on the centre, signed by it, replicated everywhere.",
+        abstract: L("社区成员名册：登记、列出和吊销节点。在社区中心写入，由它签名，复制到所有节点。", en: "The community's members (the roster): enrol, list and revoke nodes. Written on the centre, signed by it, replicated everywhere."),
         subcommands: [RosterAdd.self, RosterList.self, RosterRevoke.self])
 }
 
 struct RosterAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Enrol a node (its ID from `gridsync id` on that machine) with a role and scope.")
+        commandName: "add", abstract: L("登记一个节点（ID 由那台机器上的 `gridsync id` 给出），指定角色和范围。", en: "Enrol a node (its ID from `gridsync id` on that machine) with a role and scope."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The node ID, as `gridsync id` prints it (dashes optional).") var nodeID: String
-    @Option(help: "A name people recognise, e.g. 三号楼 or 网格一.") var name: String
-    @Option(help: "grid or building.", completion: .list(["grid", "building"])) var role: String
-    @Option(help: "The grid the node serves.") var grid: String?
-    @Option(help: "The building a building node looks after.") var building: String?
+    @Argument(help: L("节点 ID，照 `gridsync id` 打印的写（短横可省略）。", en: "The node ID, as `gridsync id` prints it (dashes optional).")) var nodeID: String
+    @Option(help: L("大家认得的名字，例如 三号楼 或 网格一。", en: "A name people recognise, e.g. Building 3 or Grid 1.")) var name: String
+    @Option(help: L("grid（网格）或 building（楼栋）。", en: "grid or building."), completion: .list(["grid", "building"])) var role: String
+    @Option(help: L("节点服务的网格。", en: "The grid the node serves.")) var grid: String?
+    @Option(help: L("楼栋节点负责的楼栋。", en: "The building a building node looks after.")) var building: String?
 
     func run() throws {
         let id = try NodeID(text: nodeID)
         guard let role = NodeRole(rawValue: role), role != .centre else {
-            throw GridSyncError(.invalidInput, "--role must be grid or building")
+            throw GridSyncError(.invalidInput, Localized("--role 应为 grid 或 building", en: "--role must be grid or building"))
         }
         let s = try store.open()
         try s.rosterAdd(id, name: name, role: role, grid: grid, building: building)
-        Output.line("Enrolled \(id.short) (\(name)) as \(role.label) node. It can connect once the centre's daemon runs; other nodes learn of it at their next sync.")
+        Output.line(L("已把 \(id.short)（\(name)）登记为\(role.label)节点。社区中心的守护进程运行后它即可连接；其他节点在下次同步时得知。", en: "Enrolled \(id.short) (\(name)) as a \(role.rawValue) node. It can connect once the centre's daemon runs; other nodes learn of it at their next sync."))
     }
 }
 
 struct RosterList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the roster as this node holds it.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: L("列出本节点所持有的成员名册。", en: "List the roster as this node holds it."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Flag(help: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).") var wide = false
+    @Flag(help: L("完整显示每一列，不管多宽（否则表格适应终端宽度或 COLUMNS）。", en: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).")) var wide = false
 
     func run() throws {
         let s = try store.open()
         let list = try s.roster()
         if output.json { return try Output.json(list) }
         guard let community = try s.community() else {
-            return Output.line("此节点尚未加入社区 (this node belongs to no community yet; run `gridsync join`).")
+            return Output.line(L("本节点尚未加入社区（请运行 `gridsync join`）。", en: "This node belongs to no community yet; run `gridsync join`."))
         }
-        Output.line("社区 community \(community.id.text) · 中心 centre \(community.centre.short)")
-        if list.isEmpty { return Output.line("名册为空 (no members enrolled yet; the centre runs `gridsync roster add NODE_ID …`).") }
+        Output.line(L("社区 \(community.id.text) · 中心 \(community.centre.short)", en: "community \(community.id.text) · centre \(community.centre.short)"))
+        if list.isEmpty { return Output.line(L("名册为空（社区中心运行 `gridsync roster add 节点ID …` 登记成员）。", en: "No members enrolled yet; the centre runs `gridsync roster add NODE_ID …`.")) }
         var table = TextTable(["节点 node", "名称", "角色", "网格", "楼栋", "状态", "吊销时间"], maxWidths: [nil, 24, nil, nil, nil, nil, nil])
         for e in list {
             table.add([
@@ -64,9 +64,9 @@ struct RosterList: ParsableCommand {
 
 struct RosterRevoke: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "revoke", abstract: "Revoke a node (a lost or stolen laptop): its connections and later changes are refused everywhere.")
+        commandName: "revoke", abstract: L("吊销一个节点（丢失或被盗的笔记本）：它的连接和此后的变更在各处都会被拒绝。", en: "Revoke a node (a lost or stolen laptop): its connections and later changes are refused everywhere."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The node ID to revoke, or the start of it (the 7 characters messages show).") var nodeID: String
+    @Argument(help: L("要吊销的节点 ID，或其开头部分（消息中显示的 7 个字符）。", en: "The node ID to revoke, or the start of it (the 7 characters messages show).")) var nodeID: String
     @OptionGroup var confirmation: ConfirmOptions
 
     func run() throws {
@@ -75,7 +75,7 @@ struct RosterRevoke: ParsableCommand {
         let name = try s.roster().first { $0.node_id == id.text }?.name ?? "?"
         try confirmation.confirm("吊销节点 \(id.short) (\(name))? (revoke: it stays revoked; a recovered laptop needs a new store)")
         try s.rosterRevoke(id)
-        Output.line("Revoked \(id.short). The centre's daemon refuses it now; every other node does from its next sync with the centre. Changes it made before now stay.")
+        Output.line(L("已吊销 \(id.short)。社区中心的守护进程从现在起拒绝它；其他节点从下次与社区中心同步起拒绝它。它此前所做的变更保留。", en: "Revoked \(id.short). The centre's daemon refuses it now; every other node does from its next sync with the centre. Changes it made before now stay."))
     }
 }
 
@@ -83,14 +83,14 @@ struct RosterRevoke: ParsableCommand {
 struct QuarantineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quarantine",
-        abstract: "隔离区: changes refused on receipt (outside their node's scope, revoked node, bad signature…), and this node's own changes that peers refused.",
+        abstract: L("隔离区：接收时被拒绝的变更（超出其节点范围、节点已吊销、签名无效……），以及对方拒绝的本节点变更。", en: "Quarantine: changes refused on receipt (outside their node's scope, revoked node, bad signature…), and this node's own changes that peers refused."),
         subcommands: [QuarantineList.self, QuarantineShow.self, QuarantineRelease.self, QuarantineDiscard.self],
         defaultSubcommand: QuarantineList.self)
 }
 
 struct QuarantineList: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List refused changes: number, state, origin, reason, when, from where; then this node's own refused changes.")
+        commandName: "list", abstract: L("列出被拒绝的变更：编号、状态、来源、原因、时间、来自何处；然后是本节点被拒绝的变更。", en: "List refused changes: number, state, origin, reason, when, from where; then this node's own refused changes."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -105,7 +105,7 @@ struct QuarantineList: ParsableCommand {
         let list = try s.quarantine()
         let own = try s.ownRefusals()
         if output.json { return try Output.json(Listing(received: list, own_refused: own)) }
-        if list.isEmpty { Output.line("隔离区为空 (no refused changes received).") }
+        if list.isEmpty { Output.line(L("隔离区为空（没有收到被拒绝的变更）。", en: "No refused changes received.")) }
         if !list.isEmpty {
             var table = TextTable(["编号", "状态", "来源节点 origin", "seq", "原因", "接收时间", "来自 from", "说明 detail"], maxWidths: [nil, nil, 24, nil, nil, nil, 28, 70])
             for e in list {
@@ -123,11 +123,11 @@ struct QuarantineList: ParsableCommand {
         }
         if !own.isEmpty {
             Output.line()
-            Output.line("本节点被对端拒绝的变更 (this node's own changes that peers refused):")
+            Output.line(L("本节点被对端拒绝的变更：", en: "This node's own changes that peers refused:"))
             var table = TextTable(["对端 peer", "seq", "原因 code", "时间"], maxWidths: [60, nil, nil, nil])
             for r in own { table.add([r.peer, String(r.seq), Self.codeLabel(r.code), Output.time(r.at, seconds: true)]) }
             Output.line(table.render(fitting: TerminalWidth.current()))
-            Output.line("Write again within this node's scope (`gridsync status` shows it); the refused changes stay unapplied there.")
+            Output.line(L("请在本节点的范围内重新写入（`gridsync status` 显示范围）；被拒绝的变更在对端仍不应用。", en: "Write again within this node's scope (`gridsync status` shows it); the refused changes stay unapplied there."))
         }
     }
 
@@ -146,11 +146,11 @@ struct QuarantineList: ParsableCommand {
 
 /// Options naming one quarantined change by its number.
 struct QuarantineNumber: ParsableArguments {
-    @Argument(help: ArgumentHelp("The change's number (编号) from `gridsync quarantine list`.", valueName: "N")) var number: Int64
+    @Argument(help: ArgumentHelp(L("变更的编号，见 `gridsync quarantine list`。", en: "The change's number from `gridsync quarantine list`."), valueName: "N")) var number: Int64
 }
 
 struct QuarantineShow: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "What a refused change tried to write: records and fields (never values).")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: L("被拒绝的变更试图写入什么：记录和字段（从不显示值）。", en: "What a refused change tried to write: records and fields (never values)."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var which: QuarantineNumber
     @OptionGroup var output: OutputOptions
@@ -164,7 +164,7 @@ struct QuarantineShow: ParsableCommand {
             ("seq", e.seq.map(String.init) ?? "?"), ("原因", "\(QuarantineReason(rawValue: e.reason)?.label ?? e.reason) \(e.reason)"),
             ("说明", e.detail), ("来自", e.from), ("接收时间", Output.time(e.received_at, seconds: true)), ("变更时间", Output.time(d.hlc_time, seconds: true)),
         ])
-        guard !d.writes.isEmpty else { return Output.line("(the change's bytes are not readable)") }
+        guard !d.writes.isEmpty else { return Output.line(L("（这个变更的字节无法解读）", en: "(the change's bytes are not readable)")) }
         var table = TextTable(["集合 collection", "记录 record", "字段 fields"], maxWidths: [nil, nil, 80])
         for w in d.writes { table.add([w.collection, w.record, w.fields.joined(separator: " ")]) }
         Output.line(table.render(fitting: TerminalWidth.current()))
@@ -173,31 +173,31 @@ struct QuarantineShow: ParsableCommand {
 
 struct QuarantineRelease: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "release", abstract: "Try held changes again now (after an upgrade or a roster change); what is still refused stays held.")
+        commandName: "release", abstract: L("现在重试暂扣的变更（升级或名册变动之后）；仍被拒绝的继续暂扣。", en: "Try held changes again now (after an upgrade or a roster change); what is still refused stays held."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: ArgumentHelp("The change's number from `gridsync quarantine list`; omit with --all.", valueName: "N")) var number: Int64?
-    @Flag(help: "Try every held change.") var all = false
+    @Argument(help: ArgumentHelp(L("变更的编号，见 `gridsync quarantine list`；用 --all 时省略。", en: "The change's number from `gridsync quarantine list`; omit with --all."), valueName: "N")) var number: Int64?
+    @Flag(help: L("重试所有暂扣的变更。", en: "Try every held change.")) var all = false
 
     func validate() throws {
-        guard (number == nil) == all else { throw ValidationError("give a change number N, or --all") }
+        guard (number == nil) == all else { throw ValidationError(L("请给出变更编号 N，或 --all", en: "give a change number N, or --all")) }
     }
 
     func run() throws {
         let r = try store.open().releaseQuarantined(number)
-        Output.line("已放行 \(r.applied) 条 (applied \(r.applied)); \(r.quarantined.count) still refused — `gridsync quarantine list` says why.")
+        Output.line(L("已放行 \(r.applied) 条；\(r.quarantined.count) 条仍被拒绝——`gridsync quarantine list` 说明原因。", en: "Applied \(r.applied); \(r.quarantined.count) still refused — `gridsync quarantine list` says why."))
         if !r.quarantined.isEmpty { throw ExitCode(3) }
     }
 }
 
 struct QuarantineDiscard: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "discard", abstract: "Drop a refused change for good (centre only; the act is kept in quarantine_audit).")
+        commandName: "discard", abstract: L("永久丢弃一个被拒绝的变更（仅限社区中心；此操作记入 quarantine_audit）。", en: "Drop a refused change for good (centre only; the act is kept in quarantine_audit)."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var which: QuarantineNumber
 
     func run() throws {
         try store.open().discardQuarantined(which.number)
-        Output.line("已丢弃 \(which.number) (discarded; recorded in quarantine_audit).")
+        Output.line(L("已丢弃 \(which.number)（记入 quarantine_audit）。", en: "Discarded \(which.number); recorded in quarantine_audit."))
     }
 }
 
@@ -208,7 +208,7 @@ extension JoinCommand {
     static func fetchKeys(_ s: Store, _ centre: String) {
         guard (try? s.holdsKeys()) != true else { return }
         guard let lock = try? DaemonLock(store: s.path) else {
-            Output.line("本机守护进程在运行，它会取回本楼栋的密钥 (the daemon running on this store fetches this node's keys).")
+            Output.line(L("本机守护进程在运行，它会取回本节点的密钥。", en: "The daemon running on this store fetches this node's keys."))
             return
         }
         defer { withExtendedLifetime(lock) {} }
@@ -222,19 +222,19 @@ extension JoinCommand {
             node = try SyncNode(store: s, configuration: config, logger: logger)
             _ = try node.start()
         } catch {
-            Output.line("未能与社区中心同步以取回密钥 (could not sync with the centre to fetch keys: \(error)); `gridsync daemon` fetches them later.")
+            Output.line(L("未能与社区中心同步以取回密钥（\(error)）；`gridsync daemon` 稍后会取回。", en: "Could not sync with the centre to fetch keys (\(error)); `gridsync daemon` fetches them later."))
             return
         }
         defer { node.stop() }
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if (try? s.holdsKeys()) == true {
-                Output.line("已收到本节点的密钥，可以登记居民信息了 (this node's keys arrived: residents' data can be written now).")
+                Output.line(L("已收到本节点的密钥，可以登记居民信息了。", en: "This node's keys arrived: residents' data can be written now."))
                 return
             }
             usleep(100_000)
         }
-        Output.line("尚未收到密钥；请保持联网并运行 `gridsync daemon`，收到后才能写入居民信息 (no keys yet: keep the daemon running with the centre reachable; residents' data can be written once they arrive).")
+        Output.line(L("尚未收到密钥；请保持联网并运行 `gridsync daemon`，收到后才能写入居民信息。", en: "No keys yet: keep the daemon running with the centre reachable; residents' data can be written once they arrive."))
     }
 }
 
@@ -242,7 +242,7 @@ extension JoinCommand {
 struct JoinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
-        abstract: "Join a community: find its centre, check its key against the community ID, and remember both.",
+        abstract: L("加入社区：找到社区中心，用社区 ID 核对它的密钥，并记住两者。", en: "Join a community: find its centre, check its key against the community ID, and remember both."),
         discussion: """
             First tell the centre this node's ID (`gridsync id`) so it runs `gridsync roster add`. Then, with \
             the community ID the centre gave you (on paper, by phone — as Syncthing exchanges device IDs):
@@ -255,13 +255,13 @@ struct JoinCommand: ParsableCommand {
             node ID instead: --centre-id NODE_ID.
             """)
     @OptionGroup var store: StoreOptions
-    @Option(help: ArgumentHelp("The community ID (社区编号) from the centre.", valueName: "ID")) var community: String
-    @Option(help: ArgumentHelp("The centre's sync address; join connects to it.", valueName: "HOST:PORT")) var centre: String?
-    @Option(name: .customLong("centre-id"), help: ArgumentHelp("The centre's node ID, to join without connecting.", valueName: "NODE_ID"))
+    @Option(help: ArgumentHelp(L("社区中心给出的社区 ID（社区编号）。", en: "The community ID from the centre."), valueName: "ID")) var community: String
+    @Option(help: ArgumentHelp(L("社区中心的同步地址；join 会连接它。", en: "The centre's sync address; join connects to it."), valueName: "HOST:PORT")) var centre: String?
+    @Option(name: .customLong("centre-id"), help: ArgumentHelp(L("社区中心的节点 ID，用于不联网加入。", en: "The centre's node ID, to join without connecting."), valueName: "NODE_ID"))
     var centreID: String?
 
     func validate() throws {
-        guard centre != nil || centreID != nil else { throw ValidationError("give --centre HOST:PORT (or, offline, --centre-id NODE_ID)") }
+        guard centre != nil || centreID != nil else { throw ValidationError(L("请给出 --centre 主机:端口（或离线时 --centre-id 节点ID）", en: "give --centre HOST:PORT (or, offline, --centre-id NODE_ID)")) }
     }
 
     func run() throws {
@@ -276,7 +276,7 @@ struct JoinCommand: ParsableCommand {
             centreNode = try tls.identifyCentre(at: centre!, community: communityID)
         }
         try s.join(community: communityID, centre: centreNode, address: centre)
-        Output.line("Joined community \(communityID.text) (centre \(centreNode.short)).")
+        Output.line(L("已加入社区 \(communityID.text)（中心 \(centreNode.short)）。", en: "Joined community \(communityID.text) (centre \(centreNode.short))."))
         if let centre { Self.fetchKeys(s, centre) }
         Output.line(centre.map { "`gridsync daemon` now dials the centre at \($0) when given no --peer." }
             ?? "Start `gridsync daemon --peer CENTRE_HOST:7420`, or exchange bundles with the centre.")

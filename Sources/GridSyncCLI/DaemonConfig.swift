@@ -34,10 +34,10 @@ struct DaemonConfig: Equatable {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let size = (attributes[.size] as? NSNumber)?.intValue
         else {
-            throw GridSyncError(.invalidInput, "cannot read config file \(path); check the path")
+            throw GridSyncError(.invalidInput, Localized("无法读取配置文件 \(path)；请检查路径", en: "cannot read config file \(path); check the path"))
         }
         guard size <= maxFileBytes, let data = FileManager.default.contents(atPath: path) else {
-            throw GridSyncError(.invalidInput, "config file \(path) is larger than 1 MiB; is it the right file?")
+            throw GridSyncError(.invalidInput, Localized("配置文件 \(path) 超过 1 MiB；是不是选错了文件？", en: "config file \(path) is larger than 1 MiB; is it the right file?"))
         }
         return try parse(String(decoding: data, as: UTF8.self), name: path)
     }
@@ -47,15 +47,15 @@ struct DaemonConfig: Equatable {
         do {
             table = try TOMLTable(string: text)
         } catch let e as TOMLParseError {
-            throw GridSyncError(.invalidInput, "config file \(name), line \(e.source.begin.line): \(e.description)")
+            throw GridSyncError(.invalidInput, Localized("配置文件 \(name) 第 \(e.source.begin.line) 行：\(e.description)", en: "config file \(name), line \(e.source.begin.line): \(e.description)"))
         }
         var config = DaemonConfig()
         for key in table.keys where !knownKeys.contains(key) {
-            throw GridSyncError(.invalidInput, "config file \(name): unknown key '\(key)' (known: \(knownKeys.sorted().joined(separator: ", ")))")
+            throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：未知的键「\(key)」（已知：\(knownKeys.sorted().joined(separator: ", "))）", en: "config file \(name): unknown key '\(key)' (known: \(knownKeys.sorted().joined(separator: ", ")))"))
         }
         func string(_ key: String) throws -> String? {
             guard let value = table[key] else { return nil }
-            guard let s = value.string else { throw GridSyncError(.invalidInput, "config file \(name): '\(key)' must be a string") }
+            guard let s = value.string else { throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：「\(key)」应为字符串", en: "config file \(name): '\(key)' must be a string")) }
             return s
         }
         config.store = try string("store")
@@ -64,19 +64,19 @@ struct DaemonConfig: Equatable {
         if let v = try string("log_format") { config.logFormat = v }
         config.metrics = try string("metrics")
         if let value = table["dial_centre"] {
-            guard let b = value.bool else { throw GridSyncError(.invalidInput, "config file \(name): 'dial_centre' must be true or false") }
+            guard let b = value.bool else { throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：「dial_centre」应为 true 或 false", en: "config file \(name): 'dial_centre' must be true or false")) }
             config.dialCentre = b
         }
         if let value = table["retention_months"] {
             guard let n = value.int, (1...1200).contains(n) else {
-                throw GridSyncError(.invalidInput, "配置文件 \(name)：retention_months 须为 1 到 1200 的整数 (config file \(name): 'retention_months' must be a whole number of months from 1 to 1200)")
+                throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：retention_months 须为 1 到 1200 的整数", en: "config file \(name): 'retention_months' must be a whole number of months from 1 to 1200"))
             }
             config.retentionMonths = n
         }
         if let value = table["peers"] {
-            guard let array = value.array else { throw GridSyncError(.invalidInput, "config file \(name): 'peers' must be an array of \"HOST:PORT\" strings") }
+            guard let array = value.array else { throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：「peers」应为由 \"主机:端口\" 字符串组成的数组", en: "config file \(name): 'peers' must be an array of \"HOST:PORT\" strings")) }
             config.peers = try array.map { item in
-                guard let s = item.string else { throw GridSyncError(.invalidInput, "config file \(name): every entry of 'peers' must be a \"HOST:PORT\" string") }
+                guard let s = item.string else { throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：「peers」的每一项都应为 \"主机:端口\" 字符串", en: "config file \(name): every entry of 'peers' must be a \"HOST:PORT\" string")) }
                 return s
             }
         }

@@ -14,7 +14,7 @@ import GridSyncCore
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Watch a centre and two building laptops sync, go offline, conflict and converge (2 minutes, all local).",
+        abstract: L("观看一个社区中心和两台楼栋笔记本同步、断网、产生冲突并最终一致（2 分钟，全部在本机）。", en: "Watch a centre and two building laptops sync, go offline, conflict and converge (2 minutes, all local)."),
         discussion: """
             Everything happens in a new temporary directory on 127.0.0.1: three stores with Chinese sample \
             data, three daemons, a laptop taken offline while both sides edit the same request, the merge, \
@@ -23,8 +23,8 @@ struct DemoCommand: ParsableCommand {
             all three stores ended identical.
             """)
 
-    @Flag(help: "Keep the demo's directory (stores, logs, the CSV) to look at afterwards.") var keep = false
-    @Option(help: ArgumentHelp("Run in this directory instead of a new temporary one (must be empty or absent).", valueName: "DIR"))
+    @Flag(help: L("保留演示目录（存储、日志、CSV），事后查看。", en: "Keep the demo's directory (stores, logs, the CSV) to look at afterwards.")) var keep = false
+    @Option(help: ArgumentHelp(L("在这个目录中运行，而不是新建临时目录（须为空或不存在）。", en: "Run in this directory instead of a new temporary one (must be empty or absent)."), valueName: "DIR"))
     var dir: String?
 
     func run() throws {
@@ -43,9 +43,9 @@ struct DemoCommand: ParsableCommand {
         if ok && !keep && dir == nil {
             try? FileManager.default.removeItem(atPath: demo.work)
         } else {
-            print("\n数据和日志保留在 (stores and logs kept in) \(demo.work)")
+            Output.line(L("\n数据和日志保留在 \(demo.work)", en: "\nStores and logs kept in \(demo.work)"))
         }
-        if !ok { throw GridSyncError(.io, "the demo did not complete; the daemons' logs are above and in \(demo.work)") }
+        if !ok { throw GridSyncError(.io, Localized("演示没有完成；守护进程的日志在上面，也在 \(demo.work) 中", en: "the demo did not complete; the daemons' logs are above and in \(demo.work)")) }
     }
 }
 
@@ -57,9 +57,9 @@ enum DemoSignals {
         signal(SIGINT, SIG_IGN)
         let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         s.setEventHandler {
-            print("\n中断 (interrupted): stopping the demo's daemons…")
+            Output.line(L("\n中断：正在停止演示的守护进程…", en: "\nInterrupted: stopping the demo's daemons…"))
             demo.shutdown()
-            print("数据和日志保留在 (kept in) \(demo.work)")
+            Output.line(L("数据和日志保留在 \(demo.work)", en: "Kept in \(demo.work)"))
             Foundation.exit(130)
         }
         s.resume()
@@ -85,13 +85,13 @@ final class Demo: @unchecked Sendable {
     init(directory: String?) throws {
         if let directory {
             let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-            guard existing.isEmpty else { throw GridSyncError(.invalidInput, "--dir \(directory) is not empty; give an empty or new directory") }
+            guard existing.isEmpty else { throw GridSyncError(.invalidInput, Localized("--dir \(directory) 不是空的；请给一个空的或新的目录", en: "--dir \(directory) is not empty; give an empty or new directory")) }
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             work = URL(fileURLWithPath: directory).standardizedFileURL.path
         } else {
             let template = NSTemporaryDirectory() + "gridsync-demo-XXXXXX"
             var bytes = Array(template.utf8CString)
-            guard mkdtemp(&bytes) != nil else { throw GridSyncError(.io, "cannot create a temporary directory in \(NSTemporaryDirectory()); set TMPDIR or use --dir") }
+            guard mkdtemp(&bytes) != nil else { throw GridSyncError(.io, Localized("无法在 \(NSTemporaryDirectory()) 中创建临时目录；请设置 TMPDIR 或使用 --dir", en: "cannot create a temporary directory in \(NSTemporaryDirectory()); set TMPDIR or use --dir")) }
             work = String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -102,9 +102,9 @@ final class Demo: @unchecked Sendable {
     func play() throws {
         let port = try Self.freePort()
         let metricsPort = try Self.freePort()
-        print("GridSync 演示 — 社区服务中心和两位楼栋长的笔记本，在本机 127.0.0.1 上同步。")
+        Output.line(L("GridSync 演示——社区服务中心和两位楼栋长的笔记本，在本机 127.0.0.1 上同步。", en: "GridSync demo — a community centre and two building leads' laptops syncing on 127.0.0.1."))
         print("(A community centre and two building leads' laptops syncing on 127.0.0.1.)")
-        print("工作目录 (working directory): \(work)")
+        Output.line(L("工作目录：\(work)", en: "Working directory: \(work)"))
 
         say("建立三个节点的存储", "Each node gets its own store: the centre, building 1's laptop, building 2's laptop.")
         try gs("init", "--db", centre, "--name", "社区服务中心", "--role", "centre")
@@ -137,7 +137,7 @@ final class Demo: @unchecked Sendable {
         say("一号楼导入原有的 Excel 需求清单", "Building 1 imports its existing spreadsheet (saved from Excel as CSV UTF-8).")
         let csv = "一号楼需求清单.csv"
         try writeSampleCSV(csv)
-        print("    (\(csv): 5 行 — 居民, 电话, 类别, 需求内容, 办理期限, 紧急)")
+        Output.line(L("    （\(csv)：5 行——居民、电话、类别、需求内容、办理期限、紧急）", en: "    (\(csv): 5 rows — resident, phone, category, request, due date, urgent)"))
         try gs("request", "import", "--db", b1, csv)
 
         say("二号楼楼栋长随手登记需求", "Building 2's lead records requests as residents ask.")
@@ -172,7 +172,7 @@ final class Demo: @unchecked Sendable {
         try gs("request", "accept", "--db", centre, lift, "--note", "维保公司明天上午到")
         try gs("request", "edit", "--db", b2, lift, "--title", "2号电梯异响")
         try gs("request", "add", "--db", b2, "--resident", "吴芳", "--category", "证明开具", "--title", "开具居住证明")
-        print("    服务中心和二号楼都改了同一条需求的标题。(Both changed the title of the same request while apart.)")
+        Output.line(L("    服务中心和二号楼都改了同一条需求的标题。", en: "    Both changed the title of the same request while apart."))
 
         say("二号楼重新联网", "Building 2 comes back online.")
         try startDaemon("building2", "--db", b2, "--listen", "none", "--peer", "127.0.0.1:\(port)")
@@ -185,7 +185,7 @@ final class Demo: @unchecked Sendable {
         let readers = try [centre, b2].map { try gs(quiet: true, "conflicts", "list", "--db", $0, "--json") }
         guard Set(readers).count == 1 else { throw Failure(description: "the centre and building 2 show different values") }
         try gs("conflicts", "list", "--db", b2)
-        print("    一号楼的笔记本也有这条冲突，但看不到二号楼居民的内容：(Building 1's laptop lists it too, without building 2's values:)")
+        Output.line(L("    一号楼的笔记本也有这条冲突，但看不到二号楼居民的内容：", en: "    Building 1's laptop lists it too, without building 2's values:"))
         try gs("conflicts", "list", "--db", b1)
         let conflictID = try conflictIDs(in: centre)
         guard conflictID.count == 1 else { throw Failure(description: "expected one conflict, found \(conflictID.count)") }
@@ -211,7 +211,7 @@ final class Demo: @unchecked Sendable {
         let digests = try stores.map { try gs(quiet: true, "digest", "--db", $0) }
         for (store, digest) in zip(stores, digests) { print("    \(store.padding(toLength: 14, withPad: " ", startingAt: 0)) \(digest)") }
         guard Set(digests).count == 1 else { throw Failure(description: "the stores differ after the daemons stopped") }
-        print("\n✔ 三个节点的数据完全一致，没有丢失任何修改。(All three stores are identical; nothing was lost.)")
+        Output.line(L("\n✔ 三个节点的数据完全一致，没有丢失任何修改。", en: "\n✔ All three stores are identical; nothing was lost."))
     }
 
     /// Waits until both laptops hold their building's key (the centre grants it once their
@@ -260,14 +260,14 @@ final class Demo: @unchecked Sendable {
 
     func say(_ zh: String, _ en: String) {
         step += 1
-        print("\n── \(step). \(zh)\n   \(en)")
+        Output.line(L("\n── \(step). \(zh)", en: "\n── \(step). \(en)"))
     }
 
     /// Shows the last lines of every daemon's log (after a failure).
     func showLogs() {
         for name in ["centre", "building1", "building2"] {
             guard let text = try? String(contentsOfFile: "\(work)/\(name).log", encoding: .utf8) else { continue }
-            print("\n\(name).log (last lines):")
+            Output.line(L("\n\(name).log（最后几行）：", en: "\n\(name).log (last lines):"))
             for line in text.split(separator: "\n").suffix(8) { print("    \(line)") }
         }
     }
@@ -335,7 +335,7 @@ final class Demo: @unchecked Sendable {
 
     private func stopDaemon(_ name: String) throws {
         guard let p = lock.withLock({ daemons.removeValue(forKey: name) }) else { return }
-        print("$ kill -TERM \(p.processIdentifier)   # stop the \(name) daemon")
+        Output.line(L("$ kill -TERM \(p.processIdentifier)   # 停止 \(name) 的守护进程", en: "$ kill -TERM \(p.processIdentifier)   # stop the \(name) daemon"))
         p.terminate()
         p.waitUntilExit()
         guard p.terminationReason == .exit, p.terminationStatus == 0 else {
@@ -406,12 +406,12 @@ final class Demo: @unchecked Sendable {
     /// A port on 127.0.0.1 the kernel says is free right now.
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw GridSyncError(.io, "cannot open a socket") }
+        guard fd >= 0 else { throw GridSyncError(.io, Localized("无法打开套接字", en: "cannot open a socket")) }
         defer { close(fd) }
         var addr = loopback(port: 0)
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        guard bound == 0 else { throw GridSyncError(.io, "cannot bind a socket on 127.0.0.1; is the loopback interface up?") }
+        guard bound == 0 else { throw GridSyncError(.io, Localized("无法在 127.0.0.1 上绑定套接字；回环接口是否已启用？", en: "cannot bind a socket on 127.0.0.1; is the loopback interface up?")) }
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
@@ -419,7 +419,7 @@ final class Demo: @unchecked Sendable {
     /// GET over plain HTTP/1.1 from 127.0.0.1; the body, read to the end (the server closes).
     static func httpGet(port: Int, path: String) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw GridSyncError(.io, "cannot open a socket") }
+        guard fd >= 0 else { throw GridSyncError(.io, Localized("无法打开套接字", en: "cannot open a socket")) }
         defer { close(fd) }
         var addr = loopback(port: port)
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }

@@ -8,7 +8,7 @@ import GridSyncWire
 public struct GridSyncCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gridsync",
-        abstract: "Offline-first registers of residents' requests (需求清单) and services (服务清单) that merge between nodes.",
+        abstract: L("离线优先的需求清单和服务清单，在节点之间自动合并。", en: "Offline-first registers of residents' requests and services that merge between nodes."),
         discussion: """
             Every node keeps its own store and works offline. Stores merge through change bundles \
             (`gridsync bundle`) or live over the network (`gridsync daemon`) without losing or silently \
@@ -70,7 +70,7 @@ public enum ExitCodes {
 
 /// `--db`: which store file.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Store file (default: $GRIDSYNC_DB or ~/.local/share/gridsync/gridsync.db).", valueName: "PATH"))
+    @Option(name: .long, help: ArgumentHelp(L("存储文件（默认：$GRIDSYNC_DB 或 ~/.local/share/gridsync/gridsync.db）。", en: "Store file (default: $GRIDSYNC_DB or ~/.local/share/gridsync/gridsync.db)."), valueName: "PATH"))
     var db: String?
 
     var path: String {
@@ -88,25 +88,25 @@ struct StoreOptions: ParsableArguments {
 
 /// `--yes`: a step that cannot simply be undone goes ahead without asking.
 struct ConfirmOptions: ParsableArguments {
-    @Flag(name: .long, help: "Do it without asking (for scripts).") var yes = false
+    @Flag(name: .long, help: L("不询问，直接执行（供脚本使用）。", en: "Do it without asking (for scripts).")) var yes = false
 
     /// Asks `question` on the terminal and goes on only on yes; without a terminal, only with
     /// `--yes`. Either way, refusing changes nothing.
     func confirm(_ question: String) throws {
         if yes { return }
         guard isatty(STDIN_FILENO) == 1 else {
-            throw GridSyncError(.invalidInput, "\(question) — 没有终端可以询问，请加 --yes 确认 (there is no terminal to ask on; add --yes to confirm; nothing was changed)")
+            throw GridSyncError(.invalidInput, Localized("\(question)——没有终端可以询问，请加 --yes 确认（没有修改任何内容）", en: "\(question) — there is no terminal to ask on; add --yes to confirm (nothing was changed)"))
         }
         FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
         let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         guard ["y", "yes", "是", "确认"].contains(answer) else {
-            throw GridSyncError(.invalidInput, "已取消，未做任何修改 (cancelled; nothing was changed)")
+            throw GridSyncError(.invalidInput, Localized("已取消，未做任何修改", en: "cancelled; nothing was changed"))
         }
     }
 }
 
 /// `--json`: machine-readable output.
 struct OutputOptions: ParsableArguments {
-    @Flag(name: .long, help: "Print JSON instead of a table.")
+    @Flag(name: .long, help: L("输出 JSON 而不是表格。", en: "Print JSON instead of a table."))
     var json = false
 }

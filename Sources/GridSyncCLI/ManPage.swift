@@ -6,7 +6,7 @@ import Foundation
 /// it installs without building: `install -D -m 644 docs/man/gridsync.1 /usr/local/share/man/man1/gridsync.1`.
 struct ManCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "man", abstract: "Print the manual page (roff) for gridsync(1).", shouldDisplay: false)
+        commandName: "man", abstract: L("打印 gridsync(1) 的手册页（roff）。", en: "Print the manual page (roff) for gridsync(1)."), shouldDisplay: false)
 
     func run() throws { Output.line(ManPage.render(), terminator: "") }
 }

@@ -4,7 +4,7 @@ import GridSyncStore
 
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "digest", abstract: "Print a digest of the replicated data: equal on nodes holding the same data.")
+        commandName: "digest", abstract: L("打印复制数据的摘要：持有相同数据的节点摘要相同。", en: "Print a digest of the replicated data: equal on nodes holding the same data."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -16,7 +16,7 @@ struct DigestCommand: ParsableCommand {
 
 struct VectorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "vector", abstract: "Print this store's version vector, for `bundle export --since` on another node.")
+        commandName: "vector", abstract: L("打印本存储的版本向量，供另一节点的 `bundle export --since` 使用。", en: "Print this store's version vector, for `bundle export --since` on another node."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -32,12 +32,12 @@ struct VectorCommand: ParsableCommand {
 
 struct CategoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "category", abstract: "Request categories: built-in defaults plus those the centre adds.",
+        commandName: "category", abstract: L("需求类别：内置的默认类别，加上社区中心添加的。", en: "Request categories: built-in defaults plus those the centre adds."),
         subcommands: [CategoryList.self, CategoryAdd.self])
 }
 
 struct CategoryList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List request categories.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: L("列出需求类别。", en: "List request categories."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -48,18 +48,18 @@ struct CategoryList: ParsableCommand {
 }
 
 struct CategoryAdd: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a request category (centre only).")
+    static let configuration = CommandConfiguration(commandName: "add", abstract: L("添加需求类别（仅限社区中心）。", en: "Add a request category (centre only)."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Category name, e.g. 垃圾分类.") var name: String
+    @Argument(help: L("类别名称，例如 垃圾分类。", en: "Category name.")) var name: String
 
     func run() throws {
         try store.open().addCategory(name)
-        Output.line("Added category \(name).")
+        Output.line(L("已添加类别 \(name)。", en: "Added category \(name)."))
     }
 }
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Summarise this node's store.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: L("汇总本节点的存储情况。", en: "Summarise this node's store."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -99,22 +99,22 @@ struct StatusCommand: ParsableCommand {
             origins: v.entries.count, own_refused: try s.ownRefusals().count, own_missing: try s.ownChangesMissing(),
             scope: (try? s.writerScope()) ?? "revoked", community_id: community?.id.text, keys: try s.heldKeys(), peers: try s.peers())
         if output.json { return try Output.json(summary) }
-        Output.line("节点 \(s.node.name) (\(s.node.role.label)) \(s.node.id.text)")
-        Output.line("存储 \(s.path)")
+        Output.line(L("节点 \(s.node.name)（\(s.node.role.label)）\(s.node.id.text)", en: "node \(s.node.name) (\(s.node.role.rawValue)) \(s.node.id.text)"))
+        Output.line(L("存储 \(s.path)", en: "store \(s.path)"))
         Output.line(community.map { "社区 \($0.id.text) · 中心 \($0.centre.short)" } ?? "社区 — (not in a community yet: `gridsync join`)")
-        Output.line("权限 \((try? s.localWriter())?.scopeLabel ?? "已吊销 (revoked: this node may not write)")")
+        Output.line(L("权限 \((try? s.localWriter())?.scopeLabel ?? "已吊销（本节点不能写入）")", en: "scope \((try? s.localWriter())?.scopeText.en ?? "revoked: this node may not write")"))
         if community != nil {
             let usable = summary.keys.filter(\.usable)
             Output.line(usable.isEmpty
                 ? "密钥 — 尚未收到，暂不能写入或查看居民信息 (no keys yet: sync with the centre)"
                 : "密钥 " + usable.map(\.label).joined(separator: "；"))
         }
-        Output.line("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 隔离 \(c.quarantined) · 变更 \(c.changes) from \(v.entries.count) nodes")
+        Output.line(L("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 隔离 \(c.quarantined) · 变更 \(c.changes)，来自 \(v.entries.count) 个节点", en: "requests \(c.requests) · services \(c.services) · conflicts \(c.conflicts) · quarantined \(c.quarantined) · changes \(c.changes) from \(v.entries.count) nodes"))
         if summary.own_refused > 0 {
-            Output.line("⚠ 本节点有 \(summary.own_refused) 条变更被对端拒绝 (peers refused this node's changes): `gridsync quarantine list`")
+            Output.line(L("⚠ 本节点有 \(summary.own_refused) 条变更被对端拒绝：`gridsync quarantine list`", en: "⚠ peers refused \(summary.own_refused) of this node's changes: `gridsync quarantine list`"))
         }
         if summary.own_missing > 0 {
-            Output.line("⚠ 其他节点持有本节点 \(summary.own_missing) 条本机缺少的变更 (restored from a backup?): writing is refused until they are taken back by a sync or a bundle")
+            Output.line(L("⚠ 其他节点持有本节点 \(summary.own_missing) 条本机缺少的变更（从备份恢复的？）：取回之前（同步或数据包）拒绝写入", en: "⚠ other nodes hold \(summary.own_missing) of this node's changes that this store lacks (restored from a backup?): writing is refused until they are taken back by a sync or a bundle"))
         }
         for p in summary.peers {
             let who = p.nodeID.map { Output.node($0, p.name) } ?? p.peer

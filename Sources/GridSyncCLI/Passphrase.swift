@@ -25,12 +25,12 @@ enum Passphrase {
     static func forCreating() throws -> String {
         if let file = try fromConfiguredFile() { return file }
         guard isatty(STDIN_FILENO) == 1 else {
-            throw GridSyncError(.invalidInput, "设置口令需要在终端上输入，或用 GRIDSYNC_PASSPHRASE_FILE 指定口令文件 (--passphrase needs a terminal to ask on, or GRIDSYNC_PASSPHRASE_FILE naming a file that holds it; nothing was created)")
+            throw GridSyncError(.invalidInput, Localized("设置口令需要在终端上输入，或用 GRIDSYNC_PASSPHRASE_FILE 指定口令文件（没有创建任何内容）", en: "--passphrase needs a terminal to ask on, or GRIDSYNC_PASSPHRASE_FILE naming a file that holds it (nothing was created)"))
         }
         guard let first = prompt("设置口令（至少 8 个字符）(new passphrase, at least 8 characters): "),
             let second = prompt("再输入一次 (again): ")
-        else { throw GridSyncError(.invalidInput, "没有输入口令 (no passphrase was typed; nothing was created)") }
-        guard first == second else { throw GridSyncError(.invalidInput, "两次输入的口令不一致 (the two passphrases differ; nothing was created)") }
+        else { throw GridSyncError(.invalidInput, Localized("没有输入口令（没有创建任何内容）", en: "no passphrase was typed (nothing was created)")) }
+        guard first == second else { throw GridSyncError(.invalidInput, Localized("两次输入的口令不一致（没有创建任何内容）", en: "the two passphrases differ (nothing was created)")) }
         return first
     }
 
@@ -49,7 +49,7 @@ enum Passphrase {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = (attributes[.size] as? NSNumber)?.intValue,
             size <= 4096, let data = FileManager.default.contents(atPath: path)
         else {
-            throw GridSyncError(.invalidInput, "无法读取口令文件 \(path) (cannot read the passphrase file: it must exist and be under 4 KiB)")
+            throw GridSyncError(.invalidInput, Localized("无法读取口令文件 \(path)（它须存在且小于 4 KiB）", en: "cannot read the passphrase file \(path): it must exist and be under 4 KiB"))
         }
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         return String(line.hasSuffix("\r") ? line.dropLast() : line)

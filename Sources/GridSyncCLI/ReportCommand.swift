@@ -8,7 +8,7 @@ import GridSyncStore
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Counts, times and the four rates (响应率 办结率 解决率 满意率) over the requests this node holds.",
+        abstract: L("本节点所持需求的数量、用时和四率（响应率、办结率、解决率、满意率）。", en: "Counts, times and the four rates (response, closure, resolution, satisfaction) over the requests this node holds."),
         discussion: """
             Requests are selected by the local day they were created, both ends included. The \
             centre holds every building's requests, so its report covers the community. Each \
@@ -20,18 +20,18 @@ struct ReportCommand: ParsableCommand {
     }
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "First day, YYYY-MM-DD (by creation day).") var from: String?
-    @Option(help: "Last day, YYYY-MM-DD (included).") var to: String?
-    @Option(help: ArgumentHelp("A calendar month, instead of --from and --to.", valueName: "YYYY-MM")) var month: String?
-    @Option(help: "One row per grid, building, category or service (服务人次 per service and provider).") var by: ReportGrouping?
-    @Option(help: "table (aligned, Chinese labels), csv (UTF-8 with BOM, for Excel and WPS) or json.") var format: Format = .table
-    @Option(help: "Hours within which a request must be accepted (or refused) to count as responded in time.") var responseHours = 24
+    @Option(help: L("起始日，YYYY-MM-DD（按创建日）。", en: "First day, YYYY-MM-DD (by creation day).")) var from: String?
+    @Option(help: L("截止日，YYYY-MM-DD（含当天）。", en: "Last day, YYYY-MM-DD (included).")) var to: String?
+    @Option(help: ArgumentHelp(L("一个自然月，代替 --from 和 --to。", en: "A calendar month, instead of --from and --to."), valueName: "YYYY-MM")) var month: String?
+    @Option(help: L("每个网格、楼栋、类别或服务一行（按服务和提供方统计服务人次）。", en: "One row per grid, building, category or service (people served per service and provider).")) var by: ReportGrouping?
+    @Option(help: L("table（对齐，中文标签）、csv（带 BOM 的 UTF-8，供 Excel 和 WPS）或 json。", en: "table (aligned), csv (UTF-8 with BOM, for Excel and WPS) or json.")) var format: Format = .table
+    @Option(help: L("需求须在多少小时内受理（或不予受理）才算及时响应。", en: "Hours within which a request must be accepted (or refused) to count as responded in time.")) var responseHours = 24
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if month != nil, from != nil || to != nil { throw ValidationError("give --month, or --from/--to, not both") }
-        if month != nil, try Self.monthRange(month!) == nil { throw ValidationError("--month must be YYYY-MM, e.g. 2026-11") }
-        if output.json, format == .csv { throw ValidationError("give --json or --format csv, not both") }
+        if month != nil, from != nil || to != nil { throw ValidationError(L("--month 与 --from/--to 只能给一种", en: "give --month, or --from/--to, not both")) }
+        if month != nil, try Self.monthRange(month!) == nil { throw ValidationError(L("--month 应为 YYYY-MM，例如 2026-11", en: "--month must be YYYY-MM, e.g. 2026-11")) }
+        if output.json, format == .csv { throw ValidationError(L("--json 与 --format csv 只能给一个", en: "give --json or --format csv, not both")) }
     }
 
     /// The first and last day of month `YYYY-MM`, or nil if it is not one.
@@ -89,14 +89,14 @@ struct ReportCommand: ParsableCommand {
         }
         Output.line(rates.render())
         if let p = r.previous { comparison(r.total, p) }
-        if r.total.total == 0 { Output.line("\n该时段没有需求 (no requests in this period).") }
+        if r.total.total == 0 { Output.line(L("\n该时段没有需求。", en: "\nNo requests in this period.")) }
     }
 
     /// The whole's figures beside those of the period before, with the change (in percentage
     /// points for the rates).
     static func comparison(_ now: ReportRow, _ p: PreviousPeriod) {
         Output.line()
-        Output.line("与上期比较 (compared with \(p.from) — \(p.to))")
+        Output.line(L("与上期比较（\(p.from) — \(p.to)）", en: "Compared with \(p.from) — \(p.to)"))
         var t = TextTable(["指标", "本期", "上期", "变化"])
         let change = now.total - p.total.total
         t.add(["总数", String(now.total), String(p.total.total), change > 0 ? "+\(change)" : String(change)])

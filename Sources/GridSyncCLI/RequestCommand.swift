@@ -4,7 +4,7 @@ import GridSyncStore
 
 struct RequestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "request", abstract: "Residents' requests (需求清单): add, list, show, edit, and move through their lifecycle.",
+        commandName: "request", abstract: L("居民需求（需求清单）：登记、列出、查看、修改，并推进其办理流程。", en: "Residents' requests: add, list, show, edit, and move through their lifecycle."),
         subcommands: [
             RequestAdd.self, RequestList.self, RequestShow.self, RequestEditCommand.self,
             RequestAccept.self, RequestAssign.self, RequestStart.self, RequestResolve.self, RequestRate.self,
@@ -14,20 +14,20 @@ struct RequestCommand: ParsableCommand {
 }
 
 struct RequestAdd: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "add", abstract: "Record a new request (status 待受理); prints its ID.")
+    static let configuration = CommandConfiguration(commandName: "add", abstract: L("登记一条新需求（状态为待受理）；打印其 ID。", en: "Record a new request (status submitted); prints its ID."))
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "Grid (default on grid and building nodes: their own).") var grid: String?
-    @Option(help: "Building (default on building nodes: their own).") var building: String?
-    @Option(help: "Unit (单元).") var unit: String?
-    @Option(help: "Room (房号).") var room: String?
-    @Option(help: "Resident's name.") var resident: String
-    @Option(help: "Resident's phone.") var phone: String?
-    @Option(help: "Category, e.g. 居家养老 (see `gridsync category list`).", completion: .list(Schema.defaultCategories)) var category: String
-    @Option(help: "Short title.") var title: String
-    @Option(help: "Details.") var detail: String?
-    @Option(help: "Due date, YYYY-MM-DD.") var due: String?
-    @Flag(help: "Mark as urgent.") var urgent = false
+    @Option(help: L("网格（网格和楼栋节点默认为本节点的）。", en: "Grid (default on grid and building nodes: their own).")) var grid: String?
+    @Option(help: L("楼栋（楼栋节点默认为本节点的）。", en: "Building (default on building nodes: their own).")) var building: String?
+    @Option(help: L("单元。", en: "Unit.")) var unit: String?
+    @Option(help: L("房号。", en: "Room.")) var room: String?
+    @Option(help: L("居民姓名。", en: "Resident's name.")) var resident: String
+    @Option(help: L("居民电话。", en: "Resident's phone.")) var phone: String?
+    @Option(help: L("类别，例如 居家养老（见 `gridsync category list`）。", en: "Category (see `gridsync category list`)."), completion: .list(Schema.defaultCategories)) var category: String
+    @Option(help: L("简短标题。", en: "Short title.")) var title: String
+    @Option(help: L("详情。", en: "Details.")) var detail: String?
+    @Option(help: L("期限，YYYY-MM-DD。", en: "Due date, YYYY-MM-DD.")) var due: String?
+    @Flag(help: L("标为紧急。", en: "Mark as urgent.")) var urgent = false
 
     func run() throws {
         let s = try store.open()
@@ -42,29 +42,31 @@ struct RequestAdd: ParsableCommand {
 /// what this node may read.
 struct RequestFilterOptions: ParsableArguments {
     @Option(
-        help: "Only this status: submitted accepted assigned in_progress resolved rated rejected withdrawn (or the Chinese label).",
+        help: L("只看此状态：待受理 已受理 已派单 办理中 已办结 已评价 不予受理 已撤回（或英文名 submitted accepted assigned in_progress resolved rated rejected withdrawn）。", en: "Only this status: submitted accepted assigned in_progress resolved rated rejected withdrawn (or the Chinese label)."),
         completion: .list(RequestStatus.allCases.flatMap { [$0.rawValue, $0.label] })) var status: String?
-    @Option(help: "Only this grid.") var grid: String?
-    @Option(help: "Only this building.") var building: String?
-    @Option(help: "Only this category.", completion: .list(Schema.defaultCategories)) var category: String?
-    @Flag(help: "Only requests past their due date and not closed.") var overdue = false
-    @Option(help: "Text in the title, resident or detail (spaces and punctuation ignored).") var text: String?
-    @Option(help: "Part of the resident's name.") var resident: String?
-    @Option(help: "Phone number, however written (138 0000 1234 = 13800001234), or its last 4 digits.") var phone: String?
-    @Option(name: .customLong("from"), help: ArgumentHelp("Created on or after this day.", valueName: "YYYY-MM-DD")) var createdFrom: String?
-    @Option(name: .customLong("to"), help: ArgumentHelp("Created on or before this day.", valueName: "YYYY-MM-DD")) var createdTo: String?
-    @Option(help: ArgumentHelp("Due on or after this day.", valueName: "YYYY-MM-DD")) var dueFrom: String?
-    @Option(help: ArgumentHelp("Due on or before this day.", valueName: "YYYY-MM-DD")) var dueTo: String?
-    @Option(help: "Assigned to this person, or to the service of this name or ID.") var assignee: String?
-    @Option(help: "Order: newest, oldest, due (soonest first), urgent (default: newest for lists, oldest for exports).", completion: .list(RequestSort.allCases.map(\.rawValue)))
+    @Option(help: L("只看此网格。", en: "Only this grid.")) var grid: String?
+    @Option(help: L("只看此楼栋。", en: "Only this building.")) var building: String?
+    @Option(help: L("只看此类别。", en: "Only this category."), completion: .list(Schema.defaultCategories)) var category: String?
+    @Flag(help: L("只看已过期限且未关闭的需求。", en: "Only requests past their due date and not closed.")) var overdue = false
+    @Option(help: L("标题、居民或详情中的文字（忽略空格和标点）。", en: "Text in the title, resident or detail (spaces and punctuation ignored).")) var text: String?
+    @Option(help: L("居民姓名的一部分。", en: "Part of the resident's name.")) var resident: String?
+    @Option(help: L("电话号码，怎么写都行（138 0000 1234 = 13800001234），或尾号 4 位。", en: "Phone number, however written (138 0000 1234 = 13800001234), or its last 4 digits.")) var phone: String?
+    @Option(name: .customLong("from"), help: ArgumentHelp(L("创建于此日或之后。", en: "Created on or after this day."), valueName: "YYYY-MM-DD")) var createdFrom: String?
+    @Option(name: .customLong("to"), help: ArgumentHelp(L("创建于此日或之前。", en: "Created on or before this day."), valueName: "YYYY-MM-DD")) var createdTo: String?
+    @Option(help: ArgumentHelp(L("期限在此日或之后。", en: "Due on or after this day."), valueName: "YYYY-MM-DD")) var dueFrom: String?
+    @Option(help: ArgumentHelp(L("期限在此日或之前。", en: "Due on or before this day."), valueName: "YYYY-MM-DD")) var dueTo: String?
+    @Option(help: L("派给此人，或派给此名称或 ID 的服务。", en: "Assigned to this person, or to the service of this name or ID.")) var assignee: String?
+    @Option(help: L("排序：newest（最新）、oldest（最早）、due（期限最近）、urgent（紧急优先）（默认：列表 newest，导出 oldest）。", en: "Order: newest, oldest, due (soonest first), urgent (default: newest for lists, oldest for exports)."), completion: .list(RequestSort.allCases.map(\.rawValue)))
     var sort: String?
 
     func validate() throws {
         if let status, RequestStatus(input: status) == nil {
-            throw ValidationError("--status must be one of: " + RequestStatus.allCases.map { "\($0.rawValue) (\($0.label))" }.joined(separator: ", "))
+            throw ValidationError(L(
+                "--status 应为以下之一：" + RequestStatus.allCases.map { "\($0.label)（\($0.rawValue)）" }.joined(separator: "、"),
+                en: "--status must be one of: " + RequestStatus.allCases.map(\.rawValue).joined(separator: ", ")))
         }
         if let sort, RequestSort(rawValue: sort) == nil {
-            throw ValidationError("--sort must be one of: " + RequestSort.allCases.map(\.rawValue).joined(separator: ", "))
+            throw ValidationError(L("--sort 应为以下之一：", en: "--sort must be one of: ") + RequestSort.allCases.map(\.rawValue).joined(separator: ", "))
         }
     }
 
@@ -90,7 +92,7 @@ struct RequestFilterOptions: ParsableArguments {
 
 struct RequestList: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List and search requests, newest first, a page at a time.",
+        commandName: "list", abstract: L("列出和检索需求，最新的在前，一次一页。", en: "List and search requests, newest first, a page at a time."),
         discussion: """
             Searches (--text, --resident, --phone) look only at what this node may read. The first \
             search after a sync brings the node's search index up to date, which takes a moment on a \
@@ -100,9 +102,9 @@ struct RequestList: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var selection: RequestFilterOptions
-    @Option(help: "Show at most this many (0: all; default 50 in the table, all with --json).") var limit: Int?
-    @Option(help: "Skip this many first (the next page: --offset 50).") var offset = 0
-    @Flag(help: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).") var wide = false
+    @Option(help: L("最多显示这么多条（0：全部；表格默认 50，--json 默认全部）。", en: "Show at most this many (0: all; default 50 in the table, all with --json).")) var limit: Int?
+    @Option(help: L("跳过前面这么多条（下一页：--offset 50）。", en: "Skip this many first (the next page: --offset 50).")) var offset = 0
+    @Flag(help: L("完整显示每一列，不管多宽（否则表格适应终端宽度或 COLUMNS）。", en: "Every column in full, however wide (otherwise the table fits the terminal or COLUMNS).")) var wide = false
 
     func run() throws {
         var filter = selection.filter(defaultSort: .newest)
@@ -136,11 +138,11 @@ struct RequestList: ParsableCommand {
 }
 
 struct RequestShow: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a request with its notes and full history.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: L("显示一条需求及其跟进记录和完整历史。", en: "Show a request with its notes and full history."))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String
 
     struct Detail: Encodable {
         var request: RequestRecord
@@ -179,13 +181,13 @@ struct RequestShow: ParsableCommand {
         Output.fields(rows)
         if !detail.conflicts.isEmpty {
             Output.line()
-            Output.line("冲突 Conflicts (settle with `gridsync conflicts resolve ID`):")
+            Output.line(L("冲突（用 `gridsync conflicts resolve ID` 解决）：", en: "Conflicts (settle with `gridsync conflicts resolve ID`):"))
             for c in detail.conflicts {
                 Output.line("  \(c.id)  \(c.field): " + c.values.map { Output.value($0.value, field: c.field) }.joined(separator: " | "))
             }
         }
         Output.line()
-        Output.line("跟进记录 Notes:")
+        Output.line(L("跟进记录：", en: "Notes:"))
         if detail.notes.isEmpty { Output.line("  —") }
         for n in detail.notes {
             Output.line("  \(Output.time(n.createdAt))  \(TerminalText.safe(Output.node(n.author ?? "?", n.authorName)))  \(n.readable ? TerminalText.safe(n.text) : Output.unreadable)")
@@ -195,19 +197,19 @@ struct RequestShow: ParsableCommand {
 }
 
 struct RequestEditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a request's details. An empty value clears an optional field.")
+    static let configuration = CommandConfiguration(commandName: "edit", abstract: L("修改需求内容。给空值可清除选填字段。", en: "Change a request's details. An empty value clears an optional field."))
 
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String
     @Option var title: String?
     @Option var detail: String?
     @Option var phone: String?
     @Option var resident: String?
-    @Option(help: "Category (see `gridsync category list`).", completion: .list(Schema.defaultCategories)) var category: String?
-    @Option(help: "Due date, YYYY-MM-DD (empty to clear).") var due: String?
+    @Option(help: L("类别（见 `gridsync category list`）。", en: "Category (see `gridsync category list`)."), completion: .list(Schema.defaultCategories)) var category: String?
+    @Option(help: L("期限，YYYY-MM-DD（空值清除）。", en: "Due date, YYYY-MM-DD (empty to clear).")) var due: String?
     @Option var unit: String?
     @Option var room: String?
-    @Flag(inversion: .prefixedNo, help: "Mark or unmark as urgent.") var urgent: Bool?
+    @Flag(inversion: .prefixedNo, help: L("标为紧急或取消紧急。", en: "Mark or unmark as urgent.")) var urgent: Bool?
 
     func run() throws {
         var e = RequestEdit()
@@ -229,8 +231,8 @@ struct RequestEditCommand: ParsableCommand {
 /// What every lifecycle step takes: the store, the request, an optional note.
 struct LifecycleArguments: ParsableArguments {
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "Add a follow-up note.") var note: String?
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String
+    @Option(help: L("同时添加一条跟进记录。", en: "Add a follow-up note.")) var note: String?
 }
 
 /// A command that moves a request one ``LifecycleStep``.
@@ -248,31 +250,31 @@ extension LifecycleCommand {
 }
 
 struct RequestAccept: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "accept", abstract: "受理: accept a submitted request.")
+    static let configuration = CommandConfiguration(commandName: "accept", abstract: L("受理：受理一条待受理的需求。", en: "Accept a submitted request."))
     static let step = LifecycleStep.accept
     @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestStart: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "办理: start work on an accepted or assigned request.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: L("办理：开始办理已受理或已派单的需求。", en: "Start work on an accepted or assigned request."))
     static let step = LifecycleStep.start
     @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestResolve: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "resolve", abstract: "办结: mark a request resolved.")
+    static let configuration = CommandConfiguration(commandName: "resolve", abstract: L("办结：把需求标为已办结。", en: "Mark a request resolved."))
     static let step = LifecycleStep.resolve
     @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestReopen: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "reopen", abstract: "重办: reopen a resolved or rated request (back to 办理中).")
+    static let configuration = CommandConfiguration(commandName: "reopen", abstract: L("重办：重新办理已办结或已评价的需求（回到办理中）。", en: "Reopen a resolved or rated request (back to in progress)."))
     static let step = LifecycleStep.reopen
     @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestReject: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reject", abstract: "不予受理: reject a request (give the reason with --note); asks first.")
+    static let configuration = CommandConfiguration(commandName: "reject", abstract: L("不予受理：拒绝一条需求（用 --note 说明理由）；会先询问。", en: "Reject a request (give the reason with --note); asks first."))
     @OptionGroup var arguments: LifecycleArguments
     @OptionGroup var confirmation: ConfirmOptions
 
@@ -287,20 +289,20 @@ struct RequestReject: ParsableCommand {
 }
 
 struct RequestWithdraw: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "withdraw", abstract: "撤回: the resident withdrew the request.")
+    static let configuration = CommandConfiguration(commandName: "withdraw", abstract: L("撤回：居民撤回了需求。", en: "The resident withdrew the request."))
     static let step = LifecycleStep.withdraw
     @OptionGroup var arguments: LifecycleArguments
 }
 
 struct RequestAssign: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "assign", abstract: "派单: assign a request to a service or a person.")
+    static let configuration = CommandConfiguration(commandName: "assign", abstract: L("派单：把需求派给一项服务或一个人。", en: "Assign a request to a service or a person."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Option(help: "Service ID or unique prefix (see `gridsync service list`).") var service: String?
-    @Option(help: "Name of the person handling it.") var person: String?
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String
+    @Option(help: L("服务 ID 或唯一前缀（见 `gridsync service list`）。", en: "Service ID or unique prefix (see `gridsync service list`).")) var service: String?
+    @Option(help: L("经办人姓名。", en: "Name of the person handling it.")) var person: String?
 
     func validate() throws {
-        guard (service == nil) != (person == nil) else { throw ValidationError("give exactly one of --service or --person") }
+        guard (service == nil) != (person == nil) else { throw ValidationError(L("--service 和 --person 须且只能给一个", en: "give exactly one of --service or --person")) }
     }
 
     func run() throws {
@@ -310,17 +312,17 @@ struct RequestAssign: ParsableCommand {
 }
 
 struct RequestRate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rate", abstract: "评价: record the resident's rating of a resolved request.")
+    static let configuration = CommandConfiguration(commandName: "rate", abstract: L("评价：记录居民对已办结需求的评价。", en: "Record the resident's rating of a resolved request."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String
     @Option(
-        help: "满意, 基本满意 or 不满意 (or satisfied, basically_satisfied, dissatisfied).",
+        help: L("满意、基本满意 或 不满意（或 satisfied、basically_satisfied、dissatisfied）。", en: "satisfied, basically_satisfied or dissatisfied (or the Chinese label)."),
         completion: .list(Satisfaction.allCases.flatMap { [$0.label, $0.rawValue] })) var satisfaction: String
-    @Option(help: "The resident's comment.") var comment: String?
+    @Option(help: L("居民的评价意见。", en: "The resident's comment.")) var comment: String?
 
     func run() throws {
         guard let sat = Satisfaction(input: satisfaction) else {
-            throw ValidationError("--satisfaction must be 满意, 基本满意 or 不满意")
+            throw ValidationError(L("--satisfaction 应为 满意、基本满意 或 不满意", en: "--satisfaction must be satisfied, basically_satisfied or dissatisfied"))
         }
         _ = try store.open().rate(id, satisfaction: sat, comment: comment)
         Output.line(Say.requestRated(id, sat))
@@ -328,10 +330,10 @@ struct RequestRate: ParsableCommand {
 }
 
 struct RequestNote: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "note", abstract: "跟进: append a follow-up note.")
+    static let configuration = CommandConfiguration(commandName: "note", abstract: L("跟进：追加一条跟进记录。", en: "Append a follow-up note."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
-    @Argument(help: "The note.") var text: String
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String
+    @Argument(help: L("跟进内容。", en: "The note.")) var text: String
 
     func run() throws {
         _ = try store.open().note(id, text: text)
@@ -340,9 +342,9 @@ struct RequestNote: ParsableCommand {
 }
 
 struct RequestDelete: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a request entered by mistake (use withdraw/reject for real ones); asks first.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: L("删除误录的需求（真实的需求请用 withdraw/reject）；会先询问。", en: "Delete a request entered by mistake (use withdraw/reject for real ones); asks first."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String
     @OptionGroup var confirmation: ConfirmOptions
 
     func run() throws {
@@ -355,9 +357,9 @@ struct RequestDelete: ParsableCommand {
 }
 
 struct RequestRestore: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Bring back a deleted request.")
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: L("恢复已删除的需求。", en: "Bring back a deleted request."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String
 
     func run() throws {
         let rid = try store.open().restoreRequest(id)
@@ -368,7 +370,7 @@ struct RequestRestore: ParsableCommand {
 struct RequestErase: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
-        abstract: "抹除: erase a request's personal data on every node (centre only; cannot be undone); asks first.",
+        abstract: L("抹除：在所有节点上抹除一条需求的个人信息（仅限社区中心；不可撤销）；会先询问。", en: "Erase a request's personal data on every node (centre only; cannot be undone); asks first."),
         discussion: """
             The resident's name, phone, unit, room, title, details, rating comment and the text of its \
             notes become unreadable on every node once they sync; status, times and category stay for \
@@ -377,29 +379,29 @@ struct RequestErase: ParsableCommand {
             `retention_months`).
             """)
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Request ID or unique prefix.") var id: String?
-    @Flag(help: "Erase every request due under the retention period instead of one.") var due = false
-    @Option(name: .customLong("after-months"), help: ArgumentHelp("With --due: months after rating or closing.", valueName: "N"))
+    @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String?
+    @Flag(help: L("抹除所有超过保留期限的需求，而不是一条。", en: "Erase every request due under the retention period instead of one.")) var due = false
+    @Option(name: .customLong("after-months"), help: ArgumentHelp(L("与 --due 一起：评价或关闭后的月数。", en: "With --due: months after rating or closing."), valueName: "N"))
     var afterMonths: Int?
     @OptionGroup var confirmation: ConfirmOptions
 
     func validate() throws {
-        guard (id == nil) == due else { throw ValidationError("请给出需求编号，或 --due --after-months N (give a request ID, or --due --after-months N)") }
-        if due, afterMonths == nil { throw ValidationError("--due 需要 --after-months N (--due needs --after-months N)") }
+        guard (id == nil) == due else { throw ValidationError(L("请给出需求编号，或 --due --after-months N", en: "give a request ID, or --due --after-months N")) }
+        if due, afterMonths == nil { throw ValidationError(L("--due 需要 --after-months N", en: "--due needs --after-months N")) }
     }
 
     func run() throws {
         let s = try store.open()
         if let afterMonths {
             let list = try s.requestsDueForErasure(afterMonths: afterMonths)
-            guard !list.isEmpty else { return Output.line("没有到期需抹除的需求 (nothing is due for erasure).") }
+            guard !list.isEmpty else { return Output.line(L("没有到期需抹除的需求。", en: "Nothing is due for erasure.")) }
             try confirmation.confirm("抹除 \(list.count) 条需求的个人信息？此操作不可撤销 (erase the personal data of \(list.count) requests? this cannot be undone)")
             let n = try s.eraseDue(afterMonths: afterMonths)
-            return Output.line("已抹除 \(n) 条需求的个人信息，各节点同步后生效 (erased \(n) requests' personal data; every node drops it when it syncs).")
+            return Output.line(L("已抹除 \(n) 条需求的个人信息，各节点同步后生效。", en: "Erased \(n) requests' personal data; every node drops it when it syncs."))
         }
         let rid = try s.resolveRequestID(id ?? "")
         try confirmation.confirm("抹除需求 \(Output.shortID(rid)) 的居民信息？此操作不可撤销 (erase request \(Output.shortID(rid))'s personal data? this cannot be undone)")
         _ = try s.eraseRequest(rid)
-        Output.line("已抹除需求 \(rid) 的个人信息，各节点同步后生效 (erased; every node drops it when it syncs).")
+        Output.line(L("已抹除需求 \(rid) 的个人信息，各节点同步后生效。", en: "Erased request \(rid)'s personal data; every node drops it when it syncs."))
     }
 }

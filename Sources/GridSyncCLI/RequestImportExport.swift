@@ -44,7 +44,7 @@ enum RequestColumns {
 struct RequestImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import a request register from CSV (e.g. an Excel 需求清单 saved as CSV UTF-8); importing it again updates it.",
+        abstract: L("从 CSV 导入需求登记表（例如从 Excel 另存为「CSV UTF-8」的需求清单）；再次导入会更新它。", en: "Import a request register from CSV (e.g. an Excel register saved as CSV UTF-8); importing it again updates it."),
         discussion: """
             The first row names the columns, in Chinese or English (网格 grid, 楼栋 building, 单元 \
             unit, 房号 room, 居民 resident, 电话 phone, 类别 category, 标题 title, 详情 detail, 期限 due, \
@@ -57,46 +57,46 @@ struct RequestImport: ParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The CSV file.") var file: String
-    @Flag(help: "Import the good rows and report the bad ones, instead of importing nothing.") var skipBadRows = false
-    @Flag(help: "Leave out columns that are not request columns (they are named), instead of refusing the file.") var skipUnknownColumns = false
-    @Flag(help: "Only say what would be added and updated; change nothing.") var dryRun = false
-    @Flag(help: "Add rows without a 编号 even when the store holds a request with the same content.") var allowDuplicates = false
+    @Argument(help: L("CSV 文件。", en: "The CSV file.")) var file: String
+    @Flag(help: L("导入正确的行并报告有错的行，而不是什么都不导入。", en: "Import the good rows and report the bad ones, instead of importing nothing.")) var skipBadRows = false
+    @Flag(help: L("略去不是需求列的列（会列出它们），而不是拒绝整个文件。", en: "Leave out columns that are not request columns (they are named), instead of refusing the file.")) var skipUnknownColumns = false
+    @Flag(help: L("只说明将新增和更新什么；不做任何修改。", en: "Only say what would be added and updated; change nothing.")) var dryRun = false
+    @Flag(help: L("即使存储中已有内容相同的需求，也添加没有编号的行。", en: "Add rows without an ID (编号) even when the store holds a request with the same content.")) var allowDuplicates = false
 
     func run() throws {
         let s = try store.open()
         let records = try CSVReader.read(path: file)
         guard let header = records.first else {
-            throw GridSyncError(.invalidInput, "文件是空的 ('\(file)' is empty); the first row must name the columns")
+            throw GridSyncError(.invalidInput, Localized("文件「\(file)」是空的；第一行须写明各列名称", en: "'\(file)' is empty; the first row must name the columns"))
         }
         var columnOf: [String: Int] = [:]
         // A first row that names no known column is data, not a header: its cells may be a
         // resident's name and phone, so none is repeated.
         let known = RequestColumns.input.map { "\($0.header) \($0.field)" }.joined(separator: ", ")
         guard header.fields.contains(where: { RequestColumns.field(named: $0) != nil }) else {
-            throw GridSyncError(.invalidInput, "第一行不是表头 (the first row names no request column); the file must start with a header row naming its columns: \(known)")
+            throw GridSyncError(.invalidInput, Localized("第一行不是表头；文件须以写明各列名称的表头行开始：\(known)", en: "the first row names no request column; the file must start with a header row naming its columns: \(known)"))
         }
-        var unknown: [String] = []
+        var unknown: [Localized] = []
         for (index, raw) in header.fields.enumerated() {
             if let field = RequestColumns.field(named: raw) {
                 guard columnOf[field] == nil else {
-                    throw GridSyncError(.invalidInput, "有两列都是 \(RequestColumns.header(field)) (two columns mean \(field)); keep one")
+                    throw GridSyncError(.invalidInput, Localized("有两列都是「\(RequestColumns.header(field))」；请只保留一列", en: "two columns mean \(field); keep one"))
                 }
                 columnOf[field] = index
             } else {
                 let name = raw.trimmed
-                unknown.append("第 \(index + 1) 列 '\(TerminalText.safe(String(name.prefix(20))))'")
+                unknown.append(Localized("第 \(index + 1) 列「\(TerminalText.safe(String(name.prefix(20))))」", en: "column \(index + 1) '\(TerminalText.safe(String(name.prefix(20))))'"))
             }
         }
         if !unknown.isEmpty {
-            let list = unknown.joined(separator: "、")
+            let list = Localized(unknown.map(\.zh).joined(separator: "、"), en: unknown.map(\.en).joined(separator: ", "))
             guard skipUnknownColumns else {
-                throw GridSyncError(.invalidInput, "\(list) 不是需求的列 (not request columns); rename them to one of: \(known) — or add --skip-unknown-columns to leave them out (nothing was imported)")
+                throw GridSyncError(.invalidInput, Localized("\(list.zh) 不是需求的列；请改名为以下之一：\(known)——或加 --skip-unknown-columns 略去它们（没有导入任何内容）", en: "\(list.en) are not request columns; rename them to one of: \(known) — or add --skip-unknown-columns to leave them out (nothing was imported)"))
             }
-            Output.warn("已跳过 \(list) (columns left out)")
+            Output.warn(L("已略去 \(list.zh)", en: "left out \(list.en)"))
         }
         for required in ["resident", "category", "title"] where columnOf[required] == nil {
-            throw GridSyncError(.invalidInput, "文件缺少 \(RequestColumns.header(required)) 列 (the file has no \(required) column)")
+            throw GridSyncError(.invalidInput, Localized("文件缺少「\(RequestColumns.header(required))」列", en: "the file has no \(required) column"))
         }
         var rows: [ImportRow] = []
         var problems: [Store.RowProblem] = []
@@ -133,7 +133,7 @@ struct RequestImport: ParsableCommand {
             rows.append(row)
         }
         guard !rows.isEmpty || !problems.isEmpty else {
-            throw GridSyncError(.invalidInput, "'\(file)' 只有表头没有数据 (has a header but no rows)")
+            throw GridSyncError(.invalidInput, Localized("「\(file)」只有表头没有数据", en: "'\(file)' has a header but no rows"))
         }
         // Rows that did not even parse make the file bad: without --skip-bad-rows only check the rest.
         let checkOnly = dryRun || (!problems.isEmpty && !skipBadRows)
@@ -144,9 +144,9 @@ struct RequestImport: ParsableCommand {
         bar.finish()
         problems += outcome.problems
         problems.sort { $0.row < $1.row }
-        for p in problems { Output.warn("第 \(p.row) 行 (line \(p.row)): \(p.reason)") }
+        for p in problems { Output.warn(L("第 \(p.row) 行：\(p.reason)", en: "line \(p.row): \(p.reason)")) }
         if !problems.isEmpty && !skipBadRows {
-            throw GridSyncError(.malformed, "\(problems.count) 行有错，未导入任何数据 (\(problems.count) bad row(s); nothing was imported) — fix them, or import the good rows with --skip-bad-rows")
+            throw GridSyncError(.malformed, Localized("\(problems.count) 行有错，没有导入任何数据——请修正，或用 --skip-bad-rows 导入正确的行", en: "\(problems.count) bad row(s); nothing was imported — fix them, or import the good rows with --skip-bad-rows"))
         }
         Output.line(Say.importSummary(outcome, skipped: problems.count, dryRun: dryRun))
         if dryRun {
@@ -161,15 +161,15 @@ struct RequestImport: ParsableCommand {
 struct RequestExport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the request register as CSV (UTF-8 with BOM, for Excel and WPS); `request import` reads it back.")
+        abstract: L("把需求登记表写成 CSV（带 BOM 的 UTF-8，供 Excel 和 WPS）；`request import` 可以读回。", en: "Write the request register as CSV (UTF-8 with BOM, for Excel and WPS); `request import` reads it back."))
 
     enum Format: String, ExpressibleByArgument { case csv }
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: RequestFilterOptions
-    @Option(help: "Only csv for now.") var format: Format = .csv
-    @Option(help: "Write to this file instead of standard output.") var output: String?
-    @Flag(help: "Replace the output file if it exists (never a store or a key).") var force = false
+    @Option(help: L("目前只有 csv。", en: "Only csv for now.")) var format: Format = .csv
+    @Option(help: L("写入这个文件，而不是标准输出。", en: "Write to this file instead of standard output.")) var output: String?
+    @Flag(help: L("输出文件已存在时覆盖它（绝不覆盖存储或密钥）。", en: "Replace the output file if it exists (never a store or a key).")) var force = false
 
     /// A personal cell: the value, or 🔒 where this node may not read it.
     private func cell(_ r: RequestRecord, _ field: String, _ value: String?) -> String {

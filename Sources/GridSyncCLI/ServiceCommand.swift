@@ -4,17 +4,17 @@ import GridSyncStore
 
 struct ServiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "service", abstract: "Services on offer (服务清单): add, list, show, edit, retire.",
+        commandName: "service", abstract: L("提供的服务（服务清单）：添加、列出、查看、修改、停用。", en: "Services on offer: add, list, show, edit, retire."),
         subcommands: [ServiceAdd.self, ServiceList.self, ServiceShow.self, ServiceEdit.self, ServiceRetire.self])
 }
 
 struct ServiceFields: ParsableArguments {
-    @Option(help: "Who provides it (organisation or person).") var provider: String?
-    @Option(help: "centre, unit, volunteer or organisation (社区中心 驻区单位 党员志愿者 社会组织).", completion: .list(ProviderKind.allCases.map(\.rawValue))) var kind: String?
-    @Option(help: "The request category it serves.", completion: .list(Schema.defaultCategories)) var category: String?
-    @Option(help: "Grid it serves (default: this node's grid; empty for the whole community).") var grid: String?
-    @Option(help: "How to reach the provider.") var contact: String?
-    @Option(help: "What the service offers.") var description: String?
+    @Option(help: L("提供方（单位或个人）。", en: "Who provides it (organisation or person).")) var provider: String?
+    @Option(help: L("centre、unit、volunteer 或 organisation（社区中心、驻区单位、党员志愿者、社会组织）。", en: "centre, unit, volunteer or organisation."), completion: .list(ProviderKind.allCases.map(\.rawValue))) var kind: String?
+    @Option(help: L("服务对应的需求类别。", en: "The request category it serves."), completion: .list(Schema.defaultCategories)) var category: String?
+    @Option(help: L("服务的网格（默认：本节点的网格；整个社区则留空）。", en: "Grid it serves (default: this node's grid; empty for the whole community).")) var grid: String?
+    @Option(help: L("联系提供方的方式。", en: "How to reach the provider.")) var contact: String?
+    @Option(help: L("服务内容。", en: "What the service offers.")) var description: String?
 
     func input(name: String?) throws -> ServiceInput {
         var i = ServiceInput()
@@ -22,7 +22,7 @@ struct ServiceFields: ParsableArguments {
         i.provider = provider
         if let kind {
             guard let k = ProviderKind(input: kind) else {
-                throw ValidationError("--kind must be centre, unit, volunteer or organisation")
+                throw ValidationError(L("--kind 应为 centre、unit、volunteer 或 organisation", en: "--kind must be centre, unit, volunteer or organisation"))
             }
             i.providerKind = k
         }
@@ -35,9 +35,9 @@ struct ServiceFields: ParsableArguments {
 }
 
 struct ServiceAdd: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a service; prints its ID.")
+    static let configuration = CommandConfiguration(commandName: "add", abstract: L("添加一项服务；打印其 ID。", en: "Add a service; prints its ID."))
     @OptionGroup var store: StoreOptions
-    @Option(help: "Service name.") var name: String
+    @Option(help: L("服务名称。", en: "Service name.")) var name: String
     @OptionGroup var fields: ServiceFields
 
     func run() throws {
@@ -46,39 +46,39 @@ struct ServiceAdd: ParsableCommand {
 }
 
 struct ServiceEdit: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "edit", abstract: "Edit a service.")
+    static let configuration = CommandConfiguration(commandName: "edit", abstract: L("修改一项服务。", en: "Edit a service."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Service ID or unique prefix.") var id: String
-    @Option(help: "Service name.") var name: String?
+    @Argument(help: L("服务 ID 或唯一前缀。", en: "Service ID or unique prefix.")) var id: String
+    @Option(help: L("服务名称。", en: "Service name.")) var name: String?
     @OptionGroup var fields: ServiceFields
 
     func run() throws {
         let sid = try store.open().editService(id, try fields.input(name: name))
-        Output.line("Updated service \(sid).")
+        Output.line(L("已更新服务 \(sid)。", en: "Updated service \(sid)."))
     }
 }
 
 struct ServiceRetire: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "retire", abstract: "Retire a service (kept on record, no longer assignable).")
+    static let configuration = CommandConfiguration(commandName: "retire", abstract: L("停用一项服务（保留记录，不再可派）。", en: "Retire a service (kept on record, no longer assignable)."))
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Service ID or unique prefix.") var id: String
+    @Argument(help: L("服务 ID 或唯一前缀。", en: "Service ID or unique prefix.")) var id: String
 
     func run() throws {
         let sid = try store.open().retireService(id)
-        Output.line("Retired service \(sid).")
+        Output.line(L("已停用服务 \(sid)。", en: "Retired service \(sid)."))
     }
 }
 
 struct ServiceList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List services, active first.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: L("列出服务，在用的在前。", en: "List services, active first."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Flag(help: "Leave out retired services.") var activeOnly = false
+    @Flag(help: L("不列出已停用的服务。", en: "Leave out retired services.")) var activeOnly = false
 
     func run() throws {
         let list = try store.open().services(includeRetired: !activeOnly)
         if output.json { return try Output.json(list) }
-        if list.isEmpty { return Output.line("没有服务 (no services yet; add one with `gridsync service add`).") }
+        if list.isEmpty { return Output.line(L("没有服务（用 `gridsync service add` 添加）。", en: "No services yet; add one with `gridsync service add`.")) }
         var table = TextTable(["ID", "名称", "提供方", "类型", "类别", "网格", "状态"], maxWidths: [nil, 24, 20, nil, 14, 10, nil])
         for s in list {
             table.add([
@@ -92,10 +92,10 @@ struct ServiceList: ParsableCommand {
 }
 
 struct ServiceShow: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a service and its history.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: L("显示一项服务及其历史。", en: "Show a service and its history."))
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: "Service ID or unique prefix.") var id: String
+    @Argument(help: L("服务 ID 或唯一前缀。", en: "Service ID or unique prefix.")) var id: String
 
     struct Detail: Encodable {
         var service: ServiceRecord

@@ -93,7 +93,7 @@ public enum ChangeCodec {
     /// `.tooLarge` for anything that does not follow the format exactly.
     public static func decode(_ body: [UInt8]) throws(GridSyncError) -> Change {
         guard body.count <= Limits.maxChangeBytes else {
-            throw GridSyncError(.tooLarge, "change is \(body.count) bytes, more than the limit of \(Limits.maxChangeBytes)")
+            throw GridSyncError(.tooLarge, Localized("变更有 \(body.count) 字节，超过上限 \(Limits.maxChangeBytes)", en: "change is \(body.count) bytes, more than the limit of \(Limits.maxChangeBytes)"))
         }
         let result = body.withUnsafeBytes { raw in
             Result { () throws(GridSyncError) -> Change in try decode(raw) }
@@ -102,23 +102,23 @@ public enum ChangeCodec {
     }
 
     static func decode(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> Change {
-        var r = ByteReader(raw, what: "change")
+        var r = ByteReader(raw, what: Localized("变更", en: "change"))
         let version = try r.readByte()
         guard version == formatVersion else {
-            throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
+            throw GridSyncError(.malformed, Localized("变更的格式版本为 \(version)，本程序只能读取版本 \(formatVersion)，请升级 gridsync", en: "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync"))
         }
         // The sealed section: boxes in op order, matched to the sealed values below.
         let declared = try r.readVarint()
         guard declared <= UInt64(r.remaining) else {
-            throw GridSyncError(.malformed, "change declares \(declared) bytes of sealed values but only \(r.remaining) follow")
+            throw GridSyncError(.malformed, Localized("变更声明了 \(declared) 字节的密封值，但其后只有 \(r.remaining) 字节", en: "change declares \(declared) bytes of sealed values but only \(r.remaining) follow"))
         }
         let sectionBytes = Int(declared)
         let sectionStart = r.offset
         var boxes: [[UInt8]?] = []
         do {
-            var s = ByteReader(UnsafeRawBufferPointer(rebasing: raw[sectionStart..<sectionStart + sectionBytes]), what: "change")
+            var s = ByteReader(UnsafeRawBufferPointer(rebasing: raw[sectionStart..<sectionStart + sectionBytes]), what: Localized("变更", en: "change"))
             while !s.isAtEnd {
-                guard boxes.count < Limits.maxOpsPerChange else { throw GridSyncError(.tooLarge, "change has more sealed values than ops allowed") }
+                guard boxes.count < Limits.maxOpsPerChange else { throw GridSyncError(.tooLarge, Localized("变更中的密封值多于允许的操作数", en: "change has more sealed values than ops allowed")) }
                 if s.remaining > 0, try s.peekByte() == 0 {
                     _ = try s.readByte()
                     boxes.append(nil)
@@ -129,16 +129,16 @@ public enum ChangeCodec {
         }
         _ = try r.readBytes(sectionBytes)
         var nextBox = 0
-        guard let origin = NodeID(bytes: try r.readBytes(32)) else { throw GridSyncError(.malformed, "change origin") }
+        guard let origin = NodeID(bytes: try r.readBytes(32)) else { throw GridSyncError(.malformed, Localized("变更的来源节点无效", en: "change origin is not a valid node key")) }
         let seq = try r.readVarint()
-        guard seq >= 1 else { throw GridSyncError(.malformed, "change has seq 0; sequence numbers start at 1") }
+        guard seq >= 1 else { throw GridSyncError(.malformed, Localized("变更的序号为 0，序号从 1 开始", en: "change has seq 0; sequence numbers start at 1")) }
         let hlc = HLC(raw: try r.readUInt64BE())
         let prevHash = try r.readArray(32)
         if seq == 1 && prevHash != Change.zeroHash {
-            throw GridSyncError(.malformed, "change seq 1 must have an all-zero previous hash")
+            throw GridSyncError(.malformed, Localized("序号为 1 的变更，其前一哈希必须全为零", en: "change seq 1 must have an all-zero previous hash"))
         }
         // Each table entry takes at least one byte, so a count above `remaining` is a lie.
-        let nStrings = try r.readCount(max: min(Limits.maxStringsPerChange, r.remaining), "strings")
+        let nStrings = try r.readCount(max: min(Limits.maxStringsPerChange, r.remaining), Localized("字符串", en: "strings"))
         var strings: [String] = []
         strings.reserveCapacity(nStrings)
         for _ in 0..<nStrings {
@@ -147,48 +147,48 @@ public enum ChangeCodec {
         // Names are interned: a repeated entry would let one field hide behind two indices.
         let sortedStrings = strings.sorted()
         for i in sortedStrings.indices.dropFirst() where sortedStrings[i] == sortedStrings[i - 1] {
-            throw GridSyncError(.malformed, "change repeats a name in its string table")
+            throw GridSyncError(.malformed, Localized("变更的字符串表中有重复名称", en: "change repeats a name in its string table"))
         }
-        let nOrigins = try r.readCount(max: min(Limits.maxOriginsPerChange, r.remaining / 32), "origins")
+        let nOrigins = try r.readCount(max: min(Limits.maxOriginsPerChange, r.remaining / 32), Localized("来源节点", en: "origins"))
         var origins: [NodeID] = []
         origins.reserveCapacity(nOrigins)
         for _ in 0..<nOrigins {
             origins.append(NodeID(bytes: try r.readBytes(32))!)
         }
-        let nOps = try r.readCount(max: min(Limits.maxOpsPerChange, r.remaining / 5), "ops")
-        guard nOps >= 1 else { throw GridSyncError(.malformed, "change has no ops; an empty change is not allowed") }
+        let nOps = try r.readCount(max: min(Limits.maxOpsPerChange, r.remaining / 5), Localized("操作", en: "ops"))
+        guard nOps >= 1 else { throw GridSyncError(.malformed, Localized("变更中没有任何操作，不允许空变更", en: "change has no ops; an empty change is not allowed")) }
         var ops: [Op] = []
         ops.reserveCapacity(nOps)
         // (record index, field index) of every op, to refuse a field set twice in one change.
         var keys: [UInt64] = []
         keys.reserveCapacity(nOps)
         for _ in 0..<nOps {
-            let c = try r.readIndex(below: nStrings, "string")
-            let rec = try r.readIndex(below: nStrings, "string")
-            let f = try r.readIndex(below: nStrings, "string")
+            let c = try r.readIndex(below: nStrings, Localized("字符串", en: "string"))
+            let rec = try r.readIndex(below: nStrings, Localized("字符串", en: "string"))
+            let f = try r.readIndex(below: nStrings, Localized("字符串", en: "string"))
             let value: FieldValue
             if try r.peekByte() == 3 {
                 _ = try r.readByte()
-                let scope = strings[try r.readIndex(below: nStrings, "string")]
+                let scope = strings[try r.readIndex(below: nStrings, Localized("字符串", en: "string"))]
                 // A scope or epoch no key can have is the write policy's to refuse (void), not
                 // the decoder's: a malformed change would stop every relay's whole batch.
                 let epoch = try r.readEpoch()
                 let tag = try r.readArray(SealedValue.tagBytes)
-                guard nextBox < boxes.count else { throw GridSyncError(.malformed, "change has more sealed values than its sealed section holds") }
+                guard nextBox < boxes.count else { throw GridSyncError(.malformed, Localized("变更中的密封值多于其密封段所含", en: "change has more sealed values than its sealed section holds")) }
                 value = .sealed(SealedValue(scope: scope, epoch: epoch, tag: tag, box: boxes[nextBox]))
                 nextBox += 1
             } else {
                 value = try r.readValue()
             }
-            let nPred = try r.readCount(max: min(Limits.maxPredPerOp, r.remaining / 2), "preds")
+            let nPred = try r.readCount(max: min(Limits.maxPredPerOp, r.remaining / 2), Localized("前驱", en: "preds"))
             var pred: [OpRef] = []
             pred.reserveCapacity(nPred)
             for _ in 0..<nPred {
-                let o = try r.readIndex(below: nOrigins, "origin")
+                let o = try r.readIndex(below: nOrigins, Localized("来源节点", en: "origin"))
                 let s = try r.readVarint()
-                guard s >= 1 else { throw GridSyncError(.malformed, "change has a pred with seq 0") }
+                guard s >= 1 else { throw GridSyncError(.malformed, Localized("变更中有一个前驱的序号为 0", en: "change has a pred with seq 0")) }
                 if origins[o] == origin && s >= seq {
-                    throw GridSyncError(.malformed, "change \(seq) names its own or a later change of its origin as a predecessor")
+                    throw GridSyncError(.malformed, Localized("变更 \(seq) 把其来源节点自己的或更晚的变更列为前驱", en: "change \(seq) names its own or a later change of its origin as a predecessor"))
                 }
                 pred.append(OpRef(origin: origins[o], seq: s))
             }
@@ -198,13 +198,13 @@ public enum ChangeCodec {
         keys.sort()
         for i in keys.indices.dropFirst() where keys[i] == keys[i - 1] {
             let op = ops.first { UInt64(strings.firstIndex(of: $0.record)!) << 32 | UInt64(strings.firstIndex(of: $0.field)!) == keys[i] }!
-            throw GridSyncError(.malformed, "change \(seq) sets field '\(op.field)' of record \(op.record) twice")
+            throw GridSyncError(.malformed, Localized("变更 \(seq) 两次设置记录 \(op.record) 的字段「\(op.field)」", en: "change \(seq) sets field '\(op.field)' of record \(op.record) twice"))
         }
         guard r.isAtEnd else {
-            throw GridSyncError(.malformed, "change has \(r.remaining) unexpected bytes after its last op")
+            throw GridSyncError(.malformed, Localized("变更最后一个操作之后还有 \(r.remaining) 个多余字节", en: "change has \(r.remaining) unexpected bytes after its last op"))
         }
         guard nextBox == boxes.count else {
-            throw GridSyncError(.malformed, "change's sealed section holds \(boxes.count) boxes for \(nextBox) sealed values")
+            throw GridSyncError(.malformed, Localized("变更的密封段有 \(boxes.count) 个密文，而密封值有 \(nextBox) 个", en: "change's sealed section holds \(boxes.count) boxes for \(nextBox) sealed values"))
         }
         return Change(origin: origin, seq: seq, hlc: hlc, prevHash: prevHash, ops: ops)
     }
@@ -231,12 +231,12 @@ extension ChangeCodec {
     public static func peekHeader(_ body: [UInt8]) throws(GridSyncError) -> (origin: NodeID, seq: UInt64) {
         let result = body.withUnsafeBytes { raw in
             return Result { () throws(GridSyncError) -> (NodeID, UInt64) in
-                var r = ByteReader(raw, what: "change")
+                var r = ByteReader(raw, what: Localized("变更", en: "change"))
                 let version = try r.readByte()
                 guard version == formatVersion else {
-                    throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
+                    throw GridSyncError(.malformed, Localized("变更的格式版本为 \(version)，本程序只能读取版本 \(formatVersion)，请升级 gridsync", en: "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync"))
                 }
-                _ = try r.readBytes(try r.readCount(max: r.remaining, "bytes of sealed values"))
+                _ = try r.readBytes(try r.readCount(max: r.remaining, Localized("密封值字节", en: "bytes of sealed values")))
                 let origin = NodeID(bytes: try r.readBytes(32))!
                 return (origin, try r.readVarint())
             }
@@ -248,12 +248,12 @@ extension ChangeCodec {
 extension ChangeCodec {
     /// Where the core (the signed part after the version byte) starts in a body.
     static func coreStart(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> Int {
-        var r = ByteReader(raw, what: "change")
+        var r = ByteReader(raw, what: Localized("变更", en: "change"))
         let version = try r.readByte()
         guard version == formatVersion else {
-            throw GridSyncError(.malformed, "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync")
+            throw GridSyncError(.malformed, Localized("变更的格式版本为 \(version)，本程序只能读取版本 \(formatVersion)，请升级 gridsync", en: "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync"))
         }
-        _ = try r.readBytes(try r.readCount(max: r.remaining, "bytes of sealed values"))
+        _ = try r.readBytes(try r.readCount(max: r.remaining, Localized("密封值字节", en: "bytes of sealed values")))
         return r.offset
     }
 

@@ -29,18 +29,18 @@ public struct CommunityID: Hashable, Sendable, CustomStringConvertible {
     public init(text: String) throws(GridSyncError) {
         let cleaned = Array(text.uppercased().filter { $0 != "-" && $0 != " " }.utf8)
         guard cleaned.count == 36 else {
-            throw GridSyncError(.invalidInput, "community ID '\(text)' has \(cleaned.count) characters without dashes, expected 36; copy it again from `gridsync id` on the centre")
+            throw GridSyncError(.invalidInput, Localized("社区 ID「\(text)」去掉短横后有 \(cleaned.count) 个字符，应为 36 个；请在社区中心用 `gridsync id` 重新复制", en: "community ID '\(text)' has \(cleaned.count) characters without dashes, expected 36; copy it again from `gridsync id` on the centre"))
         }
         var data: [UInt8] = []
         for group in 0..<4 {
             let part = Array(cleaned[group * 9..<group * 9 + 8])
             guard let check = Base32.luhnCheck(part), check == cleaned[group * 9 + 8] else {
-                throw GridSyncError(.invalidInput, "community ID '\(text)' fails the check character of group \(group + 1): there is a typo; copy it again from `gridsync id` on the centre")
+                throw GridSyncError(.invalidInput, Localized("社区 ID「\(text)」第 \(group + 1) 组校验字符不符，有输入错误；请在社区中心用 `gridsync id` 重新复制", en: "community ID '\(text)' fails the check character of group \(group + 1): there is a typo; copy it again from `gridsync id` on the centre"))
             }
             data += part
         }
         guard let decoded = Base32.decode(data), decoded.count == Self.byteCount else {
-            throw GridSyncError(.invalidInput, "community ID '\(text)' is not valid base32; copy it again from `gridsync id` on the centre")
+            throw GridSyncError(.invalidInput, Localized("社区 ID「\(text)」不是有效的 base32；请在社区中心用 `gridsync id` 重新复制", en: "community ID '\(text)' is not valid base32; copy it again from `gridsync id` on the centre"))
         }
         bytes = decoded
     }

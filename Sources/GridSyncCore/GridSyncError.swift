@@ -62,13 +62,22 @@ public struct GridSyncError: Error, Sendable, Equatable, CustomStringConvertible
 
     /// The error category.
     public var code: Code
-    /// What went wrong and how to fix it, in one line, free of personal data.
-    public var message: String
+    /// What went wrong and how to fix it, in one line, free of personal data, in both languages
+    /// (the message catalogue's entry).
+    public var localized: Localized
+    /// ``localized`` in this process's language (``Language/current``).
+    public var message: String { localized.text }
 
-    public init(_ code: Code, _ message: String) {
+    /// An error whose message is a catalogue entry: every text a person reads is in both languages.
+    public init(_ code: Code, _ message: Localized) {
         self.code = code
-        self.message = message
+        self.localized = message
     }
 
     public var description: String { message }
+
+    /// The same error, its message preceded by where it happened ("数据包第 3 项：…").
+    public func within(_ place: Localized) -> GridSyncError {
+        GridSyncError(code, Localized("\(place.zh)：\(localized.zh)", en: "\(place.en): \(localized.en)"))
+    }
 }

@@ -22,7 +22,7 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(text: String) throws(GridSyncError) {
         let cleaned = text.uppercased().filter { $0 != "-" && $0 != " " }
         guard cleaned.count == 56 else {
-            throw GridSyncError(.invalidInput, "node ID '\(text)' has \(cleaned.count) characters without dashes, expected 56; copy it again from `gridsync id`")
+            throw GridSyncError(.invalidInput, Localized("节点 ID「\(text)」去掉短横后有 \(cleaned.count) 个字符，应为 56 个；请用 `gridsync id` 重新复制", en: "node ID '\(text)' has \(cleaned.count) characters without dashes, expected 56; copy it again from `gridsync id`"))
         }
         let chars = Array(cleaned.utf8)
         var data: [UInt8] = []
@@ -30,12 +30,12 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
             let part = Array(chars[chunk * 14..<chunk * 14 + 13])
             let check = chars[chunk * 14 + 13]
             guard let expected = Base32.luhnCheck(part), expected == check else {
-                throw GridSyncError(.invalidInput, "node ID '\(text)' fails its check character in group \(chunk * 2 + 1)–\(chunk * 2 + 2): there is a typo; copy it again from `gridsync id`")
+                throw GridSyncError(.invalidInput, Localized("节点 ID「\(text)」第 \(chunk * 2 + 1)–\(chunk * 2 + 2) 组校验字符不符，有输入错误；请用 `gridsync id` 重新复制", en: "node ID '\(text)' fails its check character in group \(chunk * 2 + 1)–\(chunk * 2 + 2): there is a typo; copy it again from `gridsync id`"))
             }
             data.append(contentsOf: part)
         }
         guard let decoded = Base32.decode(data), decoded.count == Self.byteCount else {
-            throw GridSyncError(.invalidInput, "node ID '\(text)' is not valid base32; copy it again from `gridsync id`")
+            throw GridSyncError(.invalidInput, Localized("节点 ID「\(text)」不是有效的 base32；请用 `gridsync id` 重新复制", en: "node ID '\(text)' is not valid base32; copy it again from `gridsync id`"))
         }
         self.bytes = decoded
     }

@@ -81,6 +81,20 @@ public enum LifecycleStep: String, CaseIterable, Sendable {
         }
     }
 
+    /// What a worker calls the step (受理, 派单, …).
+    public var label: String {
+        switch self {
+        case .accept: "受理"
+        case .assign: "派单"
+        case .start: "开始办理"
+        case .resolve: "办结"
+        case .rate: "评价"
+        case .reopen: "重新办理"
+        case .reject: "不予受理"
+        case .withdraw: "撤回"
+        }
+    }
+
     /// Statuses from which the step is allowed.
     public var allowedFrom: [RequestStatus] {
         switch self {
@@ -98,8 +112,7 @@ public enum LifecycleStep: String, CaseIterable, Sendable {
     /// Checks the transition; the error says what is allowed instead.
     public func check(from current: RequestStatus, record: String) throws(GridSyncError) {
         guard allowedFrom.contains(current) else {
-            let allowed = allowedFrom.map { "\($0.label) \($0.rawValue)" }.joined(separator: ", ")
-            throw GridSyncError(.invalidTransition, "request \(record) is \(current.label) (\(current.rawValue)); `\(rawValue)` is only possible from: \(allowed)")
+            throw GridSyncError(.invalidTransition, Localized("需求 \(record) 当前为「\(current.label)」；「\(label)」只能在以下状态进行：\(allowedFrom.map(\.label).joined(separator: "、"))", en: "request \(record) is \(current.englishLabel); `\(rawValue)` is only possible from: \(allowedFrom.map(\.rawValue).joined(separator: ", "))"))
         }
     }
 }

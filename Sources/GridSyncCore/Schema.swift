@@ -39,6 +39,12 @@ public struct FieldSpec: Sendable, Hashable {
 
     public var writable: Bool { originOf == nil }
 
+    /// What an English reader calls it: the field name, words apart ("assigned service").
+    public var englishLabel: String { name.trimmingCharacters(in: ["_"]).replacingOccurrences(of: "_", with: " ") }
+
+    /// The field's name in this process's language: history, conflicts, messages.
+    public var displayLabel: String { Localized(label, en: englishLabel).text }
+
     public init(_ name: String, _ label: String, _ kind: FieldKind = .text, personal: Bool = false, originOf: String? = nil) {
         self.name = name
         self.label = label
@@ -91,6 +97,26 @@ public struct CollectionSchema: Sendable, Hashable {
 
     /// Field names, in column order (excluding `_deleted`).
     public var fields: [String] { specs.map(\.name) }
+
+    /// What people call the collection, in both languages: messages.
+    public var label: Localized {
+        switch name {
+        case "requests": Localized("需求", en: "requests")
+        case "services": Localized("服务", en: "services")
+        case "notes": Localized("跟进记录", en: "notes")
+        case "categories": Localized("类别", en: "categories")
+        case "nodes": Localized("节点资料", en: "node profiles")
+        case "roster": Localized("成员名册", en: "the roster")
+        case "keys": Localized("密钥授权", en: "key grants")
+        default: Localized(name, en: name)
+        }
+    }
+
+    /// A field's name for messages, in both languages ("resident" / 居民).
+    public func fieldLabel(_ field: String) -> Localized {
+        guard let spec = spec(field) else { return Localized(field, en: field) }
+        return Localized(spec.label, en: spec.englishLabel)
+    }
 
     /// The spec of a field this version knows, `_deleted` included.
     public func spec(_ field: String) -> FieldSpec? { byName[field] }

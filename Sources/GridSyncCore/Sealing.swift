@@ -111,7 +111,7 @@ public struct GridRoot: Sendable {
     public init() { secret = SymmetricKey(size: .bits256) }
 
     public init(bytes: [UInt8]) throws(GridSyncError) {
-        guard bytes.count == 32 else { throw GridSyncError(.malformed, "a grid root key must be 32 bytes") }
+        guard bytes.count == 32 else { throw GridSyncError(.malformed, Localized("网格根密钥必须是 32 字节", en: "a grid root key must be 32 bytes")) }
         secret = SymmetricKey(data: bytes)
     }
 
@@ -175,7 +175,7 @@ public struct ScopeKey: Sendable {
         var w = ByteWriter(capacity: 64)
         switch value {
         case .text, .int: w.writeValue(value)
-        case .null, .sealed: throw GridSyncError(.invalidInput, "only text and numbers are sealed")
+        case .null, .sealed: throw GridSyncError(.invalidInput, Localized("只有文本和数字可以密封", en: "only text and numbers are sealed"))
         }
         let plaintext = w.bytes
         let aad = Self.aad(collection: collection, record: record, field: field, scope: scope, epoch: epoch)
@@ -185,7 +185,7 @@ public struct ScopeKey: Sendable {
             let box = n + Array(sealed.ciphertext) + Array(sealed.tag)
             return SealedValue(scope: scope, epoch: epoch, tag: SealedValue.commitment(box), box: box)
         } catch {
-            throw GridSyncError(.invalidInput, "sealing failed")
+            throw GridSyncError(.invalidInput, Localized("密封失败", en: "sealing failed"))
         }
     }
 
@@ -205,7 +205,7 @@ public struct ScopeKey: Sendable {
         // Sealed as the rule says (the nonce from the plaintext), so equal values are equal.
         guard nonce(aad, plaintext) == n else { return nil }
         let value: FieldValue? = plaintext.withUnsafeBytes { raw in
-            var r = ByteReader(raw, what: "sealed value")
+            var r = ByteReader(raw, what: Localized("密封值", en: "sealed value"))
             guard let v = try? r.readValue(), r.isAtEnd else { return nil }
             return v
         }
@@ -245,7 +245,7 @@ public enum KeyGrant {
             let ct = try sender.seal(secret)
             return Array(sender.encapsulatedKey) + Array(ct)
         } catch {
-            throw GridSyncError(.invalidInput, "wrapping a key failed")
+            throw GridSyncError(.invalidInput, Localized("包装密钥失败", en: "wrapping a key failed"))
         }
     }
 
@@ -282,7 +282,7 @@ extension SealedValue {
     /// Parses ``stored``; nil for anything else.
     public init?(stored bytes: [UInt8]) {
         let value: FieldValue? = bytes.withUnsafeBytes { raw in
-            var r = ByteReader(raw, what: "stored sealed value")
+            var r = ByteReader(raw, what: Localized("存储的密封值", en: "stored sealed value"))
             guard let v = try? r.readValue(), r.isAtEnd else { return nil }
             return v
         }

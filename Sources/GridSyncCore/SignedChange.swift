@@ -19,7 +19,7 @@ public struct SignedChange: Sendable {
     /// Decodes `body ‖ signature` as stored in a bundle or frame.
     public init(encoded: [UInt8]) throws(GridSyncError) {
         guard encoded.count > Self.signatureBytes else {
-            throw GridSyncError(.malformed, "change of \(encoded.count) bytes is too short to hold a signature")
+            throw GridSyncError(.malformed, Localized("变更只有 \(encoded.count) 字节，放不下签名", en: "change of \(encoded.count) bytes is too short to hold a signature"))
         }
         let split = encoded.count - Self.signatureBytes
         try self.init(body: Array(encoded[..<split]), signature: Array(encoded[split...]))
@@ -28,7 +28,7 @@ public struct SignedChange: Sendable {
     /// Decodes a body and pairs it with its signature (not verified here: see ``verifySignature()``).
     public init(body: [UInt8], signature: [UInt8]) throws(GridSyncError) {
         guard signature.count == Self.signatureBytes else {
-            throw GridSyncError(.malformed, "signature is \(signature.count) bytes, expected 64")
+            throw GridSyncError(.malformed, Localized("签名有 \(signature.count) 字节，应为 64 字节", en: "signature is \(signature.count) bytes, expected 64"))
         }
         self.change = try ChangeCodec.decode(body)
         self.body = body
@@ -76,7 +76,7 @@ public struct NodeKey: Sendable {
         do {
             key = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
         } catch {
-            throw GridSyncError(.malformed, "node key file does not hold a valid Ed25519 key")
+            throw GridSyncError(.malformed, Localized("节点密钥文件中没有有效的 Ed25519 密钥", en: "node key file does not hold a valid Ed25519 key"))
         }
     }
 
@@ -103,7 +103,7 @@ extension SignedChange {
     /// The chain hash of an encoded change (`body ‖ signature`) without decoding its ops.
     public static func hash(ofEncoded encoded: [UInt8]) throws(GridSyncError) -> [UInt8] {
         guard encoded.count > signatureBytes else {
-            throw GridSyncError(.malformed, "change of \(encoded.count) bytes is too short to hold a signature")
+            throw GridSyncError(.malformed, Localized("变更只有 \(encoded.count) 字节，放不下签名", en: "change of \(encoded.count) bytes is too short to hold a signature"))
         }
         let split = encoded.count - signatureBytes
         let digest = try encoded.withUnsafeBytes { raw in

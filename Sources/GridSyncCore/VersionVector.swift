@@ -45,7 +45,7 @@ public struct VersionVector: Hashable, Sendable {
             for part in trimmed.split(separator: ",") {
                 let pieces = part.split(separator: ":")
                 guard pieces.count == 2, let seq = UInt64(pieces[1]) else {
-                    throw GridSyncError(.invalidInput, "version vector entry '\(part)' is not NODEID:SEQ; copy the vector again from `gridsync vector` on the other node")
+                    throw GridSyncError(.invalidInput, Localized("版本向量条目「\(part)」不是 节点ID:序号 的格式；请在对方节点用 `gridsync vector` 重新复制", en: "version vector entry '\(part)' is not NODEID:SEQ; copy the vector again from `gridsync vector` on the other node"))
                 }
                 entries[try NodeID(text: String(pieces[0]))] = seq
             }

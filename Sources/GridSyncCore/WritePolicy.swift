@@ -28,11 +28,11 @@ public struct Writer: Sendable, Hashable {
     }
 
     /// "a building node of grid 1, building 3" — for messages.
-    public var scopeText: String {
+    public var scopeText: Localized {
         switch role {
-        case .centre: "the centre"
-        case .grid: "a grid node of grid \(grid ?? "?")"
-        case .building: "a building node of grid \(grid ?? "?"), building \(building ?? "?")"
+        case .centre: Localized("社区中心", en: "the centre")
+        case .grid: Localized("网格 \(grid ?? "?") 的网格节点", en: "a grid node of grid \(grid ?? "?")")
+        case .building: Localized("网格 \(grid ?? "?")、楼栋 \(building ?? "?") 的楼栋节点", en: "a building node of grid \(grid ?? "?"), building \(building ?? "?")")
         }
     }
 }
@@ -47,7 +47,7 @@ public struct Placement: Sendable, Hashable {
         self.building = building
     }
 
-    var text: String { "grid \(grid ?? "?"), building \(building ?? "?")" }
+    var text: Localized { Localized("网格 \(grid ?? "?")、楼栋 \(building ?? "?")", en: "grid \(grid ?? "?"), building \(building ?? "?")") }
 
     /// Where a placed record lies after a change: each of `grid` and `building` as the change
     /// sets it (`.some(nil)`: cleared), else as `before`. The write policy judges, and sealing
@@ -133,17 +133,18 @@ public struct SealingFacts: Sendable, Hashable {
 public enum WritePolicy {
     /// Why `writer` may not make `write`, or nil if it may. The reason names collections,
     /// records (by an ID prefix), fields and places, never values.
-    public static func check(_ write: RecordWrite, by writer: Writer) -> String? {
+    public static func check(_ write: RecordWrite, by writer: Writer) -> Localized? {
         let short = String(write.record.prefix(8))
         guard let schema = Schema.collection(named: write.collection) else {
-            return writer.role == .centre ? nil : "collection '\(write.collection)' is written by the centre only in this version"
+            return writer.role == .centre
+                ? nil : Localized("本版本中集合「\(write.collection)」只由社区中心写入", en: "collection '\(write.collection)' is written by the centre only in this version")
         }
         for field in write.fields where schema.spec(field)?.writable == false {
-            return "\(schema.name).\(field) is filled in by every store itself and may not be written"
+            return Localized("\(schema.label.zh)的「\(schema.fieldLabel(field).zh)」（\(schema.name).\(field)）由每个存储自行填写，不可写入", en: "\(schema.name).\(field) is filled in by every store itself and may not be written")
         }
         if write.fields.contains(Schema.erasedField), schema.writers == .placed {
-            guard writer.role == .centre else { return "only the centre erases \(schema.name) (\(short))" }
-            guard write.erasedValue == .int(1) else { return "an erasure sets \(Schema.erasedField) to 1 and is never undone" }
+            guard writer.role == .centre else { return Localized("只有社区中心可以抹除\(schema.label.zh)（\(short)）", en: "only the centre erases \(schema.name) (\(short))") }
+            guard write.erasedValue == .int(1) else { return Localized("抹除把 \(Schema.erasedField) 设为 1，且不可撤销", en: "an erasure sets \(Schema.erasedField) to 1 and is never undone") }
         }
         if let reason = scopeRule(write, by: writer, schema) { return reason }
         if let facts = write.sealing, let reason = sealingRule(facts, write, schema) { return reason }
@@ -151,29 +152,30 @@ public enum WritePolicy {
     }
 
     /// Who may write the records of the collection, and where.
-    static func scopeRule(_ write: RecordWrite, by writer: Writer, _ schema: CollectionSchema) -> String? {
+    static func scopeRule(_ write: RecordWrite, by writer: Writer, _ schema: CollectionSchema) -> Localized? {
         let short = String(write.record.prefix(8))
         if writer.role == .centre { return nil }
         switch schema.writers {
         case .centreOnly:
-            return "\(schema.name) is written by the centre only"
+            return Localized("\(schema.label.zh)只由社区中心写入", en: "\(schema.name) is written by the centre only")
         case .centreAndGrid:
-            return writer.role == .grid ? nil : "\(schema.name) (服务清单) are written by the centre and grid nodes, not by \(writer.scopeText)"
+            return writer.role == .grid
+                ? nil : Localized("服务清单由社区中心和网格节点写入，\(writer.scopeText.zh)不能写入", en: "\(schema.name) are written by the centre and grid nodes, not by \(writer.scopeText.en)")
         case .ownProfile:
-            return write.record == writer.id.text ? nil : "a node publishes only its own profile"
+            return write.record == writer.id.text ? nil : Localized("节点只能发布自己的资料", en: "a node publishes only its own profile")
         case .placed:
             if let before = write.before, !writer.covers(before) {
-                return "\(schema.name) \(short) lies in \(before.text), outside the scope of \(writer.scopeText)"
+                return Localized("\(schema.label.zh) \(short) 位于\(before.text.zh)，不在\(writer.scopeText.zh)的范围内", en: "\(schema.name) \(short) lies in \(before.text.en), outside the scope of \(writer.scopeText.en)")
             }
             guard let after = write.after, writer.covers(after) else {
-                return
-                    "\(schema.name) \(short) would lie in \((write.after ?? Placement(grid: nil, building: nil)).text), outside the scope of \(writer.scopeText)"
+                let place = (write.after ?? Placement(grid: nil, building: nil)).text
+                return Localized("\(schema.label.zh) \(short) 将位于\(place.zh)，不在\(writer.scopeText.zh)的范围内", en: "\(schema.name) \(short) would lie in \(place.en), outside the scope of \(writer.scopeText.en)")
             }
             return nil
         case .attachedToRequest:
-            if write.exists { return "\(schema.name) are append-only: note \(short) exists and only the centre may change it" }
+            if write.exists { return Localized("跟进记录只能追加：记录 \(short) 已存在，只有社区中心可以修改", en: "\(schema.name) are append-only: note \(short) exists and only the centre may change it") }
             guard let after = write.after, writer.covers(after) else {
-                return "note \(short) is on a request outside the scope of \(writer.scopeText)"
+                return Localized("跟进记录 \(short) 所属的需求不在\(writer.scopeText.zh)的范围内", en: "note \(short) is on a request outside the scope of \(writer.scopeText.en)")
             }
             return nil
         }
@@ -181,21 +183,22 @@ public enum WritePolicy {
 
     /// Inside a community personal fields are sealed, for the scope of where the record lies
     /// after the change (a note: where its request lies), and nothing else is.
-    static func sealingRule(_ facts: SealingFacts, _ write: RecordWrite, _ schema: CollectionSchema) -> String? {
+    static func sealingRule(_ facts: SealingFacts, _ write: RecordWrite, _ schema: CollectionSchema) -> Localized? {
+        let short = String(write.record.prefix(8))
         if let field = facts.clearPersonal.first {
-            return "\(schema.name).\(field) is personal and must be sealed for its scope inside a community"
+            return Localized("\(schema.label.zh)的「\(schema.fieldLabel(field).zh)」是个人信息，在社区内必须按其范围密封", en: "\(schema.name).\(field) is personal and must be sealed for its scope inside a community")
         }
         if let field = facts.sealedNonPersonal.first {
-            return "\(schema.name).\(field) is not personal and must be written in clear"
+            return Localized("\(schema.label.zh)的「\(schema.fieldLabel(field).zh)」不是个人信息，必须明文写入", en: "\(schema.name).\(field) is not personal and must be written in clear")
         }
-        if facts.epochZero { return "\(schema.name) \(write.record.prefix(8)) has a value sealed under key epoch 0, which no key has" }
+        if facts.epochZero { return Localized("\(schema.label.zh) \(short) 有一个用纪元 0 密封的值，而没有任何密钥属于纪元 0", en: "\(schema.name) \(short) has a value sealed under key epoch 0, which no key has") }
         guard !facts.scopes.isEmpty else { return nil }
         guard let after = write.after, let grid = after.grid else {
-            return "\(schema.name) \(write.record.prefix(8)) has sealed values but no grid to seal them for"
+            return Localized("\(schema.label.zh) \(short) 有密封值，却没有可供密封的网格", en: "\(schema.name) \(short) has sealed values but no grid to seal them for")
         }
         let expected = ScopeID.of(grid: grid, building: after.building)
         if facts.scopes.contains(where: { $0 != expected }) {
-            return "\(schema.name) \(write.record.prefix(8)) has values sealed for another scope than \(after.text)"
+            return Localized("\(schema.label.zh) \(short) 有为\(after.text.zh)以外的范围密封的值", en: "\(schema.name) \(short) has values sealed for another scope than \(after.text.en)")
         }
         return nil
     }

@@ -154,7 +154,7 @@ extension NodeTLS {
     /// ID, given out of band, pins the centre's key.
     public func identifyCentre(at address: String, community: CommunityID, timeout: TimeAmount = .seconds(10)) throws -> NodeID {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw GridSyncError(.invalidInput, "centre address '\(address)' must be HOST:PORT, e.g. 192.168.1.10:7420")
+            throw GridSyncError(.invalidInput, Localized("社区中心地址「\(address)」应为 主机:端口，例如 192.168.1.10:7420", en: "centre address '\(address)' must be HOST:PORT, e.g. 192.168.1.10:7420"))
         }
         let host = String(address[..<colon])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -189,7 +189,7 @@ extension NodeTLS {
             // No channel ever completes the handshake promise: complete it here, or NIO traps
             // on a promise leaked at shutdown.
             done.fail(error)
-            throw GridSyncError(.io, "无法连接社区中心 — cannot connect to the centre at \(address) (\(Self.describe(error))); check the address and that the centre's daemon runs")
+            throw GridSyncError(.io, Localized("无法连接社区中心 \(address)（\(Self.describe(error))）；请检查地址，并确认社区中心的守护进程在运行", en: "cannot connect to the centre at \(address) (\(Self.describe(error))); check the address and that the centre's daemon runs"))
         }
         defer { try? channel.close().wait() }
         let timer = group.next().scheduleTask(in: timeout) { done.fail(ChannelError.connectTimeout(timeout)) }
@@ -198,12 +198,12 @@ extension NodeTLS {
             try done.futureResult.wait()
         } catch {
             if let other = wrongKey.withLockedValue({ $0 }) {
-                throw GridSyncError(.notPermitted, "the node at \(address) is \(other.short), which is not the centre of community \(community.text); check the address and the community ID")
+                throw GridSyncError(.notPermitted, Localized("\(address) 上的节点是 \(other.short)，不是社区 \(community.text) 的中心；请检查地址和社区 ID", en: "the node at \(address) is \(other.short), which is not the centre of community \(community.text); check the address and the community ID"))
             }
-            throw GridSyncError(.notPermitted, "the centre at \(address) did not accept this node (\(error)); ask the centre to enrol it: gridsync roster add \(nodeID.text) --name … --role …")
+            throw GridSyncError(.notPermitted, Localized("\(address) 的社区中心没有接受本节点（\(error)）；请社区中心为它登记：gridsync roster add \(nodeID.text) --name … --role …", en: "the centre at \(address) did not accept this node (\(error)); ask the centre to enrol it: gridsync roster add \(nodeID.text) --name … --role …"))
         }
         guard let centre = seen.nodeID else {
-            throw GridSyncError(.notPermitted, "the node at \(address) did not prove a key; is it a GridSync daemon?")
+            throw GridSyncError(.notPermitted, Localized("\(address) 的节点没有出示密钥证明；它是 GridSync 守护进程吗？", en: "the node at \(address) did not prove a key; is it a GridSync daemon?"))
         }
         return centre
     }

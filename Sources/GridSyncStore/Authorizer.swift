@@ -121,12 +121,13 @@ struct Authorizer {
         if origin == centre { return .success(Writer(id: origin, role: .centre, grid: nil, building: nil)) }
         if let w = fixed[origin] { return .success(w) }
         guard let member = roster[origin], let role = member.role else {
-            return .failure(Refusal(.notMember, "not on the community's roster; the centre adds it with `gridsync roster add`"))
+            return .failure(Refusal(.notMember, Localized("不在社区成员名册上；社区中心用 `gridsync roster add` 登记它", en: "not on the community's roster; the centre adds it with `gridsync roster add`")))
         }
         if member.isRevoked {
             let revokedAt = member.revokedAtMs ?? 0
             if Int64(clamping: hlc.milliseconds) >= revokedAt {
-                return .failure(Refusal(.revoked, "revoked by the centre at \(Timestamp.iso(UInt64(max(0, revokedAt)))), before it made this change"))
+                let at = Timestamp.iso(UInt64(max(0, revokedAt)))
+                return .failure(Refusal(.revoked, Localized("社区中心已于 \(at) 吊销它，早于这个变更", en: "revoked by the centre at \(at), before it made this change")))
             }
         }
         return .success(Writer(id: origin, role: role, grid: member.grid, building: member.building))
@@ -135,9 +136,9 @@ struct Authorizer {
     /// A refusal: its reason code and plain words (no values).
     struct Refusal: Error {
         var reason: QuarantineReason
-        var detail: String
+        var detail: Localized
 
-        init(_ reason: QuarantineReason, _ detail: String) {
+        init(_ reason: QuarantineReason, _ detail: Localized) {
             self.reason = reason
             self.detail = detail
         }
@@ -147,7 +148,7 @@ struct Authorizer {
     /// The reason to refuse `change`, or nil to accept it. The words name the rule broken, not
     /// the origin (callers say whose change it was). Accepting records what the change does to
     /// the roster and to placements for the rest of the batch.
-    mutating func check(_ change: Change, _ db: Database) throws -> (QuarantineReason, String)? {
+    mutating func check(_ change: Change, _ db: Database) throws -> (QuarantineReason, Localized)? {
         let writer: Writer
         switch self.writer(change.origin, at: change.hlc) {
         case .success(let w): writer = w

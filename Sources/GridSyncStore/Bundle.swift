@@ -28,7 +28,7 @@ public enum ChangeBundle {
         try PrivateFiles.create(tmp)
         guard let handle = FileHandle(forWritingAtPath: tmp) else {
             try? FileManager.default.removeItem(atPath: tmp)
-            throw GridSyncError(.io, "cannot create \(path); check that the directory exists and is writable")
+            throw GridSyncError(.io, Localized("无法创建 \(path)；请检查文件夹存在且可写", en: "cannot create \(path); check that the directory exists and is writable"))
         }
         var ok = false
         defer {
@@ -62,10 +62,10 @@ public enum ChangeBundle {
             try handle.write(contentsOf: Array(hasher.finalize()))
             try handle.synchronize()
         } catch {
-            throw GridSyncError(.io, "cannot write \(path) (is the disk full?); nothing was exported")
+            throw GridSyncError(.io, Localized("无法写入 \(path)（磁盘满了？）；没有导出任何内容", en: "cannot write \(path) (is the disk full?); nothing was exported"))
         }
         guard rename(tmp, path) == 0 else {
-            throw GridSyncError(.io, "cannot move the finished bundle to \(path); check permissions")
+            throw GridSyncError(.io, Localized("无法把做好的数据包移到 \(path)；请检查权限", en: "cannot move the finished bundle to \(path); check permissions"))
         }
         ok = true
         return Int(count)
@@ -82,16 +82,16 @@ public enum ChangeBundle {
         public init(path: String) throws {
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
             guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
-                throw GridSyncError(.io, "cannot read bundle \(path); check the path")
+                throw GridSyncError(.io, Localized("无法读取数据包 \(path)；请检查路径", en: "cannot read bundle \(path); check the path"))
             }
             guard size <= Limits.maxBundleBytes else {
-                throw GridSyncError(.tooLarge, "bundle \(path) is \(size) bytes, over the limit of \(Limits.maxBundleBytes); export it in parts with --since")
+                throw GridSyncError(.tooLarge, Localized("数据包 \(path) 有 \(size) 字节，超过上限 \(Limits.maxBundleBytes)；请用 --since 分批导出", en: "bundle \(path) is \(size) bytes, over the limit of \(Limits.maxBundleBytes); export it in parts with --since"))
             }
             let data: Data
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
             } catch {
-                throw GridSyncError(.io, "cannot read bundle \(path); check the path and permissions")
+                throw GridSyncError(.io, Localized("无法读取数据包 \(path)；请检查路径和权限", en: "cannot read bundle \(path); check the path and permissions"))
             }
             try self.init(data: data)
         }
@@ -100,19 +100,19 @@ public enum ChangeBundle {
             self.data = data
             let size = data.count
             guard size >= headerBytes + trailerBytes, Array(data.prefix(8)) == magic else {
-                throw GridSyncError(.malformed, "this file is not a GridSync bundle (wrong header); pass a file made by `gridsync bundle export`")
+                throw GridSyncError(.malformed, Localized("这个文件不是 GridSync 数据包（文件头不对）；请使用 `gridsync bundle export` 生成的文件", en: "this file is not a GridSync bundle (wrong header); pass a file made by `gridsync bundle export`"))
             }
             let bytes = [UInt8](data.prefix(headerBytes))
             let version = UInt16(bytes[8]) << 8 | UInt16(bytes[9])
             guard version == ChangeBundle.version else {
-                throw GridSyncError(.malformed, "bundle format version \(version) is not supported (this gridsync reads version \(ChangeBundle.version)); upgrade gridsync")
+                throw GridSyncError(.malformed, Localized("不支持数据包格式版本 \(version)（本程序读取版本 \(ChangeBundle.version)）；请升级 gridsync", en: "bundle format version \(version) is not supported (this gridsync reads version \(ChangeBundle.version)); upgrade gridsync"))
             }
             guard bytes[10] == 0 && bytes[11] == 0 else {
-                throw GridSyncError(.malformed, "bundle uses flags this gridsync does not know; upgrade gridsync")
+                throw GridSyncError(.malformed, Localized("数据包使用了本程序不认识的标志；请升级 gridsync", en: "bundle uses flags this gridsync does not know; upgrade gridsync"))
             }
             let digest = Array(SHA256.hash(data: data.prefix(size - 32)))
             guard digest == Array(data.suffix(32)) else {
-                throw GridSyncError(.malformed, "bundle is damaged or incomplete (checksum mismatch); copy or export it again")
+                throw GridSyncError(.malformed, Localized("数据包已损坏或不完整（校验和不符）；请重新复制或导出", en: "bundle is damaged or incomplete (checksum mismatch); copy or export it again"))
             }
             var entries: [Range<Int>] = []
             var offset = headerBytes
@@ -123,28 +123,28 @@ public enum ChangeBundle {
             }
             while true {
                 guard offset + 4 <= end else {
-                    throw GridSyncError(.malformed, "bundle ends without its end marker; copy or export it again")
+                    throw GridSyncError(.malformed, Localized("数据包没有结束标记；请重新复制或导出", en: "bundle ends without its end marker; copy or export it again"))
                 }
                 let length = u32(offset)
                 offset += 4
                 if length == 0 { break }
                 guard length <= maxEntryBytes else {
-                    throw GridSyncError(.tooLarge, "bundle entry \(entries.count + 1) declares \(length) bytes, over the limit of \(maxEntryBytes)")
+                    throw GridSyncError(.tooLarge, Localized("数据包第 \(entries.count + 1) 项声明了 \(length) 字节，超过上限 \(maxEntryBytes)", en: "bundle entry \(entries.count + 1) declares \(length) bytes, over the limit of \(maxEntryBytes)"))
                 }
                 guard offset + length <= end - 8 else {
-                    throw GridSyncError(.malformed, "bundle entry \(entries.count + 1) runs past the end of the file")
+                    throw GridSyncError(.malformed, Localized("数据包第 \(entries.count + 1) 项超出了文件末尾", en: "bundle entry \(entries.count + 1) runs past the end of the file"))
                 }
                 entries.append(offset..<offset + length)
                 offset += length
             }
             guard offset + 8 == end else {
-                throw GridSyncError(.malformed, "bundle has unexpected bytes after its end marker")
+                throw GridSyncError(.malformed, Localized("数据包结束标记之后还有多余字节", en: "bundle has unexpected bytes after its end marker"))
             }
             let countBytes = [UInt8](data[offset..<offset + 8])
             var declared: UInt64 = 0
             for b in countBytes { declared = declared << 8 | UInt64(b) }
             guard declared == UInt64(entries.count) else {
-                throw GridSyncError(.malformed, "bundle says it holds \(declared) changes but holds \(entries.count)")
+                throw GridSyncError(.malformed, Localized("数据包声明有 \(declared) 个变更，实际有 \(entries.count) 个", en: "bundle says it holds \(declared) changes but holds \(entries.count)"))
             }
             self.entries = entries
             self.count = entries.count
@@ -163,7 +163,7 @@ public enum ChangeBundle {
                 do {
                     out.append(try SignedChange(encoded: [UInt8](data[entries[i]])))
                 } catch {
-                    throw GridSyncError(error.code, "bundle entry \(i + 1): \(error.message)")
+                    throw error.within(Localized("数据包第 \(i + 1) 项", en: "bundle entry \(i + 1)"))
                 }
             }
             return out

@@ -93,7 +93,7 @@ struct ChangeApplier {
                     sc = d
                 case .encoded(let bytes):
                     guard bytes.count > SignedChange.signatureBytes else {
-                        throw GridSyncError(.malformed, "change of \(bytes.count) bytes is too short to hold a signature")
+                        throw GridSyncError(.malformed, Localized("变更只有 \(bytes.count) 字节，放不下签名", en: "change of \(bytes.count) bytes is too short to hold a signature"))
                     }
                     let (origin, seq) = try ChangeCodec.peekHeader(bytes)
                     if seq >= 1 && seq <= origins.maxSeq(origin) {
@@ -106,7 +106,7 @@ struct ChangeApplier {
                     sc = try SignedChange(encoded: bytes)
                 }
             } catch let error as GridSyncError {
-                throw GridSyncError(error.code, "change \(index + 1) of the batch: \(error.message)")
+                throw error.within(Localized("本批第 \(index + 1) 个变更", en: "change \(index + 1) of the batch"))
             }
             let ch = sc.change
             if blocked[ch.origin] != nil {
@@ -124,7 +124,7 @@ struct ChangeApplier {
                     try hold(sc, .followsQuarantined, "change \(known + 1) of node \(ch.origin.short) is quarantined")
                     continue
                 }
-                throw GridSyncError(.seqGap, "changes of node \(ch.origin.short) jump from seq \(known) to \(ch.seq); the changes in between are missing — export again with --since set to this store's `gridsync vector`")
+                throw GridSyncError(.seqGap, Localized("节点 \(ch.origin.short) 的变更序号从 \(known) 跳到 \(ch.seq)，中间的变更缺失；请把 --since 设为本存储的 `gridsync vector` 重新导出", en: "changes of node \(ch.origin.short) jump from seq \(known) to \(ch.seq); the changes in between are missing — export again with --since set to this store's `gridsync vector`"))
             }
             let idx = try origins.index(of: ch.origin, db)
             guard ch.prevHash == origins.states[idx]!.lastHash else {
@@ -146,7 +146,7 @@ struct ChangeApplier {
                     try hold(sc, .dependsOnQuarantined, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which is quarantined")
                     continue
                 }
-                throw GridSyncError(.causalGap, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which this store does not have; import the earlier changes first")
+                throw GridSyncError(.causalGap, Localized("节点 \(ch.origin.short) 的变更 \(ch.seq) 基于节点 \(p.origin.short) 的变更 \(p.seq)，而本存储没有它；请先导入更早的变更", en: "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which this store does not have; import the earlier changes first"))
             }
             if !trusted, ch.hlc.milliseconds > Limits.maxPlausibleMs {
                 try hold(sc, .badClock, "change \(ch.seq) of node \(ch.origin.short) is stamped \(Timestamp.iso(min(ch.hlc.milliseconds, 253_402_300_799_999))), after 2100; that node's clock is wrong")
@@ -175,7 +175,7 @@ struct ChangeApplier {
                     continue
                 }
                 if let (reason, words) = try authorizer?.check(ch, db) {
-                    let detail = "change \(ch.seq) of node \(ch.origin.short): \(words)"
+                    let detail = Localized("节点 \(ch.origin.short) 的变更 \(ch.seq)：\(words.zh)", en: "change \(ch.seq) of node \(ch.origin.short): \(words.en)").text
                     guard reason.isVoid else {
                         try hold(sc, reason, detail)
                         continue
@@ -388,19 +388,23 @@ struct ChangeApplier {
         }
         if stored != hash, origin == own { throw Self.ownFork(seq) }
         guard stored == hash else {
-            throw GridSyncError(.fork, "node \(origin.short) has two different changes with seq \(seq); one of them was altered — do not import this data, and report node \(origin.short) to the centre")
+            throw GridSyncError(.fork, Localized("节点 \(origin.short) 有两个序号同为 \(seq) 的不同变更，其中一个被篡改过；不要导入这些数据，并向社区中心报告节点 \(origin.short)", en: "node \(origin.short) has two different changes with seq \(seq); one of them was altered — do not import this data, and report node \(origin.short) to the centre"))
         }
         return bodyBytes > storedLength
     }
 
     /// This node's own change `seq` differs from the one other nodes hold.
     private static func ownFork(_ seq: UInt64) -> GridSyncError {
-        GridSyncError(.fork, """
-            本节点的历史已分叉 — this node's own change \(seq) here differs from the one other nodes hold: the store was restored from an older copy \
+        GridSyncError(.fork, Localized("""
+            本节点的历史已分叉：本存储中本节点的变更 \(seq) 与其他节点持有的不同——存储是从较旧的备份恢复的，\
+            在取回本节点的变更之前又写入了，于是历史分叉。没有导入任何内容。解决办法（docs/OPERATIONS.md「A laptop restored from a backup」）：\
+            用 `gridsync init` 新建存储，请社区中心登记新的节点 ID 并吊销这一个，再把本存储自备份以来写入的内容重新录入
+            """, en: """
+            this node's own change \(seq) here differs from the one other nodes hold: the store was restored from an older copy \
             and wrote again before taking its own changes back, so its history forked. Nothing was imported. The way out \
             (docs/OPERATIONS.md, "A laptop restored from a backup"): create a new store with `gridsync init`, have the centre \
             enrol the new node ID and revoke this one, and enter again what this store wrote since the backup
-            """)
+            """))
     }
 
     private func storedHash(_ origin: NodeID, _ seq: UInt64, _ db: Database) throws -> (hash: [UInt8], length: Int)? {

@@ -44,10 +44,10 @@ enum KeyFile {
     /// Refuses a passphrase too short to protect anything, or absurdly long.
     static func check(_ passphrase: String) throws {
         guard passphrase.count >= minPassphraseCharacters else {
-            throw GridSyncError(.invalidInput, "口令至少 \(minPassphraseCharacters) 个字符 (the passphrase must have at least \(minPassphraseCharacters) characters)")
+            throw GridSyncError(.invalidInput, Localized("口令至少 \(minPassphraseCharacters) 个字符", en: "the passphrase must have at least \(minPassphraseCharacters) characters"))
         }
         guard passphrase.utf8.count <= maxPassphraseBytes else {
-            throw GridSyncError(.invalidInput, "口令过长 (the passphrase is longer than \(maxPassphraseBytes) bytes)")
+            throw GridSyncError(.invalidInput, Localized("口令过长（超过 \(maxPassphraseBytes) 字节）", en: "the passphrase is longer than \(maxPassphraseBytes) bytes"))
         }
     }
 
@@ -56,7 +56,7 @@ enum KeyFile {
             return try KDF.Scrypt.deriveKey(
                 from: Array(passphrase.utf8), salt: salt, outputByteCount: 32, rounds: rounds, blockSize: blockSize, parallelism: parallelism)
         } catch {
-            throw GridSyncError(.io, "无法由口令算出密钥 (cannot derive the key from the passphrase: scrypt failed — out of memory?)")
+            throw GridSyncError(.io, Localized("无法由口令算出密钥（scrypt 失败，内存不足？）", en: "cannot derive the key from the passphrase: scrypt failed — out of memory?"))
         }
     }
 
@@ -70,26 +70,29 @@ enum KeyFile {
     static func read(from path: String, passphrase: () throws -> String? = { nil }) throws -> NodeKey {
         try PrivateFiles.checkKey(path)
         guard let data = FileManager.default.contents(atPath: path), data.count < 4096 else {
-            throw GridSyncError(.io, "cannot read the node key file \(path); it must sit beside the store (restore it from backup, or run `gridsync init` for a new store)")
+            throw GridSyncError(.io, Localized("无法读取节点密钥文件 \(path)；它必须放在存储旁边（从备份恢复，或为新存储运行 `gridsync init`）", en: "cannot read the node key file \(path); it must sit beside the store (restore it from backup, or run `gridsync init` for a new store)"))
         }
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
-        let damaged = GridSyncError(.malformed, "the node key file \(path) is damaged; restore it from backup")
+        let damaged = GridSyncError(.malformed, Localized("节点密钥文件 \(path) 已损坏；请从备份恢复", en: "the node key file \(path) is damaged; restore it from backup"))
         if lines.first.map(String.init) == lockedHeader {
             guard lines.count == 3, let salt = Data(base64Encoded: String(lines[1])), salt.count == 16,
                 let combined = Data(base64Encoded: String(lines[2])), combined.count == 12 + 32 + 16
             else { throw damaged }
             guard let given = try passphrase() else {
-                throw GridSyncError(.notPermitted, """
-                    本节点密钥有口令保护，请输入口令 — the node key \(path) is protected by a passphrase and none was given: \
+                throw GridSyncError(.notPermitted, Localized("""
+                    节点密钥 \(path) 有口令保护，但没有给出口令：请在终端上运行命令以便输入，或把口令写进只有你能读的文件，\
+                    并把 GRIDSYNC_PASSPHRASE_FILE 设为该文件（systemd 下的守护进程：LoadCredential=gridsync-passphrase:文件）
+                    """, en: """
+                    the node key \(path) is protected by a passphrase and none was given: \
                     run the command on a terminal to be asked, or put the passphrase in a file readable only by you and set \
                     GRIDSYNC_PASSPHRASE_FILE to it (the daemon under systemd: LoadCredential=gridsync-passphrase:FILE)
-                    """)
+                    """))
             }
             let k = try derive(given, Array(salt))
             guard let box = try? ChaChaPoly.SealedBox(combined: combined),
                 let seed = try? ChaChaPoly.open(box, using: k, authenticating: Array(lockedHeader.utf8) + Array(salt))
             else {
-                throw GridSyncError(.notPermitted, "口令不对 (wrong passphrase for the node key \(path)); nothing was opened")
+                throw GridSyncError(.notPermitted, Localized("节点密钥 \(path) 的口令不对；没有打开任何内容", en: "wrong passphrase for the node key \(path); nothing was opened"))
             }
             return try NodeKey(seed: Array(seed))
         }

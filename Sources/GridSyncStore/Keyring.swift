@@ -99,24 +99,30 @@ struct Keyring: Sendable {
     /// a worker can act on) when this node does not hold it.
     func sealingKey(for place: Placement) throws -> ScopeKey {
         guard let grid = place.grid else {
-            throw GridSyncError(.invalidInput, "居民信息须属于某个网格才能加密保存 — a request needs a grid before its residents' data can be sealed")
+            throw GridSyncError(.invalidInput, Localized("居民信息须属于某个网格才能加密保存", en: "a request needs a grid before its residents' data can be sealed"))
         }
         let scope = ScopeID.of(grid: grid, building: place.building)
         guard let epoch = currentEpoch[grid] else {
-            throw GridSyncError(.notPermitted, """
-                本节点还没有收到网格 \(grid) 的密钥，暂不能写入居民信息 — this node holds no key for grid \(grid) yet: \
+            throw GridSyncError(.notPermitted, Localized("""
+                本节点还没有收到网格 \(grid) 的密钥，暂不能写入居民信息：社区中心收到本节点的资料后才发放。\
+                请与社区中心同步（`gridsync sync`，或让守护进程运行），然后再写入（没有写入任何内容）
+                """, en: """
+                this node holds no key for grid \(grid) yet: \
                 the centre issues it once it has this node's profile. Sync with the centre (`gridsync sync`, or let the daemon run), then write again (nothing was written)
-                """)
+                """))
         }
         if let k = keys[scope]?[epoch] { return k }
         if let root = roots[grid]?[epoch] {
             return derived.key(scope, epoch) { ScopeKey(secret: root.scopeSecret(building: place.building), scope: scope, epoch: epoch) }
         }
-        throw GridSyncError(.notPermitted, """
-            本节点没有\(place.building.map { "楼栋 \($0)" } ?? "网格 \(grid)")当前的密钥，不能写入那里的居民信息 — this node holds no current key (epoch \(epoch)) for \
+        throw GridSyncError(.notPermitted, Localized("""
+            本节点没有\(place.building.map { "楼栋 \($0)" } ?? "网格 \(grid)")当前（纪元 \(epoch)）的密钥，不能写入那里的居民信息：\
+            那里不在本节点的范围内，或社区中心更换了密钥而新的授权还没有到达本节点；请与社区中心同步，或联系社区中心（没有写入任何内容）
+            """, en: """
+            this node holds no current key (epoch \(epoch)) for \
             grid \(grid)\(place.building.map { ", building \($0)" } ?? ""): it is outside this node's scope, or the centre rotated the key and its grant has not \
             reached this node yet; sync with the centre, or ask it (nothing was written)
-            """)
+            """))
     }
 
     /// Opens a value written at `collection`/`record`/`field`: clear values as they are, sealed

@@ -21,8 +21,8 @@ enum PrivateFiles {
         guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
         try createFolder(Self.folder(of: folder))
         guard mkdir(folder, 0o700) == 0 || errno == EEXIST else {
-            throw GridSyncError(
-                .io, "cannot create the folder \(folder) (\(String(cString: strerror(errno)))); check the path and its permissions")
+            let why = String(cString: strerror(errno))
+            throw GridSyncError(.io, Localized("无法创建文件夹 \(folder)（\(why)）；请检查路径和权限", en: "cannot create the folder \(folder) (\(why)); check the path and its permissions"))
         }
         _ = chmod(folder, 0o700)
     }
@@ -31,7 +31,7 @@ enum PrivateFiles {
     static func create(_ path: String) throws {
         let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw GridSyncError(.io, "cannot create \(path) (\(String(cString: strerror(errno)))); check the folder exists and is writable")
+            throw GridSyncError(.io, Localized("无法创建 \(path)（\(String(cString: strerror(errno)))）；请检查文件夹存在且可写", en: "cannot create \(path) (\(String(cString: strerror(errno)))); check the folder exists and is writable"))
         }
         defer { close(fd) }
         // The umask may have narrowed the mode further; never widened it. Make it exactly 0600.
@@ -42,7 +42,7 @@ enum PrivateFiles {
     static func write(_ data: Data, to path: String) throws {
         try create(path)
         guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw GridSyncError(.io, "cannot write \(path); check the folder is writable")
+            throw GridSyncError(.io, Localized("无法写入 \(path)；请检查文件夹可写", en: "cannot write \(path); check the folder is writable"))
         }
         defer { try? handle.close() }
         do {
@@ -50,7 +50,7 @@ enum PrivateFiles {
             try handle.synchronize()
         } catch {
             try? FileManager.default.removeItem(atPath: path)
-            throw GridSyncError(.io, "cannot write \(path) (is the disk full?); nothing was written")
+            throw GridSyncError(.io, Localized("无法写入 \(path)（磁盘满了？）；没有写入任何内容", en: "cannot write \(path) (is the disk full?); nothing was written"))
         }
     }
 
@@ -72,12 +72,13 @@ enum PrivateFiles {
     /// Refuses a key file that others may read or write.
     static func checkKey(_ path: String) throws {
         guard let m = mode(path), m & 0o077 != 0 else { return }
-        throw GridSyncError(
-            .notPermitted,
-            """
-            节点密钥可被其他用户读取 — the node key \(path) can be read by other users (mode \(String(m, radix: 8))); \
+        let mode = String(m, radix: 8)
+        throw GridSyncError(.notPermitted, Localized("""
+            节点密钥 \(path) 可被其他用户读取（权限 \(mode)）；请运行 `chmod 600 \(path)` 后重试——如果别人可能复制过它，请社区中心吊销本节点
+            """, en: """
+            the node key \(path) can be read by other users (mode \(mode)); \
             run `chmod 600 \(path)` and try again — and if others may have copied it, have the centre revoke this node
-            """)
+            """))
     }
 }
 
@@ -91,24 +92,24 @@ public enum OutputFile {
         let target = resolved(path)
         if let store {
             for file in [store, store + "-wal", store + "-shm", KeyFile.path(forStore: store)] where resolved(file) == target {
-                throw GridSyncError(.invalidInput, "不能写到本节点的存储或密钥上 (\(path) is this node's store or key); choose another file name (nothing was written)")
+                throw GridSyncError(.invalidInput, Localized("不能写到本节点的存储或密钥上（\(path)）；请换一个文件名（没有写入任何内容）", en: "\(path) is this node's store or key; choose another file name (nothing was written)"))
             }
         }
         guard FileManager.default.fileExists(atPath: path) else { return }
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            throw GridSyncError(.invalidInput, "\(path) is a folder; give a file name (nothing was written)")
+            throw GridSyncError(.invalidInput, Localized("\(path) 是文件夹；请给出文件名（没有写入任何内容）", en: "\(path) is a folder; give a file name (nothing was written)"))
         }
         if let head = FileHandle(forReadingAtPath: path).flatMap({ h in
             defer { try? h.close() }; return try? h.read(upToCount: 20)
         }) {
             let text = String(decoding: head, as: UTF8.self)
             if text.hasPrefix("SQLite format 3") || text.hasPrefix(KeyFile.header) {
-                throw GridSyncError(.invalidInput, "不能覆盖数据库或密钥文件 (\(path) is a database or a node key); choose another file name (nothing was written)")
+                throw GridSyncError(.invalidInput, Localized("不能覆盖数据库或密钥文件（\(path)）；请换一个文件名（没有写入任何内容）", en: "\(path) is a database or a node key; choose another file name (nothing was written)"))
             }
         }
         guard force else {
-            throw GridSyncError(.invalidInput, "文件已存在 (\(path) exists); give another name, or --force to replace it (nothing was written)")
+            throw GridSyncError(.invalidInput, Localized("文件已存在（\(path)）；请换一个名字，或加 --force 覆盖（没有写入任何内容）", en: "\(path) exists; give another name, or --force to replace it (nothing was written)"))
         }
     }
 
@@ -128,7 +129,7 @@ public enum OutputFile {
     /// Renames `tmp` over `path`.
     static func replace(_ path: String, with tmp: String) throws {
         guard rename(tmp, path) == 0 else {
-            throw GridSyncError(.io, "cannot write \(path) (\(String(cString: strerror(errno)))); check the folder is writable")
+            throw GridSyncError(.io, Localized("无法写入 \(path)（\(String(cString: strerror(errno)))）；请检查文件夹可写", en: "cannot write \(path) (\(String(cString: strerror(errno)))); check the folder is writable"))
         }
     }
 

@@ -43,13 +43,13 @@ struct RecordHeads {
     init(decoding bytes: [UInt8]) throws(GridSyncError) {
         let result = bytes.withUnsafeBytes { raw in
             Result { () throws(GridSyncError) -> [(name: String, heads: [Entry])] in
-                var r = ByteReader(raw, what: "stored record state")
+                var r = ByteReader(raw, what: Localized("存储的记录状态", en: "stored record state"))
                 var fields: [(name: String, heads: [Entry])] = []
-                let n = try r.readCount(max: raw.count, "fields")
+                let n = try r.readCount(max: raw.count, Localized("字段", en: "fields"))
                 fields.reserveCapacity(n)
                 for _ in 0..<n {
                     let name = try r.readName()
-                    let count = try r.readCount(max: raw.count, "heads")
+                    let count = try r.readCount(max: raw.count, Localized("头", en: "heads"))
                     var heads: [Entry] = []
                     heads.reserveCapacity(count)
                     for _ in 0..<count {

@@ -310,10 +310,10 @@ extension Store {
         if let from = options.from { _ = try Validate.date(from, "--from") }
         if let to = options.to { _ = try Validate.date(to, "--to") }
         if let from = options.from, let to = options.to, from > to {
-            throw GridSyncError(.invalidInput, "--from \(from) is after --to \(to); give the earlier day first")
+            throw GridSyncError(.invalidInput, Localized("--from \(from) 晚于 --to \(to)；请先写较早的一天", en: "--from \(from) is after --to \(to); give the earlier day first"))
         }
         guard options.responseHours > 0 else {
-            throw GridSyncError(.invalidInput, "--response-hours must be at least 1")
+            throw GridSyncError(.invalidInput, Localized("--response-hours 至少为 1", en: "--response-hours must be at least 1"))
         }
         var options = options
         if options.by == .service {

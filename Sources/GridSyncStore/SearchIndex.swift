@@ -75,17 +75,17 @@ struct PersonalQuery {
     init(_ filter: RequestFilter) throws {
         if let t = filter.text {
             let n = SearchTerms.normalise(t)
-            guard !n.isEmpty else { throw GridSyncError(.invalidInput, "--text 需要至少一个字或数字 (--text needs at least one letter or digit)") }
+            guard !n.isEmpty else { throw GridSyncError(.invalidInput, Localized("--text 需要至少一个字或数字", en: "--text needs at least one letter or digit")) }
             text = n
         }
         if let t = filter.resident {
             let n = SearchTerms.normalise(t)
-            guard !n.isEmpty else { throw GridSyncError(.invalidInput, "--resident 需要至少一个字 (--resident needs at least one letter)") }
+            guard !n.isEmpty else { throw GridSyncError(.invalidInput, Localized("--resident 需要至少一个字", en: "--resident needs at least one letter")) }
             resident = n
         }
         if let p = filter.phone {
             guard let digits = SearchTerms.phoneDigits(p), digits.count >= 4 else {
-                throw GridSyncError(.invalidInput, "--phone 需要完整号码或尾号 4 位 (--phone needs the whole number or its last 4 digits)")
+                throw GridSyncError(.invalidInput, Localized("--phone 需要完整号码或尾号 4 位", en: "--phone needs the whole number or its last 4 digits"))
             }
             phone = digits
         }

@@ -88,13 +88,13 @@ extension Store {
     /// another community.
     public func join(community: CommunityID, centre: NodeID, address: String?) throws {
         guard node.role != .centre else {
-            throw GridSyncError(.invalidInput, "this node is a centre; it founded its own community and cannot join another")
+            throw GridSyncError(.invalidInput, Localized("本节点是社区中心，它建立了自己的社区，不能加入别的社区", en: "this node is a centre; it founded its own community and cannot join another"))
         }
         guard community.isCentre(centre) else {
-            throw GridSyncError(.notPermitted, "node \(centre.short) is not the centre of community \(community.text): its key does not hash to that ID; check the community ID and the address")
+            throw GridSyncError(.notPermitted, Localized("节点 \(centre.short) 不是社区 \(community.text) 的中心：它的密钥与该 ID 不符；请检查社区 ID 和地址", en: "node \(centre.short) is not the centre of community \(community.text): its key does not hash to that ID; check the community ID and the address"))
         }
         if let existing = try self.community(), existing.id != community {
-            throw GridSyncError(.invalidInput, "this store already belongs to community \(existing.id.text); a node belongs to one community — use a new store for another")
+            throw GridSyncError(.invalidInput, Localized("本存储已属于社区 \(existing.id.text)；一个节点只属于一个社区，加入别的社区请用新的存储", en: "this store already belongs to community \(existing.id.text); a node belongs to one community — use a new store for another"))
         }
         do {
             try writer.write { db in
@@ -109,26 +109,26 @@ extension Store {
 
     // MARK: Roster
 
-    private func requireCentre(_ what: String) throws {
+    private func requireCentre(_ what: Localized) throws {
         guard node.role == .centre, try community()?.centre == node.id else {
-            throw GridSyncError(.notPermitted, "only the community centre \(what); run this on the centre's store")
+            throw GridSyncError(.notPermitted, Localized("只有社区中心可以\(what.zh)；请在社区中心的存储上运行", en: "only the community centre \(what.en); run this on the centre's store"))
         }
     }
 
     /// Adds `member` to the roster with a role and scope, or updates it (a revoked node stays
     /// revoked: enrol its replacement under a new key).
     public func rosterAdd(_ member: NodeID, name: String, role: NodeRole, grid: String?, building: String?) throws {
-        try requireCentre("enrols nodes")
-        guard member != node.id else { throw GridSyncError(.invalidInput, "the centre is always a member of its own community; enrol the other nodes") }
-        guard role != .centre else { throw GridSyncError(.invalidInput, "--role must be grid or building; a community has one centre") }
-        guard grid?.isEmpty == false else { throw GridSyncError(.invalidInput, "--grid is required for grid and building nodes") }
-        if role == .building, building?.isEmpty != false { throw GridSyncError(.invalidInput, "--building is required for a building node") }
+        try requireCentre(Localized("登记节点", en: "enrols nodes"))
+        guard member != node.id else { throw GridSyncError(.invalidInput, Localized("社区中心始终是自己社区的成员；请登记其他节点", en: "the centre is always a member of its own community; enrol the other nodes")) }
+        guard role != .centre else { throw GridSyncError(.invalidInput, Localized("--role 应为 grid 或 building；一个社区只有一个中心", en: "--role must be grid or building; a community has one centre")) }
+        guard grid?.isEmpty == false else { throw GridSyncError(.invalidInput, Localized("网格节点和楼栋节点需要 --grid", en: "--grid is required for grid and building nodes")) }
+        if role == .building, building?.isEmpty != false { throw GridSyncError(.invalidInput, Localized("楼栋节点需要 --building", en: "--building is required for a building node")) }
         let name = try Validate.required(name, "--name")
         _ = try Validate.place(grid, "--grid")
         _ = try Validate.place(building, "--building")
         let previous = try roster().first(where: { $0.node_id == member.text })
         if previous?.status == "revoked" {
-            throw GridSyncError(.notPermitted, "node \(member.short) was revoked and stays revoked; if the laptop was recovered, give it a new store (`gridsync init`) and enrol its new ID")
+            throw GridSyncError(.notPermitted, Localized("节点 \(member.short) 已被吊销，且不能恢复；如果笔记本已找回，请为它新建存储（`gridsync init`）并登记新的 ID", en: "node \(member.short) was revoked and stays revoked; if the laptop was recovered, give it a new store (`gridsync init`) and enrol its new ID"))
         }
         _ = try localWrite { _, change in
             let id = member.rosterRecord
@@ -150,9 +150,9 @@ extension Store {
 
     /// Revokes `member`: from now on every node refuses changes it makes and connections from it.
     public func rosterRevoke(_ member: NodeID) throws {
-        try requireCentre("revokes nodes")
+        try requireCentre(Localized("吊销节点", en: "revokes nodes"))
         guard try roster().contains(where: { $0.node_id == member.text }) else {
-            throw GridSyncError(.notFound, "node \(member.short) is not on the roster; `gridsync roster list` shows who is")
+            throw GridSyncError(.notFound, Localized("节点 \(member.short) 不在成员名册上；`gridsync roster list` 列出所有成员", en: "node \(member.short) is not on the roster; `gridsync roster list` shows who is"))
         }
         let now = wallClock()
         let grid = try roster().first(where: { $0.node_id == member.text })?.grid
@@ -171,15 +171,15 @@ extension Store {
         let want = text.uppercased().filter { $0 != "-" && $0 != " " }
         // Node IDs are base32 (A–Z, 2–7); anything else (a name, a phone) is not repeated.
         guard !want.isEmpty, want.allSatisfy({ ("A"..."Z").contains($0) || ("2"..."7").contains($0) }) else {
-            throw GridSyncError(.invalidInput, "that is not a node ID; `gridsync roster list` shows them")
+            throw GridSyncError(.invalidInput, Localized("这不是节点 ID；`gridsync roster list` 列出所有节点", en: "that is not a node ID; `gridsync roster list` shows them"))
         }
         let matches = try roster().filter { $0.node_id.filter { $0 != "-" }.hasPrefix(want) }
         switch matches.count {
-        case 0: throw GridSyncError(.notFound, "no node on the roster has an ID starting with that; `gridsync roster list` shows them")
+        case 0: throw GridSyncError(.notFound, Localized("成员名册上没有以此开头的节点 ID；`gridsync roster list` 列出所有节点", en: "no node on the roster has an ID starting with that; `gridsync roster list` shows them"))
         case 1: return try NodeID(text: matches[0].node_id)
         default:
             let shown = matches.prefix(5).map { "\($0.node_id.prefix(15)) (\($0.name ?? "?"))" }.joined(separator: ", ")
-            throw GridSyncError(.ambiguous, "several nodes' IDs start with that: \(shown); type more characters")
+            throw GridSyncError(.ambiguous, Localized("有多个节点的 ID 以此开头：\(shown)；请多输入几个字符", en: "several nodes' IDs start with that: \(shown); type more characters"))
         }
     }
 

@@ -48,23 +48,23 @@ extension Store {
     /// `pred` naming every head, so the field has one head again on every node that syncs.
     public func resolveConflict(_ idPrefix: String, pick: Int?, value: String?) throws -> ConflictRecord {
         guard (pick == nil) != (value == nil) else {
-            throw GridSyncError(.invalidInput, "give exactly one of --pick N or --value V")
+            throw GridSyncError(.invalidInput, Localized("--pick N 和 --value V 须且只能给一个", en: "give exactly one of --pick N or --value V"))
         }
         let (resolved, _) = try localWrite { db, change -> ConflictRecord in
             let id = try resolveID(idPrefix, table: "open_conflicts", kind: "conflict", db)
             let row = try Row.fetchOne(db, sql: "SELECT collection, record, field FROM open_conflicts WHERE id = ?", arguments: [id])!
             let c = try conflict(id: id, RecordKey(collection: row[0], record: row[1]), field: row[2], db)
             guard let schema = Schema.collection(named: c.collection) else {
-                throw GridSyncError(.invalidInput, "conflict \(id) is in collection '\(c.collection)', which this gridsync version cannot edit; upgrade gridsync")
+                throw GridSyncError(.invalidInput, Localized("冲突 \(id) 属于集合「\(c.collection)」，本版本不能编辑它；请升级 gridsync", en: "conflict \(id) is in collection '\(c.collection)', which this gridsync version cannot edit; upgrade gridsync"))
             }
             let chosen: FieldValue
             if let pick {
                 guard pick >= 1 && pick <= c.values.count else {
-                    throw GridSyncError(.invalidInput, "--pick must be between 1 and \(c.values.count) for conflict \(id); see `gridsync conflicts show \(id)`")
+                    throw GridSyncError(.invalidInput, Localized("冲突 \(id) 的 --pick 应在 1 到 \(c.values.count) 之间；见 `gridsync conflicts show \(id)`", en: "--pick must be between 1 and \(c.values.count) for conflict \(id); see `gridsync conflicts show \(id)`"))
                 }
                 let picked = c.values[pick - 1].value
                 guard picked != .unreadable, picked != .erased else {
-                    throw GridSyncError(.notPermitted, "本节点读不到这个值，不能选它 — this node cannot read value \(pick) of conflict \(id) (it is sealed for a scope or epoch this node does not hold); settle it on the centre or the record's own building, or give a new value with --value (nothing was written)")
+                    throw GridSyncError(.notPermitted, Localized("本节点读不到冲突 \(id) 的第 \(pick) 个值（它为本节点没有的范围或纪元密封），不能选它；请在社区中心或该记录所在楼栋处理，或用 --value 给出新值（没有写入任何内容）", en: "this node cannot read value \(pick) of conflict \(id) (it is sealed for a scope or epoch this node does not hold); settle it on the centre or the record's own building, or give a new value with --value (nothing was written)"))
                 }
                 chosen = picked.fieldValue
             } else {
@@ -83,21 +83,23 @@ extension Store {
             switch input {
             case "0", "keep", "保留": return .int(0)
             case "1", "delete", "删除": return .int(1)
-            default: throw GridSyncError(.invalidInput, "for _deleted give 0/keep/保留 or 1/delete/删除")
+            default: throw GridSyncError(.invalidInput, Localized("_deleted 请给 0/keep/保留 或 1/delete/删除", en: "for _deleted give 0/keep or 1/delete"))
             }
         case .flag:
             switch input {
             case "1", "yes", "是": return .int(1)
             case "0", "no", "否": return .int(0)
-            default: throw GridSyncError(.invalidInput, "for \(field) give 1/yes/是 or 0/no/否")
+            default: throw GridSyncError(.invalidInput, Localized("\(field) 请给 1/yes/是 或 0/no/否", en: "for \(field) give 1/yes or 0/no"))
             }
         case .status:
             guard let s = RequestStatus(input: input) else {
-                throw GridSyncError(.invalidInput, "not a status; use one of: " + RequestStatus.allCases.map { "\($0.rawValue) \($0.label)" }.joined(separator: ", "))
+                throw GridSyncError(.invalidInput, Localized(
+                    "不是状态；可用：" + RequestStatus.allCases.map { "\($0.label)（\($0.rawValue)）" }.joined(separator: "、"),
+                    en: "not a status; use one of: " + RequestStatus.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             return .text(s.rawValue)
         case .int:
-            guard let i = Int64(input) else { throw GridSyncError(.invalidInput, "for \(field) give a whole number") }
+            guard let i = Int64(input) else { throw GridSyncError(.invalidInput, Localized("\(field) 请给一个整数", en: "for \(field) give a whole number")) }
             return .int(i)
         case .date: return .orNull(try Validate.date(input, "--value") ?? "")
         case .phone: return .orNull(try Validate.phone(input, "--value") ?? "")

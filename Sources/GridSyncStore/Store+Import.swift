@@ -110,7 +110,7 @@ extension Store {
                                            now: now, today: today, days: days, name: name, heldNotes: heldNotes,
                                            heldRequest: allowDuplicates ? nil : heldRequest, db)
                     if let earlier = seen[plan.id] {
-                        throw GridSyncError(.invalidInput, "\(name("id")) 与第 \(earlier) 行相同 (the same number as line \(earlier)); each row needs its own")
+                        throw GridSyncError(.invalidInput, Localized("\(name("id")) 与第 \(earlier) 行相同，每行需要自己的编号", en: "\(name("id")) is the same number as line \(earlier); each row needs its own"))
                     }
                     seen[plan.id] = row.line
                     switch (plan.new, plan.sets.isEmpty && plan.notes.isEmpty) {
@@ -196,27 +196,31 @@ extension Store {
         if row.externalID?.trimmed.isEmpty ?? true, let heldRequest,
             let same = try heldRequest(Self.contentKey(v.grid, v.building, v.unit, v.room, v.resident, v.phone, v.category, v.title, v.detail))
         {
-            throw GridSyncError(.invalidInput, """
-                与已有需求 \(same.prefix(8)) 内容相同，像是重复导入 (the same as request \(same.prefix(8)) already here — imported twice?); \
-                give the register a 编号 column to update instead, or --allow-duplicates to add it again
-                """)
+            throw GridSyncError(.invalidInput, Localized("""
+                与已有需求 \(same.prefix(8)) 内容相同，像是重复导入；请给登记表加上「编号」列以便更新，或用 --allow-duplicates 再次添加
+                """, en: """
+                the same as request \(same.prefix(8)) already here — imported twice? Give the register an ID (编号) column to update instead, \
+                or --allow-duplicates to add it again
+                """))
         }
         guard categories.contains(v.category) else {
-            throw GridSyncError(.invalidInput, "\(name("category")) 不是已有的类别 (unknown category); use one of: \(categories.sorted().joined(separator: " "))")
+            throw GridSyncError(.invalidInput, Localized("\(name("category")) 不是已有的类别；可用：\(categories.sorted().joined(separator: " "))", en: "\(name("category")) is not a known category; use one of: \(categories.sorted().joined(separator: " "))"))
         }
         let id = try Self.importID(row.externalID, namespace: namespace, grid: v.grid, name: name("id"))
         let status = try row.status.flatMap { s -> RequestStatus? in
             let s = s.trimmed
             if s.isEmpty { return nil }
             guard let st = RequestStatus(input: s) else {
-                throw GridSyncError(.invalidInput, "\(name("status")) 应为 " + RequestStatus.allCases.map(\.label).joined(separator: "、") + " 之一 (must be one of them)")
+                throw GridSyncError(.invalidInput, Localized(
+                    "\(name("status")) 应为 " + RequestStatus.allCases.map(\.label).joined(separator: "、") + " 之一",
+                    en: "\(name("status")) must be one of: " + RequestStatus.allCases.map(\.rawValue).joined(separator: ", ") + " (or their Chinese labels)"))
             }
             return st
         }
         func time(_ cell: String?, _ field: String) throws -> ImportTime? {
             guard let cell = cell?.trimmed, !cell.isEmpty else { return nil }
             guard let t = ImportTime(cell, days) else {
-                throw GridSyncError(.invalidInput, "\(name(field)) 不是时间 (not a time); write it as 2026-11-03 14:05 or 2026-11-03")
+                throw GridSyncError(.invalidInput, Localized("\(name(field)) 不是时间；请写成 2026-11-03 14:05 或 2026-11-03", en: "\(name(field)) is not a time; write it as 2026-11-03 14:05 or 2026-11-03"))
             }
             return t
         }
@@ -225,18 +229,18 @@ extension Store {
             let s = s.trimmed
             if s.isEmpty { return nil }
             guard let v = Satisfaction(input: s) else {
-                throw GridSyncError(.invalidInput, "\(name("satisfaction")) 应为 满意、基本满意 或 不满意 (must be one of them)")
+                throw GridSyncError(.invalidInput, Localized("\(name("satisfaction")) 应为 满意、基本满意 或 不满意", en: "\(name("satisfaction")) must be satisfied, basically satisfied or dissatisfied (or their Chinese labels)"))
             }
             return v
         }
         if satisfaction != nil, let status, status != .rated {
-            throw GridSyncError(.invalidInput, "\(name("satisfaction")) 只能用于已评价的需求 (only a rated request has one); set \(name("status")) to 已评价 or leave it empty")
+            throw GridSyncError(.invalidInput, Localized("\(name("satisfaction")) 只能用于已评价的需求；请把\(name("status"))设为已评价，或留空", en: "\(name("satisfaction")) is only for a rated request; set \(name("status")) to rated or leave it empty"))
         }
         if status == .rated && satisfaction == nil {
-            throw GridSyncError(.invalidInput, "已评价的需求需要\(name("satisfaction")) (a rated request needs its satisfaction)")
+            throw GridSyncError(.invalidInput, Localized("已评价的需求需要\(name("satisfaction"))", en: "a rated request needs its \(name("satisfaction"))"))
         }
         if let c = created?.iso, c > now {
-            throw GridSyncError(.invalidInput, "\(name("created_at")) 在将来 (is in the future); check the date")
+            throw GridSyncError(.invalidInput, Localized("\(name("created_at")) 在将来；请检查日期", en: "\(name("created_at")) is in the future; check the date"))
         }
         let comment = try Validate.text(row.ratingComment, name("rating_comment"))
         let rowNotes = try row.notes.map { try Validate.required($0, name("notes")) }
@@ -251,7 +255,7 @@ extension Store {
             ("due", v.due.map(FieldValue.orNull) ?? .null), ("urgent", .int(v.urgent ? 1 : 0)),
         ]
         if stored == nil && !row.sealedCells.isEmpty {
-            throw GridSyncError(.invalidInput, "这一行有 🔒 的格子，只能更新本节点已有的需求 (a row with sealed cells can only update a request this store holds)")
+            throw GridSyncError(.invalidInput, Localized("这一行有 🔒 的格子，只能更新本节点已有的需求", en: "a row with sealed (🔒) cells can only update a request this store holds"))
         }
         var want = stored == nil ? base.filter { $0.1 != .null } : base.filter { columns.contains($0.0) && !row.sealedCells.contains($0.0) }
         if let status { want.append(("status", .text(status.rawValue))) }
@@ -271,7 +275,7 @@ extension Store {
             return (id, want, rowNotes, true)
         }
         if (stored["deleted"] as Int64?) == 1 {
-            throw GridSyncError(.notFound, "需求 \(id.prefix(8)) 已删除 (was deleted); `gridsync request restore \(id.prefix(8))` first, then import again")
+            throw GridSyncError(.notFound, Localized("需求 \(id.prefix(8)) 已删除；请先 `gridsync request restore \(id.prefix(8))`，再重新导入", en: "request \(id.prefix(8)) was deleted; `gridsync request restore \(id.prefix(8))` first, then import again"))
         }
         let current = try Self.request(from: stored, today: today, ring: ring)
         var sets: [(String, FieldValue)] = []
@@ -284,7 +288,7 @@ extension Store {
                 continue
             }
             if Schema.requests.spec(field)?.personal == true && !current.canRead(field) {
-                throw GridSyncError(.notPermitted, "本节点读不到需求 \(id.prefix(8)) 的\(Schema.requests.spec(field)?.label ?? field)，不能更新它 (this node cannot read it, so cannot update it)")
+                throw GridSyncError(.notPermitted, Localized("本节点读不到需求 \(id.prefix(8)) 的\(Schema.requests.fieldLabel(field).zh)，不能更新它", en: "this node cannot read the \(Schema.requests.fieldLabel(field).en) of request \(id.prefix(8)), so cannot update it"))
             }
             sets.append((field, value))
         }

@@ -117,7 +117,7 @@ extension Store {
     /// change, from the log.
     private func quarantinedChange(_ id: Int64, _ db: Database) throws -> (QuarantineEntry, [UInt8]?) {
         guard let entry = try Self.stored(db, where: "q.id = ?", [id]).first else {
-            throw GridSyncError(.notFound, "没有编号为 \(id) 的隔离变更 (no quarantined change number \(id)); `gridsync quarantine list` shows the numbers")
+            throw GridSyncError(.notFound, Localized("没有编号为 \(id) 的隔离变更；`gridsync quarantine list` 列出编号", en: "no quarantined change number \(id); `gridsync quarantine list` shows the numbers"))
         }
         if entry.state == "held" {
             let blob = try Data.fetchOne(db, sql: "SELECT change FROM quarantine WHERE id = ?", arguments: [id])
@@ -139,10 +139,9 @@ extension Store {
             if let id {
                 let (entry, bytes) = try quarantinedChange(id, db)
                 guard entry.state == "held", let bytes else {
-                    throw GridSyncError(
-                        .invalidInput,
-                        "change number \(id) is void: it is in the log and its node's later changes apply; it cannot be applied now — its node writes again within its scope"
-                    )
+                    throw GridSyncError(.invalidInput, Localized(
+                        "编号 \(id) 的变更已作废：它在日志中，其节点后来的变更照常生效；它现在不能应用——请其节点在自己的范围内重新写入",
+                        en: "change number \(id) is void: it is in the log and its node's later changes apply; it cannot be applied now — its node writes again within its scope"))
                 }
                 return [(id, bytes)]
             }
@@ -162,7 +161,7 @@ extension Store {
     /// `quarantine_audit`. A void change stays in the log; only the record of its refusal goes.
     public func discardQuarantined(_ id: Int64) throws {
         guard node.role == .centre, try community()?.centre == node.id else {
-            throw GridSyncError(.notPermitted, "只有社区中心可以丢弃隔离变更 (only the community centre discards quarantined changes); run this on the centre's store")
+            throw GridSyncError(.notPermitted, Localized("只有社区中心可以丢弃隔离变更；请在社区中心的存储上运行", en: "only the community centre discards quarantined changes; run this on the centre's store"))
         }
         do {
             try writer.write { db in
@@ -255,5 +254,5 @@ extension Store {
     }
 
     /// ``localWriter()``'s scope in words, for messages.
-    public func writerScope() throws -> String { try localWriter().scopeText }
+    public func writerScope() throws -> String { try localWriter().scopeText.text }
 }

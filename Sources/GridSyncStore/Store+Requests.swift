@@ -16,7 +16,7 @@ extension Store {
     func localWriter(of authorizer: Authorizer) throws -> Writer {
         switch authorizer.writer(node.id, at: HLC(milliseconds: wallClock(), counter: 0)) {
         case .success(let w): return w
-        case .failure(let r): throw GridSyncError(.notPermitted, "本节点不能写入 (this node may not write): \(r.detail); ask the community centre (nothing was written)")
+        case .failure(let r): throw GridSyncError(.notPermitted, Localized("本节点不能写入：\(r.detail)；请联系社区中心（没有写入任何内容）", en: "this node may not write: \(r.detail); ask the community centre (nothing was written)"))
         }
     }
 
@@ -24,7 +24,7 @@ extension Store {
     /// says so before anything else is checked, e.g. for each row of an import).
     func checkScope(_ write: RecordWrite, by writer: Writer) throws {
         if let reason = WritePolicy.check(write, by: writer) {
-            throw GridSyncError(.notPermitted, "本节点无权写入此项 (this node may not write that — every other node would refuse it): \(reason)")
+            throw GridSyncError(.notPermitted, Localized("本节点无权写入此项（其他节点都会拒绝）：\(reason.zh)", en: "this node may not write that — every other node would refuse it: \(reason.en)"))
         }
     }
 
@@ -48,8 +48,8 @@ extension Store {
     func validate(_ new: NewRequest, by writer: Writer, name: (String) -> String = { "--" + $0 }) throws -> ValidRequest {
         let grid = try Validate.place(new.grid ?? writer.grid, name("grid")).flatMap { $0.isEmpty ? nil : $0 }
         let building = try Validate.place(new.building ?? (writer.role == .building ? writer.building : nil), name("building")).flatMap { $0.isEmpty ? nil : $0 }
-        guard let grid else { throw GridSyncError(.invalidInput, "\(name("grid")) is required: which grid is the request from?") }
-        guard let building else { throw GridSyncError(.invalidInput, "\(name("building")) is required: which building is the request from?") }
+        guard let grid else { throw GridSyncError(.invalidInput, Localized("需要\(name("grid"))：这条需求来自哪个网格？", en: "\(name("grid")) is required: which grid is the request from?")) }
+        guard let building else { throw GridSyncError(.invalidInput, Localized("需要\(name("building"))：这条需求来自哪栋楼？", en: "\(name("building")) is required: which building is the request from?")) }
         let v = ValidRequest(
             grid: grid, building: building,
             resident: try Validate.required(new.resident, name("resident")),
@@ -124,7 +124,7 @@ extension Store {
     /// Edits a request's descriptive fields. Fields equal to their current value are not written.
     public func editRequest(_ idPrefix: String, _ edit: RequestEdit) throws -> String {
         guard !edit.isEmpty else {
-            throw GridSyncError(.invalidInput, "nothing to change; give at least one of --title --detail --phone --resident --category --due --unit --room --urgent/--not-urgent")
+            throw GridSyncError(.invalidInput, Localized("没有要修改的内容；请至少给出 --title --detail --phone --resident --category --due --unit --room --urgent/--not-urgent 之一", en: "nothing to change; give at least one of --title --detail --phone --resident --category --due --unit --room --urgent/--not-urgent"))
         }
         let values: [(String, FieldValue?)] = [
             ("title", try edit.title.map { .text(try Validate.required($0, "--title")) }),
@@ -163,7 +163,7 @@ extension Store {
     /// Assigns a request to a service on the 服务清单 or to a named person.
     public func assign(_ idPrefix: String, service: String?, person: String?) throws -> RequestStatus {
         guard (service == nil) != (person == nil) else {
-            throw GridSyncError(.invalidInput, "give exactly one of --service SERVICE_ID or --person NAME")
+            throw GridSyncError(.invalidInput, Localized("--service 服务ID 和 --person 姓名 须且只能给一个", en: "give exactly one of --service SERVICE_ID or --person NAME"))
         }
         let personName = try person.map { try Validate.required($0, "--person") }
         return try lifecycle(idPrefix, .assign, note: nil) { db, id, change in
@@ -171,7 +171,7 @@ extension Store {
                 let serviceID = try resolveID(service, table: "services", kind: "service", db)
                 let status = try String.fetchOne(db, sql: "SELECT status FROM services WHERE id = ?", arguments: [serviceID])
                 guard status != "retired" else {
-                    throw GridSyncError(.invalidInput, "service \(serviceID) is retired; pick an active one from `gridsync service list`")
+                    throw GridSyncError(.invalidInput, Localized("服务 \(serviceID) 已停用；请从 `gridsync service list` 中选一个在用的", en: "service \(serviceID) is retired; pick an active one from `gridsync service list`"))
                 }
                 change.set(Schema.requests, id, "assigned_service", .text(serviceID))
                 change.set(Schema.requests, id, "assigned_person", .null)
@@ -261,7 +261,7 @@ extension Store {
         let (id, _) = try localWrite { db, change -> String in
             let id = try resolveID(idPrefix, table: "requests", kind: "request", db)
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM erased_records WHERE collection = 'requests' AND record = ?", arguments: [id]) == 0 else {
-                throw GridSyncError(.invalidInput, "需求 \(id.prefix(8)) 的个人信息已抹除 — request \(id) was erased already; nothing to do")
+                throw GridSyncError(.invalidInput, Localized("需求 \(id.prefix(8)) 的个人信息已抹除，无需再做", en: "request \(id) was erased already; nothing to do"))
             }
             change.set(Schema.requests, id, Schema.erasedField, .int(1))
             return id
@@ -277,14 +277,14 @@ extension Store {
 
     private func requireErasing() throws {
         guard node.role == .centre, try community()?.centre == node.id else {
-            throw GridSyncError(.notPermitted, "只有社区中心可以抹除居民信息 — only the community centre erases residents' data; run this on the centre's store")
+            throw GridSyncError(.notPermitted, Localized("只有社区中心可以抹除居民信息；请在社区中心的存储上运行", en: "only the community centre erases residents' data; run this on the centre's store"))
         }
     }
 
     /// Requests rated or closed more than `months` months before now and not erased yet: what
     /// the retention setting erases.
     public func requestsDueForErasure(afterMonths months: Int) throws -> [String] {
-        guard months >= 1 && months <= 1200 else { throw GridSyncError(.invalidInput, "保留期限须为 1 到 1200 个月 (the retention period must be 1 to 1200 months)") }
+        guard months >= 1 && months <= 1200 else { throw GridSyncError(.invalidInput, Localized("保留期限须为 1 到 1200 个月", en: "the retention period must be 1 to 1200 months")) }
         let cutoff = Timestamp.iso(wallClock() - min(wallClock(), UInt64(months) * 30 * 86_400_000))
         return try read { db in
             try String.fetchAll(db, sql: """
@@ -329,7 +329,7 @@ extension Store {
         let (id, _) = try localWrite { db, change -> String in
             let id = try resolveID(idPrefix, table: "requests", kind: "request", db)
             guard try Int64.fetchOne(db, sql: "SELECT deleted FROM requests WHERE id = ?", arguments: [id]) == 1 else {
-                throw GridSyncError(.invalidInput, "request \(id) is not deleted; nothing to restore")
+                throw GridSyncError(.invalidInput, Localized("需求 \(id) 没有被删除，无需恢复", en: "request \(id) is not deleted; nothing to restore"))
             }
             change.set(Schema.requests, id, Schema.deletedField, .int(0))
             return id
@@ -403,10 +403,10 @@ extension Store {
     func requireRequest(_ idPrefix: String, _ db: Database) throws -> RequestRecord {
         let id = try resolveID(idPrefix, table: "requests", kind: "request", db)
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]) else {
-            throw GridSyncError(.notFound, "no such request; see `gridsync request list`")
+            throw GridSyncError(.notFound, Localized("没有这条需求；见 `gridsync request list`", en: "no such request; see `gridsync request list`"))
         }
         if (row["deleted"] as Int64?) == 1 {
-            throw GridSyncError(.notFound, "request \(id) was deleted; `gridsync request restore \(id.prefix(8))` brings it back if that was a mistake")
+            throw GridSyncError(.notFound, Localized("需求 \(id) 已删除；如属误删，`gridsync request restore \(id.prefix(8))` 可以恢复", en: "request \(id) was deleted; `gridsync request restore \(id.prefix(8))` brings it back if that was a mistake"))
         }
         return try Self.request(from: row, today: LocalDay(timeZone: .current).of(ms: wallClock()), ring: try keyring(db))
     }
@@ -446,18 +446,24 @@ extension Store {
     func resolveID(_ prefix: String, table: String, kind: String, _ db: Database) throws -> String {
         let p = prefix.trimmingCharacters(in: .whitespaces).lowercased()
         let list = kind == "conflict" ? "conflicts list" : "\(kind) list"
+        let kind = switch kind {
+        case "request": Localized("需求", en: "request")
+        case "service": Localized("服务", en: "service")
+        case "conflict": Localized("冲突", en: "conflict")
+        default: Localized(kind, en: kind)
+        }
         // What was typed is never repeated: a careless user may type a name or a phone number.
         guard !p.isEmpty, Names.isValid(p) else {
-            throw GridSyncError(.invalidInput, "that is not a \(kind) ID; IDs are hex digits, see `gridsync \(list)`")
+            throw GridSyncError(.invalidInput, Localized("这不是\(kind.zh) ID；ID 由十六进制数字组成，见 `gridsync \(list)`", en: "that is not a \(kind.en) ID; IDs are hex digits, see `gridsync \(list)`"))
         }
         let ids = try String.fetchAll(
             db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? ORDER BY id LIMIT 6", arguments: [p, p + "~"])
         switch ids.count {
-        case 0: throw GridSyncError(.notFound, "no \(kind) has an ID starting with what was given; see `gridsync \(list)`")
+        case 0: throw GridSyncError(.notFound, Localized("没有\(kind.zh)的 ID 以此开头；见 `gridsync \(list)`", en: "no \(kind.en) has an ID starting with what was given; see `gridsync \(list)`"))
         case 1: return ids[0]
         default:
             let shown = ids.prefix(5).map { String($0.prefix(max(p.count + 4, 8))) }.joined(separator: ", ")
-            throw GridSyncError(.ambiguous, "that \(kind) ID prefix matches several \(kind)s: \(shown)\(ids.count > 5 ? ", …" : ""); type more characters")
+            throw GridSyncError(.ambiguous, Localized("这个\(kind.zh) ID 前缀匹配多条\(kind.zh)：\(shown)\(ids.count > 5 ? "、…" : "")；请多输入几个字符", en: "that \(kind.en) ID prefix matches several \(kind.en)s: \(shown)\(ids.count > 5 ? ", …" : ""); type more characters"))
         }
     }
 
@@ -476,7 +482,7 @@ extension Store {
     func requireCategory(_ category: String, _ db: Database) throws {
         let all = try Self.categories(db)
         guard all.contains(category) else {
-            throw GridSyncError(.invalidInput, "unknown category; use one of: \(all.joined(separator: " ")) (the centre can add more with `gridsync category add`)")
+            throw GridSyncError(.invalidInput, Localized("未知类别；可用：\(all.joined(separator: " "))（社区中心可以用 `gridsync category add` 添加）", en: "unknown category; use one of: \(all.joined(separator: " ")) (the centre can add more with `gridsync category add`)"))
         }
     }
 
@@ -484,13 +490,13 @@ extension Store {
     /// one category, since its ID derives from the name.
     public func addCategory(_ name: String) throws {
         let name = try Validate.required(name, "NAME")
-        guard name.count <= 32 else { throw GridSyncError(.invalidInput, "category names are at most 32 characters") }
+        guard name.count <= 32 else { throw GridSyncError(.invalidInput, Localized("类别名称最多 32 个字符", en: "category names are at most 32 characters")) }
         guard node.role == .centre else {
-            throw GridSyncError(.notPermitted, "only the centre adds categories; ask the community centre")
+            throw GridSyncError(.notPermitted, Localized("只有社区中心可以添加类别；请联系社区中心", en: "only the centre adds categories; ask the community centre"))
         }
         _ = try localWrite { db, change in
             guard try !Self.categories(db).contains(name) else {
-                throw GridSyncError(.invalidInput, "that category already exists")
+                throw GridSyncError(.invalidInput, Localized("这个类别已存在", en: "that category already exists"))
             }
             let id = Self.categoryID(name)
             change.set(Schema.categories, id, "name", .text(name))

@@ -108,7 +108,7 @@ extension Store {
             guard let place, let grid = place.grid, writer.covers(place) else { continue }
             // An erased request takes no personal data again (every node would drop it).
             if let request = set.collection == requests ? set.record : try noteRequest(set), try isErased(request) {
-                throw GridSyncError(.invalidInput, "需求 \(request.prefix(8)) 的个人信息已抹除，不能再写入居民信息 — request \(request.prefix(8)) was erased; its \(set.field) cannot be written again (nothing was written)")
+                throw GridSyncError(.invalidInput, Localized("需求 \(request.prefix(8)) 的个人信息已抹除，不能再写入居民信息（没有写入任何内容）", en: "request \(request.prefix(8)) was erased; its \(set.field) cannot be written again (nothing was written)"))
             }
             if ring.currentEpoch[grid] == nil, founding {
                 grants += try newRoot(grid: grid, epoch: 1, &ring, db)

@@ -39,7 +39,7 @@ extension Store {
         let dueFrom = try Validate.date(filter.dueFrom, "--due-from"), dueTo = try Validate.date(filter.dueTo, "--due-to")
         for (a, b, flags) in [(from, to, "--from … --to"), (dueFrom, dueTo, "--due-from … --due-to")] {
             if let a, let b, a > b {
-                throw GridSyncError(.invalidInput, "\(flags)：开始日期晚于结束日期，请先写较早的一天 (the first day is after the last; give the earlier day first)")
+                throw GridSyncError(.invalidInput, Localized("\(flags)：开始日期晚于结束日期，请先写较早的一天", en: "\(flags): the first day is after the last; give the earlier day first"))
             }
         }
         // Creation times are UTC instants; a local day is the span between two local midnights.
@@ -53,7 +53,7 @@ extension Store {
             args += [who, who, p, p + "~"]
         }
         guard filter.offset >= 0, (filter.limit ?? 0) >= 0 else {
-            throw GridSyncError(.invalidInput, "--limit 和 --offset 不能为负数 (--limit and --offset must not be negative)")
+            throw GridSyncError(.invalidInput, Localized("--limit 和 --offset 不能为负数", en: "--limit and --offset must not be negative"))
         }
 
         // A search starts from the index's matches (CROSS JOIN keeps that order of tables), a

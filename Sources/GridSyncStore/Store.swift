@@ -59,7 +59,7 @@ public final class Store: Sendable {
     ) throws -> Store {
         let keyPath = KeyFile.path(forStore: path)
         if FileManager.default.fileExists(atPath: path) || FileManager.default.fileExists(atPath: keyPath) {
-            throw GridSyncError(.alreadyInitialized, "a store already exists at \(path); use it, or pass --db with a new path")
+            throw GridSyncError(.alreadyInitialized, Localized("\(path) 已有存储；请直接使用它，或用 --db 指定新路径", en: "a store already exists at \(path); use it, or pass --db with a new path"))
         }
         try PrivateFiles.createFolder(PrivateFiles.folder(of: path))
         if let passphrase { try KeyFile.check(passphrase) }
@@ -125,7 +125,7 @@ public final class Store: Sendable {
         wallClock: @escaping @Sendable () -> UInt64 = Store.systemClock
     ) throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw GridSyncError(.notInitialized, "no store at \(path); create one with `gridsync init --name NAME --role centre|grid|building`, or pass --db / set GRIDSYNC_DB")
+            throw GridSyncError(.notInitialized, Localized("\(path) 没有存储；请用 `gridsync init --name 名称 --role centre", en: "grid"))
         }
         do {
             let key = try KeyFile.read(from: KeyFile.path(forStore: path), passphrase: passphrase)
@@ -138,13 +138,13 @@ public final class Store: Sendable {
             if try !pool.read({ try Migrations.migrator.hasCompletedMigrations($0) }) { try Migrations.migrator.migrate(pool) }
             let node = try pool.read { db -> LocalNode in
                 guard let row = try Row.fetchOne(db, sql: "SELECT node_id, name, role, grid, building FROM local_node") else {
-                    throw GridSyncError(.notInitialized, "the store at \(path) was never initialised; delete it and run `gridsync init`")
+                    throw GridSyncError(.notInitialized, Localized("\(path) 的存储从未初始化；请删除它并运行 `gridsync init`", en: "the store at \(path) was never initialised; delete it and run `gridsync init`"))
                 }
                 guard let role = NodeRole(rawValue: row[2]) else { throw StoreError.corrupt("local_node.role") }
                 return LocalNode(id: try NodeID(text: row[0]), name: row[1], role: role, grid: row[3], building: row[4])
             }
             guard node.id == key.nodeID else {
-                throw GridSyncError(.malformed, "the key file \(KeyFile.path(forStore: path)) belongs to another node than the store; put the right key file beside the store")
+                throw GridSyncError(.malformed, Localized("密钥文件 \(KeyFile.path(forStore: path)) 属于另一个节点；请把正确的密钥文件放在存储旁边", en: "the key file \(KeyFile.path(forStore: path)) belongs to another node than the store; put the right key file beside the store"))
             }
             return Store(path: path, writer: pool, key: key, node: node, wallClock: wallClock)
         } catch {
@@ -158,17 +158,17 @@ public final class Store: Sendable {
         if let e = error as? DatabaseError {
             switch e.resultCode {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
-                return GridSyncError(.malformed, "\(path) is not a GridSync store or is damaged; check the --db path")
+                return GridSyncError(.malformed, Localized("\(path) 不是 GridSync 存储，或已损坏；请检查 --db 路径", en: "\(path) is not a GridSync store or is damaged; check the --db path"))
             case .SQLITE_FULL:
-                return GridSyncError(.io, "the disk holding \(path) is full; free some space and try again (nothing was changed)")
+                return GridSyncError(.io, Localized("\(path) 所在磁盘已满；请腾出空间后重试（没有修改任何内容）", en: "the disk holding \(path) is full; free some space and try again (nothing was changed)"))
             case .SQLITE_BUSY, .SQLITE_LOCKED:
-                return GridSyncError(.io, "the store \(path) is busy (another process holds a long write); try again")
+                return GridSyncError(.io, Localized("存储 \(path) 正忙（另一个进程正在长时间写入）；请稍后重试", en: "the store \(path) is busy (another process holds a long write); try again"))
             case .SQLITE_IOERR:
-                return GridSyncError(.io, "cannot read or write \(path) (is the disk full or failing?); nothing was changed")
+                return GridSyncError(.io, Localized("无法读写 \(path)（磁盘满了或有故障？）；没有修改任何内容", en: "cannot read or write \(path) (is the disk full or failing?); nothing was changed"))
             case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
-                return GridSyncError(.io, "cannot open \(path) for writing; check the path and its permissions")
+                return GridSyncError(.io, Localized("无法以写入方式打开 \(path)；请检查路径和权限", en: "cannot open \(path) for writing; check the path and its permissions"))
             default:
-                return GridSyncError(.io, "SQLite error \(e.resultCode.rawValue) on \(path); nothing was changed")
+                return GridSyncError(.io, Localized("\(path) 出现 SQLite 错误 \(e.resultCode.rawValue)；没有修改任何内容", en: "SQLite error \(e.resultCode.rawValue) on \(path); nothing was changed"))
             }
         }
         return error
@@ -237,17 +237,21 @@ public final class Store: Sendable {
     func beginLocalWrites(_ db: Database) throws -> (Authorizer, Writer) {
         let wall = wallClock()
         guard wall <= Limits.maxPlausibleMs else {
-            throw GridSyncError(.notPermitted, "本机时钟不对 (this computer's clock says \(Timestamp.iso(wall)), after 2100); set the date and time right, then write again (nothing was written)")
+            throw GridSyncError(.notPermitted, Localized("本机时钟不对（显示为 \(Timestamp.iso(wall))，晚于 2100 年）；请把日期和时间调对后再写入（没有写入任何内容）", en: "this computer's clock says \(Timestamp.iso(wall)), after 2100; set the date and time right, then write again (nothing was written)"))
         }
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT own_seq_seen, centre FROM local_node"))
         let seen = UInt64(max(0, row?[0] as Int64? ?? 0))
         let own = try UInt64(Int64.fetchOne(db.cachedStatement(sql: "SELECT max_seq FROM origins WHERE node_id = ?"), arguments: [node.id.text]) ?? 0)
         if seen > own {
-            throw GridSyncError(.notPermitted, """
-                本机存储是旧的备份，须先取回本节点的变更再写入 — other nodes hold this node's changes up to \(seen) but this store has only \(own): it was restored from an older copy. \
+            throw GridSyncError(.notPermitted, Localized("""
+                本机存储是旧的备份，须先取回本节点的变更再写入：其他节点持有本节点到 \(seen) 的变更，而本存储只有到 \(own) 的。\
+                写入之前先取回它们，否则本节点的历史会分叉：让 `gridsync daemon` 与社区中心同步，\
+                或在社区中心运行 `gridsync bundle export --since @本机.vector` 并在这里导入该数据包（没有写入任何内容）
+                """, en: """
+                other nodes hold this node's changes up to \(seen) but this store has only \(own): it was restored from an older copy. \
                 Take them back before writing, or this node's history would fork: let `gridsync daemon` sync with the centre, \
                 or on the centre run `gridsync bundle export --since @THIS.vector` and import that bundle here (nothing was written)
-                """)
+                """))
         }
         if let centreText = row?[1] as String?, centreText != node.id.text,
             let newest = try Int64.fetchOne(db.cachedStatement(sql: """
@@ -256,10 +260,13 @@ public final class Store: Sendable {
             wall > HLC(raw: UInt64(bitPattern: newest)).milliseconds + Limits.maxLeadOverCentreMs
         {
             let centreTime = Timestamp.iso(HLC(raw: UInt64(bitPattern: newest)).milliseconds)
-            throw GridSyncError(.notPermitted, """
-                本机时钟可能不对 — this computer's clock says \(Timestamp.iso(wall)), more than 90 days after the newest change from the centre (\(centreTime)). \
+            throw GridSyncError(.notPermitted, Localized("""
+                本机时钟可能不对：它显示 \(Timestamp.iso(wall))，比社区中心最新的变更（\(centreTime)）晚 90 天以上。\
+                如果日期不对，请调对；如果这台笔记本确实离开了这么久，请先与社区中心同步（没有写入任何内容）
+                """, en: """
+                this computer's clock says \(Timestamp.iso(wall)), more than 90 days after the newest change from the centre (\(centreTime)). \
                 If the date is wrong, set it right; if this laptop really was away that long, sync with the centre first (nothing was written)
-                """)
+                """))
         }
         let authorizer = try Authorizer.forLocalWrites(node, db)
         return (authorizer, try localWriter(of: authorizer))
@@ -307,13 +314,13 @@ public final class Store: Sendable {
             prevHash: own?.lastHash ?? Change.zeroHash, ops: ops)
         // The receivers' rule, applied here first: what they would refuse is never written.
         if let (_, detail) = try authorizer.check(change, db) {
-            throw GridSyncError(.notPermitted, "本节点无权写入此项 (this node may not write that — every other node would refuse it): \(detail) (nothing was written)")
+            throw GridSyncError(.notPermitted, Localized("本节点无权写入此项（其他节点都会拒绝）：\(detail.zh)（没有写入任何内容）", en: "this node may not write that — every other node would refuse it: \(detail.en) (nothing was written)"))
         }
         let signed = key.sign(change)
         // Every peer refuses a change over the limit, so one must never be made: it would stop
         // this node's history from syncing at all.
         guard signed.body.count <= Limits.maxChangeBytes else {
-            throw GridSyncError(.tooLarge, "this write would make a change of \(signed.body.count) bytes, more than the \(Limits.maxChangeBytes) a change may hold; write less at once")
+            throw GridSyncError(.tooLarge, Localized("这次写入会产生 \(signed.body.count) 字节的变更，超过单个变更上限 \(Limits.maxChangeBytes)；请分几次写入", en: "this write would make a change of \(signed.body.count) bytes, more than the \(Limits.maxChangeBytes) a change may hold; write less at once"))
         }
         var report = try applier.apply([.decoded(signed)], db, trusted: true)
         if report.rosterChanged { try retryQuarantined(&applier, &report, db) }

@@ -2,7 +2,7 @@ import GridSyncCore
 
 enum StoreError {
     static func corrupt(_ what: String) -> GridSyncError {
-        GridSyncError(.malformed, "the store file is damaged (\(what)); restore it from a backup or re-sync from a peer")
+        GridSyncError(.malformed, Localized("存储文件已损坏（\(what)）；请从备份恢复，或从其他节点重新同步", en: "the store file is damaged (\(what)); restore it from a backup or re-sync from a peer"))
     }
 }
 

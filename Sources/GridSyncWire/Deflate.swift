@@ -40,7 +40,7 @@ public enum Deflate {
     public static func inflate(_ input: UnsafeRawBufferPointer, size: Int) throws(GridSyncError) -> [UInt8] {
         var stream = z_stream()
         guard gridsync_inflateInit2(&stream, rawWindowBits) == Z_OK else {
-            throw GridSyncError(.io, "zlib could not start an inflate stream (out of memory)")
+            throw GridSyncError(.io, Localized("zlib 无法开始解压（内存不足）", en: "zlib could not start an inflate stream (out of memory)"))
         }
         defer { inflateEnd(&stream) }
         // One spare byte: a stream that writes into it is longer than it declared.
@@ -55,15 +55,15 @@ public enum Deflate {
         }
         guard status == Z_STREAM_END else {
             if produced > size {
-                throw GridSyncError(.malformed, "compressed batch inflates to more than the \(size) bytes it declares")
+                throw GridSyncError(.malformed, Localized("压缩批次解压后超过其声明的 \(size) 字节", en: "compressed batch inflates to more than the \(size) bytes it declares"))
             }
-            throw GridSyncError(.malformed, "compressed batch is not a complete DEFLATE stream (zlib status \(status))")
+            throw GridSyncError(.malformed, Localized("压缩批次不是完整的 DEFLATE 流（zlib 状态 \(status)）", en: "compressed batch is not a complete DEFLATE stream (zlib status \(status))"))
         }
         guard produced == size else {
-            throw GridSyncError(.malformed, "compressed batch inflates to \(produced) bytes, not the \(size) it declares")
+            throw GridSyncError(.malformed, Localized("压缩批次解压为 \(produced) 字节，而不是声明的 \(size) 字节", en: "compressed batch inflates to \(produced) bytes, not the \(size) it declares"))
         }
         guard unread == 0 else {
-            throw GridSyncError(.malformed, "compressed batch has \(unread) bytes after the end of its DEFLATE stream")
+            throw GridSyncError(.malformed, Localized("压缩批次在 DEFLATE 流结束后还有 \(unread) 字节", en: "compressed batch has \(unread) bytes after the end of its DEFLATE stream"))
         }
         output.removeLast()
         return output

@@ -90,25 +90,25 @@ public enum MessageCodec {
     }
 
     static func decode(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> Message {
-        var r = ByteReader(raw, what: "message")
+        var r = ByteReader(raw, what: Localized("消息", en: "message"))
         let type = try r.readByte()
         guard let kind = Message.Kind(rawValue: type) else {
-            throw GridSyncError(.malformed, "unknown message type \(type)")
+            throw GridSyncError(.malformed, Localized("未知的消息类型 \(type)", en: "unknown message type \(type)"))
         }
         let message: Message
         switch kind {
         case .hello:
             guard try r.readUInt32BE() == Message.Hello.magic else {
-                throw GridSyncError(.malformed, "HELLO has the wrong magic; the peer is not a GridSync node")
+                throw GridSyncError(.malformed, Localized("HELLO 的标识不对，对方不是 GridSync 节点", en: "HELLO has the wrong magic; the peer is not a GridSync node"))
             }
             let hi = try r.readByte()
             let lo = try r.readByte()
             let node = NodeID(bytes: try r.readBytes(32))!
             let community = try r.readArray(32)
             guard let role = WireRole(rawValue: try r.readByte()) else {
-                throw GridSyncError(.malformed, "HELLO has an unknown role")
+                throw GridSyncError(.malformed, Localized("HELLO 中的角色未知", en: "HELLO has an unknown role"))
             }
-            let name = try r.readString(maxBytes: WireLimits.maxNameBytes, "node name")
+            let name = try r.readString(maxBytes: WireLimits.maxNameBytes, Localized("节点名称", en: "node name"))
             message = .hello(Message.Hello(version: UInt16(hi) << 8 | UInt16(lo), node: node, community: community, role: role, name: name))
         case .vector:
             message = .vector(try readVector(&r))
@@ -116,17 +116,17 @@ public enum MessageCodec {
             let id = try r.readVarint()
             let flags = try r.readByte()
             let known = Message.Batch.caughtUpFlag | Message.Batch.deflatedFlag
-            guard flags & ~known == 0 else { throw GridSyncError(.malformed, "CHANGES has unknown flags \(flags)") }
+            guard flags & ~known == 0 else { throw GridSyncError(.malformed, Localized("CHANGES 有未知的标志 \(flags)", en: "CHANGES has unknown flags \(flags)")) }
             let changes: [[UInt8]]
             if flags & Message.Batch.deflatedFlag != 0 {
-                let size = try r.readCount(max: WireLimits.maxInflatedBatchBytes, "inflated bytes of a compressed batch")
+                let size = try r.readCount(max: WireLimits.maxInflatedBatchBytes, Localized("压缩批次解压后的字节", en: "inflated bytes of a compressed batch"))
                 let inflated = try Deflate.inflate(r.readBytes(r.remaining), size: size)
                 changes = try inflated.withUnsafeBytes { raw in
                     Result { () throws(GridSyncError) -> [[UInt8]] in
-                        var inner = ByteReader(raw, what: "compressed batch")
+                        var inner = ByteReader(raw, what: Localized("压缩批次", en: "compressed batch"))
                         let list = try readChangeList(&inner)
                         guard inner.isAtEnd else {
-                            throw GridSyncError(.malformed, "compressed batch has \(inner.remaining) bytes after its last change")
+                            throw GridSyncError(.malformed, Localized("压缩批次在最后一个变更之后还有 \(inner.remaining) 字节", en: "compressed batch has \(inner.remaining) bytes after its last change"))
                         }
                         return list
                     }
@@ -145,13 +145,13 @@ public enum MessageCodec {
         case .error:
             let hi = try r.readByte()
             let lo = try r.readByte()
-            let text = try r.readString(maxBytes: WireLimits.maxErrorMessageBytes, "error message")
+            let text = try r.readString(maxBytes: WireLimits.maxErrorMessageBytes, Localized("错误消息", en: "error message"))
             let code = WireErrorCode(rawValue: UInt16(hi) << 8 | UInt16(lo)) ?? .protocolViolation
             message = .error(WireError(code, text))
         case .refused:
             let batch = try r.readVarint()
             // Each entry takes at least 35 bytes: the count is checked against what is left.
-            let n = try r.readCount(max: min(WireLimits.maxChangesPerBatch, r.remaining / 35), "refused changes")
+            let n = try r.readCount(max: min(WireLimits.maxChangesPerBatch, r.remaining / 35), Localized("被拒绝的变更", en: "refused changes"))
             var changes: [Message.Refusal] = []
             changes.reserveCapacity(n)
             for _ in 0..<n {
@@ -164,32 +164,32 @@ public enum MessageCodec {
             message = .refused(batch: batch, changes: changes)
         }
         guard r.isAtEnd else {
-            throw GridSyncError(.malformed, "\(kind) message has \(r.remaining) unexpected trailing bytes")
+            throw GridSyncError(.malformed, Localized("\(kind) 消息末尾有 \(r.remaining) 个多余字节", en: "\(kind) message has \(r.remaining) unexpected trailing bytes"))
         }
         return message
     }
 
     /// `varint n`, then `n × (varint length, change)`.
     static func readChangeList(_ r: inout ByteReader) throws(GridSyncError) -> [[UInt8]] {
-        let n = try r.readCount(max: min(WireLimits.maxChangesPerBatch, r.remaining), "changes")
+        let n = try r.readCount(max: min(WireLimits.maxChangesPerBatch, r.remaining), Localized("变更", en: "changes"))
         var changes: [[UInt8]] = []
         changes.reserveCapacity(n)
         for _ in 0..<n {
-            let len = try r.readCount(max: min(WireLimits.maxChangeBytes, r.remaining), "bytes in a change")
+            let len = try r.readCount(max: min(WireLimits.maxChangeBytes, r.remaining), Localized("变更字节", en: "bytes in a change"))
             changes.append(try r.readArray(len))
         }
         return changes
     }
 
     static func readVector(_ r: inout ByteReader) throws(GridSyncError) -> VersionVector {
-        let n = try r.readCount(max: min(WireLimits.maxVectorEntries, r.remaining / 33), "vector entries")
+        let n = try r.readCount(max: min(WireLimits.maxVectorEntries, r.remaining / 33), Localized("版本向量条目", en: "vector entries"))
         var entries: [NodeID: UInt64] = [:]
         entries.reserveCapacity(n)
         for _ in 0..<n {
             let node = NodeID(bytes: try r.readBytes(32))!
             let seq = try r.readVarint()
             guard entries.updateValue(seq, forKey: node) == nil else {
-                throw GridSyncError(.malformed, "vector names node \(node.short) twice")
+                throw GridSyncError(.malformed, Localized("版本向量两次列出节点 \(node.short)", en: "vector names node \(node.short) twice"))
             }
         }
         return VersionVector(entries)
