@@ -77,3 +77,46 @@ func L(_ zh: String, en: String) -> String { Localized(zh, en: en).text }
 
 /// ``L(_:en:)`` where a help text goes (`@Option(help: L("…", en: "…"))`).
 func L(_ zh: String, en: String) -> ArgumentHelp { ArgumentHelp(Localized(zh, en: en).text) }
+
+/// Table headers, in this process's language.
+enum Headers {
+    static var requests: [String] {
+        [
+            L("ID", en: "ID"), L("状态", en: "Status"), L("楼栋", en: "Building"), L("房号", en: "Room"), L("居民", en: "Resident"),
+            L("电话", en: "Phone"), L("类别", en: "Category"), L("标题", en: "Title"), L("期限", en: "Due"), L("紧急", en: "Urgent"),
+        ]
+    }
+
+    static var roster: [String] {
+        [L("节点", en: "Node"), L("名称", en: "Name"), L("角色", en: "Role"), L("网格", en: "Grid"), L("楼栋", en: "Building"), L("状态", en: "Status"), L("吊销时间", en: "Revoked")]
+    }
+
+    static var quarantine: [String] {
+        [
+            L("编号", en: "No."), L("状态", en: "State"), L("来源节点", en: "Origin"), L("序号", en: "Seq"), L("原因", en: "Reason"),
+            L("接收时间", en: "Received"), L("来自", en: "From"), L("说明", en: "Detail"),
+        ]
+    }
+
+    static var conflicts: [String] {
+        [L("冲突ID", en: "Conflict"), L("记录", en: "Record"), L("字段", en: "Field"), "#", L("值", en: "Value"), L("节点", en: "Node"), L("时间", en: "Time"), ""]
+    }
+
+    static var conflictValues: [String] { ["#", L("值", en: "Value"), L("节点", en: "Node"), L("时间", en: "Time"), ""] }
+
+    static var peers: [String] {
+        [
+            L("对端", en: "Peer"), L("方向", en: "Dir"), L("节点", en: "Node"), L("连接", en: "Link"), L("上次同步", en: "Last sync"),
+            L("待发", en: "To send"), L("待收", en: "To get"), L("最近错误", en: "Last error"),
+        ]
+    }
+
+    static var history: [String] { [L("时间", en: "Time"), L("节点", en: "Node"), L("字段", en: "Field"), L("值", en: "Value")] }
+
+    static var services: [String] {
+        [L("ID", en: "ID"), L("名称", en: "Name"), L("提供方", en: "Provider"), L("类型", en: "Kind"), L("类别", en: "Category"), L("网格", en: "Grid"), L("状态", en: "Status")]
+    }
+
+    /// "是" / "yes".
+    static func yesNo(_ value: Bool) -> String { value ? L("是", en: "yes") : L("否", en: "no") }
+}

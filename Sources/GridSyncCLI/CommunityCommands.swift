@@ -49,12 +49,12 @@ struct RosterList: ParsableCommand {
         }
         Output.line(L("社区 \(community.id.text) · 中心 \(community.centre.short)", en: "community \(community.id.text) · centre \(community.centre.short)"))
         if list.isEmpty { return Output.line(L("名册为空（社区中心运行 `gridsync roster add 节点ID …` 登记成员）。", en: "No members enrolled yet; the centre runs `gridsync roster add NODE_ID …`.")) }
-        var table = TextTable(["节点 node", "名称", "角色", "网格", "楼栋", "状态", "吊销时间"], maxWidths: [nil, 24, nil, nil, nil, nil, nil])
+        var table = TextTable(Headers.roster, maxWidths: [nil, 24, nil, nil, nil, nil, nil])
         for e in list {
             table.add([
                 // The first two groups are unique in any real roster and typed wherever an ID is asked for.
-                wide ? e.node_id : String(e.node_id.prefix(15)), e.name ?? "", e.role.flatMap(NodeRole.init).map(\.label) ?? "?", e.grid ?? "—", e.building ?? "—",
-                e.status == "revoked" ? "已吊销 revoked" : "有效 active", Output.time(e.revoked_at, seconds: true),
+                wide ? e.node_id : String(e.node_id.prefix(15)), e.name ?? "", e.role.flatMap(NodeRole.init).map(\.displayLabel) ?? "?", e.grid ?? "—", e.building ?? "—",
+                e.status == "revoked" ? L("已吊销", en: "revoked") : L("有效", en: "active"), Output.time(e.revoked_at, seconds: true),
             ])
         }
         // Node IDs give way first (any unique prefix is accepted wherever an ID is asked for).
@@ -73,7 +73,7 @@ struct RosterRevoke: ParsableCommand {
         let s = try store.open()
         let id = try s.rosterMember(nodeID)
         let name = try s.roster().first { $0.node_id == id.text }?.name ?? "?"
-        try confirmation.confirm("吊销节点 \(id.short) (\(name))? (revoke: it stays revoked; a recovered laptop needs a new store)")
+        try confirmation.confirm(L("吊销节点 \(id.short)（\(name)）？吊销后不能恢复，找回的笔记本需要新建存储", en: "Revoke node \(id.short) (\(name))? It stays revoked; a recovered laptop needs a new store"))
         try s.rosterRevoke(id)
         Output.line(L("已吊销 \(id.short)。社区中心的守护进程从现在起拒绝它；其他节点从下次与社区中心同步起拒绝它。它此前所做的变更保留。", en: "Revoked \(id.short). The centre's daemon refuses it now; every other node does from its next sync with the centre. Changes it made before now stay."))
     }
@@ -107,24 +107,27 @@ struct QuarantineList: ParsableCommand {
         if output.json { return try Output.json(Listing(received: list, own_refused: own)) }
         if list.isEmpty { Output.line(L("隔离区为空（没有收到被拒绝的变更）。", en: "No refused changes received.")) }
         if !list.isEmpty {
-            var table = TextTable(["编号", "状态", "来源节点 origin", "seq", "原因", "接收时间", "来自 from", "说明 detail"], maxWidths: [nil, nil, 24, nil, nil, nil, 28, 70])
+            var table = TextTable(Headers.quarantine, maxWidths: [nil, nil, 24, nil, nil, nil, 28, 70])
             for e in list {
                 let reason = QuarantineReason(rawValue: e.reason)
                 let seq = e.last_seq.map { "\(e.seq ?? 0)–\($0)" } ?? e.seq.map(String.init) ?? "?"
                 table.add([
                     e.id.map(String.init) ?? "—", Self.stateLabel(e.state), Output.node(e.origin, e.origin_name), seq,
-                    reason?.label ?? e.reason, Output.time(e.received_at, seconds: true), e.from, e.detail,
+                    reason?.displayLabel ?? e.reason, Output.time(e.received_at, seconds: true), e.from, e.detail,
                 ])
             }
             Output.line(table.render(fitting: TerminalWidth.current()))
-            Output.line("\(list.count) 条 — 作废 void: in the log, its ops not applied, its node's later changes apply; "
-                + "暂扣 held: kept aside, its node's later changes wait behind it; 计数 counted: not kept, offered again by the sender. "
-                + "`gridsync quarantine show N` says what a change tried.")
+            Output.line(L(
+                "共 \(list.count) 条——作废：在日志中，其操作不应用，其节点后来的变更照常生效；暂扣：另行保存，其节点后来的变更排在它后面；"
+                    + "计数：不保存，发送方会再次提供。`gridsync quarantine show N` 说明一个变更试图做什么。",
+                en: "\(list.count) in all — void: in the log, its ops not applied, its node's later changes apply; "
+                    + "held: kept aside, its node's later changes wait behind it; counted: not kept, offered again by the sender. "
+                    + "`gridsync quarantine show N` says what a change tried."))
         }
         if !own.isEmpty {
             Output.line()
             Output.line(L("本节点被对端拒绝的变更：", en: "This node's own changes that peers refused:"))
-            var table = TextTable(["对端 peer", "seq", "原因 code", "时间"], maxWidths: [60, nil, nil, nil])
+            var table = TextTable([L("对端", en: "peer"), L("序号", en: "seq"), L("原因", en: "reason"), L("时间", en: "time")], maxWidths: [60, nil, nil, nil])
             for r in own { table.add([r.peer, String(r.seq), Self.codeLabel(r.code), Output.time(r.at, seconds: true)]) }
             Output.line(table.render(fitting: TerminalWidth.current()))
             Output.line(L("请在本节点的范围内重新写入（`gridsync status` 显示范围）；被拒绝的变更在对端仍不应用。", en: "Write again within this node's scope (`gridsync status` shows it); the refused changes stay unapplied there."))
@@ -133,14 +136,14 @@ struct QuarantineList: ParsableCommand {
 
     static func stateLabel(_ state: String) -> String {
         switch state {
-        case "void": "作废 void"
-        case "held": "暂扣 held"
-        default: "计数 counted"
+        case "void": L("作废", en: "void")
+        case "held": L("暂扣", en: "held")
+        default: L("计数", en: "counted")
         }
     }
 
     static func codeLabel(_ code: Int) -> String {
-        RefusalCode.reason(of: code).map { "\($0.label) \($0.rawValue)" } ?? String(code)
+        RefusalCode.reason(of: code).map(\.displayLabel) ?? String(code)
     }
 }
 
@@ -160,12 +163,14 @@ struct QuarantineShow: ParsableCommand {
         if output.json { return try Output.json(d) }
         let e = d.entry
         Output.fields([
-            ("编号", String(which.number)), ("状态", QuarantineList.stateLabel(e.state)), ("来源节点", Output.node(e.origin, e.origin_name)),
-            ("seq", e.seq.map(String.init) ?? "?"), ("原因", "\(QuarantineReason(rawValue: e.reason)?.label ?? e.reason) \(e.reason)"),
-            ("说明", e.detail), ("来自", e.from), ("接收时间", Output.time(e.received_at, seconds: true)), ("变更时间", Output.time(d.hlc_time, seconds: true)),
+            (L("编号", en: "number"), String(which.number)), (L("状态", en: "state"), QuarantineList.stateLabel(e.state)),
+            (L("来源节点", en: "origin"), Output.node(e.origin, e.origin_name)), (L("序号", en: "seq"), e.seq.map(String.init) ?? "?"),
+            (L("原因", en: "reason"), "\(QuarantineReason(rawValue: e.reason)?.displayLabel ?? e.reason) (\(e.reason))"),
+            (L("说明", en: "detail"), e.detail), (L("来自", en: "from"), e.from), (L("接收时间", en: "received"), Output.time(e.received_at, seconds: true)),
+            (L("变更时间", en: "changed"), Output.time(d.hlc_time, seconds: true)),
         ])
         guard !d.writes.isEmpty else { return Output.line(L("（这个变更的字节无法解读）", en: "(the change's bytes are not readable)")) }
-        var table = TextTable(["集合 collection", "记录 record", "字段 fields"], maxWidths: [nil, nil, 80])
+        var table = TextTable([L("集合", en: "collection"), L("记录", en: "record"), L("字段", en: "fields")], maxWidths: [nil, nil, 80])
         for w in d.writes { table.add([w.collection, w.record, w.fields.joined(separator: " ")]) }
         Output.line(table.render(fitting: TerminalWidth.current()))
     }
@@ -243,7 +248,16 @@ struct JoinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
         abstract: L("加入社区：找到社区中心，用社区 ID 核对它的密钥，并记住两者。", en: "Join a community: find its centre, check its key against the community ID, and remember both."),
-        discussion: """
+        discussion: L("""
+            先把本节点的 ID（`gridsync id`）告诉社区中心，由它运行 `gridsync roster add`。然后用社区中心给你的社区 ID \
+            （写在纸上、打电话告知均可）：
+
+              gridsync join --centre 192.168.1.10:7420 --community XXXXXXXXX-XXXXXXXXX-XXXXXXXXX-XXXXXXXXX
+
+            它通过双向 TLS 连接社区中心，核对中心的密钥与社区 ID 相符（输错或冒充都会被拒绝），\
+            并记下社区、中心及其地址：此后 `gridsync daemon` 默认拨号它。没有网络（只用数据包）时，\
+            改为给出社区中心的节点 ID：--centre-id 节点ID。
+            """, en: """
             First tell the centre this node's ID (`gridsync id`) so it runs `gridsync roster add`. Then, with \
             the community ID the centre gave you (on paper, by phone — as Syncthing exchanges device IDs):
 
@@ -253,7 +267,7 @@ struct JoinCommand: ParsableCommand {
             typo or an impostor is refused), and records the community, the centre and its address: \
             `gridsync daemon` then dials it by default. Without a network (bundles only), give the centre's \
             node ID instead: --centre-id NODE_ID.
-            """)
+            """))
     @OptionGroup var store: StoreOptions
     @Option(help: ArgumentHelp(L("社区中心给出的社区 ID（社区编号）。", en: "The community ID from the centre."), valueName: "ID")) var community: String
     @Option(help: ArgumentHelp(L("社区中心的同步地址；join 会连接它。", en: "The centre's sync address; join connects to it."), valueName: "HOST:PORT")) var centre: String?
@@ -278,7 +292,7 @@ struct JoinCommand: ParsableCommand {
         try s.join(community: communityID, centre: centreNode, address: centre)
         Output.line(L("已加入社区 \(communityID.text)（中心 \(centreNode.short)）。", en: "Joined community \(communityID.text) (centre \(centreNode.short))."))
         if let centre { Self.fetchKeys(s, centre) }
-        Output.line(centre.map { "`gridsync daemon` now dials the centre at \($0) when given no --peer." }
-            ?? "Start `gridsync daemon --peer CENTRE_HOST:7420`, or exchange bundles with the centre.")
+        Output.line(centre.map { L("此后 `gridsync daemon` 在不加 --peer 时拨号社区中心 \($0)。", en: "`gridsync daemon` now dials the centre at \($0) when given no --peer.") }
+            ?? L("请运行 `gridsync daemon --peer 中心地址:7420`，或与社区中心交换数据包。", en: "Start `gridsync daemon --peer CENTRE_HOST:7420`, or exchange bundles with the centre."))
     }
 }

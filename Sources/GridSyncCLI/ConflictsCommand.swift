@@ -19,13 +19,14 @@ struct ConflictsList: ParsableCommand {
         let list = try store.open().conflicts()
         if output.json { return try Output.json(list) }
         if list.isEmpty { return Output.line(L("没有冲突。", en: "No open conflicts.")) }
-        var table = TextTable(["冲突ID", "记录", "字段", "#", "值", "节点", "时间", ""], maxWidths: [nil, nil, nil, nil, 36, 28, nil, nil])
+        var table = TextTable(Headers.conflicts, maxWidths: [nil, nil, nil, nil, 36, 28, nil, nil])
         for c in list {
             for (i, v) in c.values.enumerated() {
-                let head = i == 0 ? [c.id, "\(c.collection)/\(Output.shortID(c.record))", c.field] : ["", "", ""]
+                let field = Schema.collection(named: c.collection)?.spec(c.field)?.displayLabel ?? c.field
+                let head = i == 0 ? [c.id, "\(c.collection)/\(Output.shortID(c.record))", field] : ["", "", ""]
                 table.add(head + [
                     "\(i + 1)", Output.value(v.value, field: c.field, collection: Schema.collection(named: c.collection) ?? Schema.requests), Output.node(v.origin, v.originName),
-                    Output.time(v.time, seconds: true), i == 0 ? "← 当前 winner" : "",
+                    Output.time(v.time, seconds: true), i == 0 ? L("← 当前值", en: "← current") : "",
                 ])
             }
         }
@@ -45,7 +46,7 @@ struct ConflictsShow: ParsableCommand {
         let c = try store.open().conflict(id)
         if output.json { return try Output.json(c) }
         Output.line(L("冲突 \(c.id)：\(Schema.collection(named: c.collection)?.label.zh ?? c.collection) \(c.record) 的「\(Schema.collection(named: c.collection)?.fieldLabel(c.field).zh ?? c.field)」", en: "conflict \(c.id): \(c.collection) \(c.record), field \(c.field)"))
-        var table = TextTable(["#", "值", "节点", "时间", ""], maxWidths: [nil, 50, 28, nil, nil])
+        var table = TextTable(Headers.conflictValues, maxWidths: [nil, 50, 28, nil, nil])
         for (i, v) in c.values.enumerated() {
             table.add(["\(i + 1)", Output.value(v.value, field: c.field, collection: Schema.collection(named: c.collection) ?? Schema.requests), Output.node(v.origin, v.originName), Output.time(v.time, seconds: true), i == 0 ? "← 当前 winner" : ""])
         }

@@ -10,13 +10,18 @@ struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daemon",
         abstract: L("通过双向 TLS 与社区其他节点同步本存储：监听、拨号、实时推送变更。", en: "Sync this store with the community's other nodes over mutual TLS: listen, dial, push changes live."),
-        discussion: """
+        discussion: L("""
+            不加选项时，它为默认存储监听 127.0.0.1:7420。用 --listen 0.0.0.0:7420 接受其他机器的连接，\
+            用 --peer 主机:端口（可重复）拨号它们。守护进程运行期间用命令行所做的写入会被发现，并在约一秒内推送出去。\
+            SIGTERM 或 Ctrl-C 让它干净地停止。每个连接都是双向 TLS 1.3：只接纳社区中心和名册上有效的成员\
+            （见 `gridsync join` 和 `gridsync roster`）。
+            """, en: """
             With no options it listens on 127.0.0.1:7420 for the default store. Use --listen 0.0.0.0:7420 \
             to accept other machines, and --peer HOST:PORT (repeatable) to dial them. Writes made with the \
             CLI while the daemon runs are noticed and pushed within about a second. SIGTERM or Ctrl-C \
             stops it cleanly. Every connection is mutual TLS 1.3: only the community's centre and active \
             roster members are admitted (see `gridsync join` and `gridsync roster`).
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @Option(help: ArgumentHelp(L("TOML 配置文件（见 deploy/）。", en: "TOML config file (see deploy/)."), valueName: "FILE")) var config: String?
@@ -163,11 +168,11 @@ struct PeersCommand: ParsableCommand {
         let list = try store.open().peers()
         if output.json { return try Output.json(list) }
         if list.isEmpty { return Output.line(L("还没有对端（请用 `gridsync daemon --peer 主机:端口` 启动）。", en: "No peers yet; start `gridsync daemon --peer HOST:PORT`.")) }
-        var table = TextTable(["对端", "方向", "节点", "连接", "上次同步", "待发", "待收", "最近错误"], maxWidths: [28, nil, 24, nil, nil, nil, nil, 50])
+        var table = TextTable(Headers.peers, maxWidths: [28, nil, 24, nil, nil, nil, nil, 50])
         for p in list {
             table.add([
-                p.peer.hasPrefix("in:") ? "—" : p.peer, p.direction == "in" ? "入" : "出",
-                p.nodeID.map { Output.node($0, p.name) } ?? "?", p.connected ? "已连接" : "未连接",
+                p.peer.hasPrefix("in:") ? "—" : p.peer, p.direction == "in" ? L("入", en: "in") : L("出", en: "out"),
+                p.nodeID.map { Output.node($0, p.name) } ?? "?", p.connected ? L("已连接", en: "connected") : L("未连接", en: "not connected"),
                 Output.time(p.lastSync, seconds: true), p.toSend.map(String.init) ?? "?", p.toReceive.map(String.init) ?? "?",
                 p.lastError ?? "",
             ])

@@ -15,13 +15,17 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: L("观看一个社区中心和两台楼栋笔记本同步、断网、产生冲突并最终一致（2 分钟，全部在本机）。", en: "Watch a centre and two building laptops sync, go offline, conflict and converge (2 minutes, all local)."),
-        discussion: """
+        discussion: L("""
+            一切都在 127.0.0.1 上的一个新临时目录中进行：三个带中文示例数据的存储、三个守护进程、\
+            一台笔记本断网期间双方修改同一条需求、合并、由人解决冲突，以及社区中心的报表和监控指标。\
+            不会触及该目录之外的任何东西；除非加 --keep，结束时删除该目录。退出状态 0 表示三个存储最终完全一致。
+            """, en: """
             Everything happens in a new temporary directory on 127.0.0.1: three stores with Chinese sample \
             data, three daemons, a laptop taken offline while both sides edit the same request, the merge, \
             the conflict settled by a person, and the centre's report and metrics. Nothing outside that \
             directory is touched, and it is removed at the end unless --keep is given. Exit status 0 means \
             all three stores ended identical.
-            """)
+            """))
 
     @Flag(help: L("保留演示目录（存储、日志、CSV），事后查看。", en: "Keep the demo's directory (stores, logs, the CSV) to look at afterwards.")) var keep = false
     @Option(help: ArgumentHelp(L("在这个目录中运行，而不是新建临时目录（须为空或不存在）。", en: "Run in this directory instead of a new temporary one (must be empty or absent)."), valueName: "DIR"))
@@ -35,7 +39,7 @@ struct DemoCommand: ParsableCommand {
             try demo.play()
             ok = true
         } catch {
-            demo.say("演示失败", "The demo failed: \(error)")
+            demo.say("演示失败", en: "The demo failed: \(error)")
             demo.showLogs()
             ok = false
         }
@@ -106,12 +110,12 @@ final class Demo: @unchecked Sendable {
         print("(A community centre and two building leads' laptops syncing on 127.0.0.1.)")
         Output.line(L("工作目录：\(work)", en: "Working directory: \(work)"))
 
-        say("建立三个节点的存储", "Each node gets its own store: the centre, building 1's laptop, building 2's laptop.")
+        say("建立三个节点的存储", en: "Each node gets its own store: the centre, building 1's laptop, building 2's laptop.")
         try gs("init", "--db", centre, "--name", "社区服务中心", "--role", "centre")
         try gs("init", "--db", b1, "--name", "一号楼", "--role", "building", "--grid", "1", "--building", "1")
         try gs("init", "--db", b2, "--name", "二号楼", "--role", "building", "--grid", "1", "--building", "2")
 
-        say("服务中心把两台笔记本登记进社区名册", "The centre enrols both laptops in the community's roster; each laptop joins the community.")
+        say("服务中心把两台笔记本登记进社区名册", en: "The centre enrols both laptops in the community's roster; each laptop joins the community.")
         let centreID = try identity(centre)
         for (store, name, building) in [(b1, "一号楼", "1"), (b2, "二号楼", "2")] {
             let member = try identity(store)
@@ -120,7 +124,7 @@ final class Demo: @unchecked Sendable {
         }
         try gs("roster", "list", "--db", centre)
 
-        say("服务中心登记服务清单", "The centre lists the services on offer (服务清单).")
+        say("服务中心登记服务清单", en: "The centre lists the services on offer.")
         let meals = try gs("service", "add", "--db", centre, "--name", "长者食堂送餐", "--provider", "社区长者食堂", "--kind", "centre",
                            "--category", "居家养老", "--grid", "", "--description", "午餐送餐上门，每餐12元")
         try gs("service", "add", "--db", centre, "--name", "水电维修", "--provider", "党员志愿服务队", "--kind", "volunteer",
@@ -128,28 +132,28 @@ final class Demo: @unchecked Sendable {
         try gs("service", "add", "--db", centre, "--name", "免费法律咨询", "--provider", "驻区律师事务所", "--kind", "unit",
                "--category", "法律咨询", "--grid", "")
 
-        say("启动三个守护进程", "Start a daemon for each node: the centre listens, both laptops dial it.")
+        say("启动三个守护进程", en: "Start a daemon for each node: the centre listens, both laptops dial it.")
         try startDaemon("centre", "--db", centre, "--listen", "127.0.0.1:\(port)", "--metrics", "127.0.0.1:\(metricsPort)")
         try startDaemon("building1", "--db", b1, "--listen", "none", "--peer", "127.0.0.1:\(port)")
         try startDaemon("building2", "--db", b2, "--listen", "none", "--peer", "127.0.0.1:\(port)")
         try waitForKeys()
 
-        say("一号楼导入原有的 Excel 需求清单", "Building 1 imports its existing spreadsheet (saved from Excel as CSV UTF-8).")
+        say("一号楼导入原有的 Excel 需求清单", en: "Building 1 imports its existing spreadsheet (saved from Excel as CSV UTF-8).")
         let csv = "一号楼需求清单.csv"
         try writeSampleCSV(csv)
         Output.line(L("    （\(csv)：5 行——居民、电话、类别、需求内容、办理期限、紧急）", en: "    (\(csv): 5 rows — resident, phone, category, request, due date, urgent)"))
         try gs("request", "import", "--db", b1, csv)
 
-        say("二号楼楼栋长随手登记需求", "Building 2's lead records requests as residents ask.")
+        say("二号楼楼栋长随手登记需求", en: "Building 2's lead records requests as residents ask.")
         let bath = try gs("request", "add", "--db", b2, "--resident", "赵德明", "--phone", "13800005555", "--category", "居家养老",
                           "--title", "每周助浴一次", "--urgent")
         let lift = try gs("request", "add", "--db", b2, "--resident", "孙丽", "--category", "物业", "--title", "电梯异响")
         try gs("request", "add", "--db", b2, "--resident", "周建华", "--category", "环境卫生", "--title", "垃圾分类点有异味")
 
-        try waitConverged("两栋楼的需求都到了服务中心", "Both buildings' requests reach the centre, and each other.")
+        try waitConverged("两栋楼的需求都到了服务中心", en: "Both buildings' requests reach the centre, and each other.")
         try gs("request", "list", "--db", centre)
 
-        say("服务中心受理、派单、办结", "The centre responds, dispatches and resolves; the laptops see it live.")
+        say("服务中心受理、派单、办结", en: "The centre responds, dispatches and resolves; the laptops see it live.")
         let meal = try requestID(titled: "每周三送餐上门", in: centre)
         let light = try requestID(titled: "3单元楼道灯不亮", in: centre)
         try gs("request", "accept", "--db", centre, meal, "--note", "已电话联系家属")
@@ -160,13 +164,13 @@ final class Demo: @unchecked Sendable {
         try gs("request", "assign", "--db", centre, light, "--person", "李师傅")
         try gs("request", "resolve", "--db", centre, light)
         try gs("request", "accept", "--db", centre, bath)
-        try waitConverged("办理结果同步到楼栋", "The results reach the buildings.")
+        try waitConverged("办理结果同步到楼栋", en: "The results reach the buildings.")
 
-        say("居民评价", "Residents rate the work, recorded on building 1's laptop.")
+        say("居民评价", en: "Residents rate the work, recorded on building 1's laptop.")
         try gs("request", "rate", "--db", b1, meal, "--satisfaction", "满意", "--comment", "饭菜热乎，很及时")
         try gs("request", "rate", "--db", b1, light, "--satisfaction", "基本满意")
 
-        say("二号楼的笔记本断网了", "Building 2's laptop goes offline (its daemon stops); both sides keep working.")
+        say("二号楼的笔记本断网了", en: "Building 2's laptop goes offline (its daemon stops); both sides keep working.")
         try stopDaemon("building2")
         try gs("request", "edit", "--db", centre, lift, "--title", "电梯异响，已报维保公司")
         try gs("request", "accept", "--db", centre, lift, "--note", "维保公司明天上午到")
@@ -174,12 +178,12 @@ final class Demo: @unchecked Sendable {
         try gs("request", "add", "--db", b2, "--resident", "吴芳", "--category", "证明开具", "--title", "开具居住证明")
         Output.line(L("    服务中心和二号楼都改了同一条需求的标题。", en: "    Both changed the title of the same request while apart."))
 
-        say("二号楼重新联网", "Building 2 comes back online.")
+        say("二号楼重新联网", en: "Building 2 comes back online.")
         try startDaemon("building2", "--db", b2, "--listen", "none", "--peer", "127.0.0.1:\(port)")
-        try waitConverged("三个节点再次一致", "All three stores hold the same data again.")
+        try waitConverged("三个节点再次一致", en: "All three stores hold the same data again.")
         try gs("request", "show", "--db", b2, lift)
 
-        say("冲突在每个节点上都一样", "The conflicting title is kept: every node lists the same conflict; those who may read the title see its values.")
+        say("冲突在每个节点上都一样", en: "The conflicting title is kept: every node lists the same conflict; those who may read the title see its values.")
         let listings = try stores.map { try conflictIDs(in: $0) }
         guard Set(listings).count == 1 else { throw Failure(description: "the nodes list different conflicts") }
         let readers = try [centre, b2].map { try gs(quiet: true, "conflicts", "list", "--db", $0, "--json") }
@@ -190,23 +194,23 @@ final class Demo: @unchecked Sendable {
         let conflictID = try conflictIDs(in: centre)
         guard conflictID.count == 1 else { throw Failure(description: "expected one conflict, found \(conflictID.count)") }
 
-        say("由人来解决冲突", "A person settles it on the centre, keeping both pieces of information.")
+        say("由人来解决冲突", en: "A person settles it on the centre, keeping both pieces of information.")
         try gs("conflicts", "resolve", "--db", centre, conflictID[0], "--value", "2号电梯异响，已报维保公司")
-        try waitConverged("解决结果传到每个节点", "The settlement reaches every node.")
+        try waitConverged("解决结果传到每个节点", en: "The settlement reaches every node.")
         try gs("conflicts", "list", "--db", b2)
 
-        say("服务中心的报告（三率）", "The centre's report: counts by status, response and resolution times, the rates.")
+        say("服务中心的报告（三率）", en: "The centre's report: counts by status, response and resolution times, the rates.")
         try gs("report", "--db", centre)
         try gs("report", "--db", centre, "--by", "building")
 
-        say("服务中心的监控指标", "The centre daemon's Prometheus metrics (http://127.0.0.1:\(metricsPort)/metrics), an excerpt.")
+        say("服务中心的监控指标", en: "The centre daemon's Prometheus metrics (http://127.0.0.1:\(metricsPort)/metrics), an excerpt.")
         let metrics = try Self.httpGet(port: metricsPort, path: "/metrics")
         for line in metrics.split(separator: "\n").sorted()
         where !line.hasPrefix("#") && !line.contains("_bucket") && !line.contains("wire_") {
             print("    \(line)")
         }
 
-        say("结束", "Stop the daemons cleanly and compare the stores one last time.")
+        say("结束", en: "Stop the daemons cleanly and compare the stores one last time.")
         for name in ["building1", "building2", "centre"] { try stopDaemon(name) }
         let digests = try stores.map { try gs(quiet: true, "digest", "--db", $0) }
         for (store, digest) in zip(stores, digests) { print("    \(store.padding(toLength: 14, withPad: " ", startingAt: 0)) \(digest)") }
@@ -224,7 +228,8 @@ final class Demo: @unchecked Sendable {
                 return text.contains("\"usable\" : true") || text.contains("\"usable\":true")
             }
             if ready {
-                print(String(format: "    ✔ %.1f 秒后两台笔记本收到本楼栋的密钥 (both laptops hold their building's key)", Date().timeIntervalSince(started)))
+                let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+                Output.line(L("    ✔ \(seconds) 秒后两台笔记本收到本楼栋的密钥", en: "    ✔ both laptops hold their building's key after \(seconds) s"))
                 return
             }
             usleep(200_000)
@@ -258,7 +263,7 @@ final class Demo: @unchecked Sendable {
 
     // MARK: Narration
 
-    func say(_ zh: String, _ en: String) {
+    func say(_ zh: String, en: String) {
         step += 1
         Output.line(L("\n── \(step). \(zh)", en: "\n── \(step). \(en)"))
     }
@@ -354,14 +359,14 @@ final class Demo: @unchecked Sendable {
     }
 
     /// Waits until every store has the same digest and the same conflicts, then says so.
-    private func waitConverged(_ zh: String, _ en: String) throws {
-        say(zh, en)
+    private func waitConverged(_ zh: String, en: String) throws {
+        say(zh, en: en)
         let started = Date()
         while Date().timeIntervalSince(started) < 30 {
             let digests = try stores.map { try gs(quiet: true, "digest", "--db", $0) }
             if Set(digests).count == 1 {
-                print(String(format: "    ✔ %.1f 秒后一致 (converged after %.1f s): digest %@…", Date().timeIntervalSince(started),
-                             Date().timeIntervalSince(started), String(digests[0].prefix(16))))
+                let seconds = String(format: "%.1f", Date().timeIntervalSince(started)), digest = digests[0].prefix(16)
+                Output.line(L("    ✔ \(seconds) 秒后一致：摘要 \(digest)…", en: "    ✔ converged after \(seconds) s: digest \(digest)…"))
                 return
             }
             Thread.sleep(forTimeInterval: 0.2)

@@ -9,13 +9,18 @@ public struct GridSyncCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gridsync",
         abstract: L("离线优先的需求清单和服务清单，在节点之间自动合并。", en: "Offline-first registers of residents' requests and services that merge between nodes."),
-        discussion: """
+        discussion: L("""
+            每个节点都有自己的存储，断网也能工作。存储通过变更数据包（`gridsync bundle`）或网络实时同步\
+            （`gridsync daemon`）合并，不会丢失或悄悄覆盖任何内容；同一字段的并发修改出现在 `gridsync conflicts` 中。
+
+            存储为 --db 路径，或 $GRIDSYNC_DB，或 ~/.local/share/gridsync/gridsync.db。
+            """, en: """
             Every node keeps its own store and works offline. Stores merge through change bundles \
             (`gridsync bundle`) or live over the network (`gridsync daemon`) without losing or silently \
             overwriting anything; concurrent edits of the same field show up in `gridsync conflicts`.
 
             The store is --db PATH, or $GRIDSYNC_DB, or ~/.local/share/gridsync/gridsync.db.
-            """,
+            """),
         version: GridSyncCommand.version,
         subcommands: [
             InitCommand.self, IDCommand.self, JoinCommand.self, RosterCommand.self, QuarantineCommand.self, RequestCommand.self, ServiceCommand.self, ConflictsCommand.self,
@@ -39,10 +44,20 @@ public struct GridSyncCommand: ParsableCommand {
             }
             Foundation.exit(0)
         } catch let error as GridSyncError {
-            FileHandle.standardError.write(Data("gridsync: error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data(L("gridsync：错误：\(error.message)\n", en: "gridsync: error: \(error.message)\n").utf8))
             Foundation.exit(ExitCodes.code(for: error))
         } catch {
-            exit(withError: error)
+            // Help, --version and usage errors: ArgumentParser's text, its own words in this
+            // process's language and wrapped by display width.
+            let code = exitCode(for: error)
+            // Unwrapped, then wrapped here by display width.
+            let text = ParserText.localize(fullMessage(for: error, columns: 100_000), width: TerminalWidth.current() ?? 80)
+            if code == .success {
+                if !text.isEmpty { print(text) }
+            } else {
+                FileHandle.standardError.write(Data((text + "\n").utf8))
+            }
+            Foundation.exit(code.rawValue)
         }
     }
 }
@@ -99,7 +114,7 @@ struct ConfirmOptions: ParsableArguments {
         }
         FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
         let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-        guard ["y", "yes", "是", "确认"].contains(answer) else {
+        guard ["y", "yes", "是", "确认"].contains(answer) else {  // catalogue: data — the answers that confirm, in both languages
             throw GridSyncError(.invalidInput, Localized("已取消，未做任何修改", en: "cancelled; nothing was changed"))
         }
     }

@@ -101,13 +101,14 @@ struct StatusCommand: ParsableCommand {
         if output.json { return try Output.json(summary) }
         Output.line(L("节点 \(s.node.name)（\(s.node.role.label)）\(s.node.id.text)", en: "node \(s.node.name) (\(s.node.role.rawValue)) \(s.node.id.text)"))
         Output.line(L("存储 \(s.path)", en: "store \(s.path)"))
-        Output.line(community.map { "社区 \($0.id.text) · 中心 \($0.centre.short)" } ?? "社区 — (not in a community yet: `gridsync join`)")
+        Output.line(community.map { L("社区 \($0.id.text) · 中心 \($0.centre.short)", en: "community \($0.id.text) · centre \($0.centre.short)") }
+            ?? L("社区 —（尚未加入社区：`gridsync join`）", en: "community — (not in a community yet: `gridsync join`)"))
         Output.line(L("权限 \((try? s.localWriter())?.scopeLabel ?? "已吊销（本节点不能写入）")", en: "scope \((try? s.localWriter())?.scopeText.en ?? "revoked: this node may not write")"))
         if community != nil {
             let usable = summary.keys.filter(\.usable)
             Output.line(usable.isEmpty
-                ? "密钥 — 尚未收到，暂不能写入或查看居民信息 (no keys yet: sync with the centre)"
-                : "密钥 " + usable.map(\.label).joined(separator: "；"))
+                ? L("密钥 —— 尚未收到，暂不能写入或查看居民信息（请与社区中心同步）", en: "keys — none yet, residents' data can be neither written nor read (sync with the centre)")
+                : L("密钥 ", en: "keys ") + usable.map(\.displayLabel).joined(separator: L("；", en: "; ")))
         }
         Output.line(L("需求 \(c.requests) · 服务 \(c.services) · 冲突 \(c.conflicts) · 隔离 \(c.quarantined) · 变更 \(c.changes)，来自 \(v.entries.count) 个节点", en: "requests \(c.requests) · services \(c.services) · conflicts \(c.conflicts) · quarantined \(c.quarantined) · changes \(c.changes) from \(v.entries.count) nodes"))
         if summary.own_refused > 0 {
@@ -118,9 +119,11 @@ struct StatusCommand: ParsableCommand {
         }
         for p in summary.peers {
             let who = p.nodeID.map { Output.node($0, p.name) } ?? p.peer
-            let state = p.connected ? "已连接" : "未连接"
-            let pending = "待发 \(p.toSend.map(String.init) ?? "?") · 待收 \(p.toReceive.map(String.init) ?? "?")"
-            Output.line("对端 \(who) \(state) · 上次同步 \(Output.time(p.lastSync, seconds: true)) · \(pending)" + (p.lastError.map { " · 错误: \($0)" } ?? ""))
+            let state: String = p.connected ? L("已连接", en: "connected") : L("未连接", en: "not connected")
+            let toSend = p.toSend.map(String.init) ?? "?", toGet = p.toReceive.map(String.init) ?? "?", last = Output.time(p.lastSync, seconds: true)
+            Output.line(
+                L("对端 \(who) \(state) · 上次同步 \(last) · 待发 \(toSend) · 待收 \(toGet)", en: "peer \(who) \(state) · last sync \(last) · to send \(toSend) · to get \(toGet)")
+                    + (p.lastError.map { L(" · 错误：\($0)", en: " · error: \($0)") } ?? ""))
         }
     }
 }

@@ -31,7 +31,12 @@ enum Output {
     static func or(_ s: String?) -> String { (s?.isEmpty ?? true) ? "—" : s! }
 
     /// What a node that may not read a sealed value shows in its place.
-    static let unreadable = "🔒无权查看"
+    /// What a person reads where this node may not read a value.
+    static var unreadable: String { L("🔒无权查看", en: "🔒 not readable here") }
+
+    /// What an export writes in a cell this node may not read, in every language: the file
+    /// format's marker, which `request import` reads as "leave this field as it is".
+    static let sealedCell = "🔒无权查看"
 
     /// A request's personal field as this node may show it: its value, `—`, or 🔒 when it is
     /// sealed for a scope this node does not hold.
@@ -54,11 +59,11 @@ enum Output {
     /// A record's history as an indented table; keep-alive writes of `_deleted = 0` are left out.
     static func history(_ entries: [HistoryEntry]) {
         line()
-        line("历史 History:")
-        var table = TextTable(["时间", "节点", "字段", "值"], maxWidths: [nil, 24, nil, 40])
+        line(L("历史：", en: "History:"))
+        var table = TextTable(Headers.history, maxWidths: [nil, 24, nil, 40])
         for h in entries where !(h.field == Schema.deletedField && h.value == .int(0)) {
-            let label = Schema.requests.spec(h.field)?.label ?? Schema.notes.spec(h.field)?.label
-            table.add([time(h.time, seconds: true), node(h.origin, h.originName), label.map { "\($0) \(h.field)" } ?? h.field, value(h.value, field: h.field)])
+            let label = Schema.requests.spec(h.field)?.displayLabel ?? Schema.notes.spec(h.field)?.displayLabel
+            table.add([time(h.time, seconds: true), node(h.origin, h.originName), label ?? h.field, value(h.value, field: h.field)])
         }
         line(table.render(fitting: TerminalWidth.current().map { $0 - 2 }, keep: [0, 2]).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
@@ -70,15 +75,16 @@ enum Output {
         switch v {
         case .null: return "—"
         case .int(let i):
-            if field == Schema.deletedField { return i == 0 ? "保留 (kept)" : "删除 (deleted)" }
-            if kind == .flag { return i == 0 ? "否" : "是" }
+            if field == Schema.deletedField { return i == 0 ? L("保留", en: "kept") : L("删除", en: "deleted") }
+            if kind == .flag { return Headers.yesNo(i != 0) }
             return String(i)
         case .text(let s):
-            if kind == .status, let st = RequestStatus(rawValue: s) { return "\(st.label) (\(s))" }
-            if field == "satisfaction", let sat = Satisfaction(rawValue: s) { return sat.label }
-            if field == "provider_kind", let k = ProviderKind(rawValue: s) { return k.label }
+            if kind == .status, let st = RequestStatus(rawValue: s) { return "\(st.displayLabel) (\(s))" }
+            if field == "satisfaction", let sat = Satisfaction(rawValue: s) { return sat.displayLabel }
+            if field == "provider_kind", let k = ProviderKind(rawValue: s) { return k.displayLabel }
             return TerminalText.safe(s)
-        case .unreadable, .erased: return v.description
+        case .unreadable: return unreadable
+        case .erased: return L("🔒已抹除", en: "🔒 erased")
         }
     }
 }

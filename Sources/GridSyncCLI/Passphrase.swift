@@ -18,7 +18,7 @@ enum Passphrase {
     static func forOpening() throws -> String? {
         if let file = try fromConfiguredFile() { return file }
         guard isatty(STDIN_FILENO) == 1 || FileManager.default.isReadableFile(atPath: "/dev/tty") && isatty(STDERR_FILENO) == 1 else { return nil }
-        return prompt("本节点密钥的口令 (passphrase for this node's key): ")
+        return prompt(L("本节点密钥的口令：", en: "Passphrase for this node's key: "))
     }
 
     /// A new passphrase for `init --passphrase`: from the configured file, or typed twice.
@@ -27,8 +27,8 @@ enum Passphrase {
         guard isatty(STDIN_FILENO) == 1 else {
             throw GridSyncError(.invalidInput, Localized("设置口令需要在终端上输入，或用 GRIDSYNC_PASSPHRASE_FILE 指定口令文件（没有创建任何内容）", en: "--passphrase needs a terminal to ask on, or GRIDSYNC_PASSPHRASE_FILE naming a file that holds it (nothing was created)"))
         }
-        guard let first = prompt("设置口令（至少 8 个字符）(new passphrase, at least 8 characters): "),
-            let second = prompt("再输入一次 (again): ")
+        guard let first = prompt(L("设置口令（至少 8 个字符）：", en: "New passphrase (at least 8 characters): ")),
+            let second = prompt(L("再输入一次：", en: "Again: "))
         else { throw GridSyncError(.invalidInput, Localized("没有输入口令（没有创建任何内容）", en: "no passphrase was typed (nothing was created)")) }
         guard first == second else { throw GridSyncError(.invalidInput, Localized("两次输入的口令不一致（没有创建任何内容）", en: "the two passphrases differ (nothing was created)")) }
         return first

@@ -9,11 +9,14 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: L("本节点所持需求的数量、用时和四率（响应率、办结率、解决率、满意率）。", en: "Counts, times and the four rates (response, closure, resolution, satisfaction) over the requests this node holds."),
-        discussion: """
+        discussion: L("""
+            按需求创建的本地日期选取，首尾两天都包括在内。社区中心持有所有楼栋的需求，\
+            所以它的报表覆盖整个社区。每个指标的定义见 docs/REPORTS.md。
+            """, en: """
             Requests are selected by the local day they were created, both ends included. The \
             centre holds every building's requests, so its report covers the community. Each \
             figure is defined in docs/REPORTS.md.
-            """)
+            """))
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case table, csv, json
@@ -55,7 +58,7 @@ struct ReportCommand: ParsableCommand {
     static let statusColumns = RequestStatus.allCases
 
     static func period(_ r: RequestReport) -> String {
-        "\(r.from ?? "最早") — \(r.to ?? "至今")"
+        "\(r.from ?? L("最早", en: "first")) — \(r.to ?? L("至今", en: "today"))"
     }
 
     static func hours(_ h: Double?) -> String { h.map { String(format: "%.1f", $0) } ?? "—" }
@@ -63,13 +66,13 @@ struct ReportCommand: ParsableCommand {
     static func rows(_ r: RequestReport) -> [ReportRow] { r.rows + [r.total] }
 
     static func table(_ r: RequestReport) {
-        Output.line("需求报表 Request report  \(period(r))  (as of \(r.today); response deadline \(r.responseHours) h)")
+        Output.line(L("需求报表  \(period(r))（截至 \(r.today)；响应时限 \(r.responseHours) 小时）", en: "Request report  \(period(r))  (as of \(r.today); response deadline \(r.responseHours) h)"))
         Output.line()
-        let groupHeader = r.by?.label ?? "范围"
+        let groupHeader = r.by?.displayLabel ?? Column.scope
         // By service, the requests it resolved are its 服务人次 (times it served a resident).
         let served = r.by == .service
         var counts = TextTable(
-            [groupHeader, "总数"] + statusColumns.map(\.label) + ["逾期"] + (served ? ["服务人次"] : []),
+            [groupHeader, Column.total] + statusColumns.map(\.displayLabel) + [Column.overdue] + (served ? [Column.served] : []),
             maxWidths: [24] + Array(repeating: nil, count: statusColumns.count + (served ? 3 : 2)))
         for row in rows(r) {
             counts.add(
@@ -79,7 +82,7 @@ struct ReportCommand: ParsableCommand {
         Output.line(counts.render())
         Output.line()
         var rates = TextTable(
-            [groupHeader, "响应率", "办结率", "解决率", "满意率", "响应时长中位(h)", "响应P90(h)", "办结时长中位(h)", "办结P90(h)"],
+            [groupHeader] + Column.rates + Column.hours,
             maxWidths: [24, nil, nil, nil, nil, nil, nil, nil, nil])
         for row in rows(r) {
             rates.add([
@@ -97,11 +100,12 @@ struct ReportCommand: ParsableCommand {
     static func comparison(_ now: ReportRow, _ p: PreviousPeriod) {
         Output.line()
         Output.line(L("与上期比较（\(p.from) — \(p.to)）", en: "Compared with \(p.from) — \(p.to)"))
-        var t = TextTable(["指标", "本期", "上期", "变化"])
+        var t = TextTable([L("指标", en: "Figure"), L("本期", en: "This period"), L("上期", en: "Previous"), L("变化", en: "Change")])
         let change = now.total - p.total.total
-        t.add(["总数", String(now.total), String(p.total.total), change > 0 ? "+\(change)" : String(change)])
-        for (label, a, b) in [("响应率", now.responseRate, p.total.responseRate), ("办结率", now.closureRate, p.total.closureRate),
-                              ("解决率", now.resolutionRate, p.total.resolutionRate), ("满意率", now.satisfactionRate, p.total.satisfactionRate)] {
+        t.add([Column.total, String(now.total), String(p.total.total), change > 0 ? "+\(change)" : String(change)])
+        let pairs = [(now.responseRate, p.total.responseRate), (now.closureRate, p.total.closureRate),
+                     (now.resolutionRate, p.total.resolutionRate), (now.satisfactionRate, p.total.satisfactionRate)]
+        for (label, (a, b)) in zip(Column.rates, pairs) {
             t.add([label, a.percent, b.percent, pointsChange(a, b)])
         }
         Output.line(t.render())
@@ -115,10 +119,12 @@ struct ReportCommand: ParsableCommand {
     }
 
     static func csv(_ r: RequestReport) -> String {
-        let header = [r.by?.label ?? "范围", "总数"] + statusColumns.map(\.label) + [
-            "逾期", "响应率", "响应及时数", "办结率", "办结数", "解决率", "解决数", "应办数", "满意率", "满意数", "参评数",
-            "响应时长中位(h)", "响应P90(h)", "办结时长中位(h)", "办结P90(h)",
+        let counted: [String] = [
+            L("响应率", en: "Response rate"), L("响应及时数", en: "Responded in time"), L("办结率", en: "Closure rate"), L("办结数", en: "Closed"),
+            L("解决率", en: "Resolution rate"), L("解决数", en: "Resolved"), L("应办数", en: "To resolve"), L("满意率", en: "Satisfaction rate"),
+            L("满意数", en: "Satisfied"), L("参评数", en: "Rated"),
         ]
+        let header = [r.by?.displayLabel ?? Column.scope, Column.total] + statusColumns.map(\.displayLabel) + [Column.overdue] + counted + Column.hours
         let body = rows(r).map { row in
             [row.group, String(row.total)] + statusColumns.map { String(row.byStatus[$0.rawValue] ?? 0) } + [
                 String(row.overdue),
@@ -134,3 +140,17 @@ struct ReportCommand: ParsableCommand {
 }
 
 extension ReportGrouping: ExpressibleByArgument {}
+
+extension ReportCommand {
+    /// The report's column headers, in this process's language.
+    enum Column {
+        static var scope: String { L("范围", en: "Scope") }
+        static var total: String { L("总数", en: "Total") }
+        static var overdue: String { L("逾期", en: "Overdue") }
+        static var served: String { L("服务人次", en: "People served") }
+        static var rates: [String] { [L("响应率", en: "Response"), L("办结率", en: "Closure"), L("解决率", en: "Resolution"), L("满意率", en: "Satisfaction")] }
+        static var hours: [String] {
+            [L("响应时长中位(h)", en: "Response median (h)"), L("响应P90(h)", en: "Response P90 (h)"), L("办结时长中位(h)", en: "Closure median (h)"), L("办结P90(h)", en: "Closure P90 (h)")]
+        }
+    }
+}

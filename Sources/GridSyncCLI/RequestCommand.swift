@@ -93,11 +93,14 @@ struct RequestFilterOptions: ParsableArguments {
 struct RequestList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: L("列出和检索需求，最新的在前，一次一页。", en: "List and search requests, newest first, a page at a time."),
-        discussion: """
+        discussion: L("""
+            检索（--text、--resident、--phone）只查看本节点有权读取的内容。同步后的第一次检索会先更新\
+            本节点的检索索引，大存储上需要稍等片刻。
+            """, en: """
             Searches (--text, --resident, --phone) look only at what this node may read. The first \
             search after a sync brings the node's search index up to date, which takes a moment on a \
             big store.
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -120,14 +123,13 @@ struct RequestList: ParsableCommand {
         if output.json { return try Output.json(list) }
         if page.total == 0 { return Output.line(Say.noRequests) }
         if list.isEmpty { return Output.line(Say.offsetPastEnd(total: page.total, offset: offset)) }
-        let headers = ["ID", "状态", "楼栋", "房号", "居民", "电话", "类别", "标题", "期限", "紧急"]
-        var table = TextTable(headers, maxWidths: wide ? nil : [nil, nil, 12, 10, 12, 13, 12, 40, nil, nil])
+        var table = TextTable(Headers.requests, maxWidths: wide ? nil : [nil, nil, 12, 10, 12, 13, 12, 40, nil, nil])
         for r in list {
             let room = r.canRead("room") ? [r.unit, r.room].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: "-") : "🔒"
             table.add([
-                Output.shortID(r.id), r.status.label, "\(r.grid)/\(r.building)", room.isEmpty ? "—" : room,
+                Output.shortID(r.id), r.status.displayLabel, "\(r.grid)/\(r.building)", room.isEmpty ? "—" : room,
                 r.canRead("resident") ? r.resident ?? "—" : "🔒", r.canRead("phone") ? r.phone ?? "—" : "🔒", r.category,
-                Output.personal(r, "title", r.title), (r.due ?? "—") + (r.overdue ? " 逾期" : ""), r.urgent ? "紧急" : "",
+                Output.personal(r, "title", r.title), (r.due ?? "—") + (r.overdue ? L(" 逾期", en: " overdue") : ""), r.urgent ? L("紧急", en: "urgent") : "",
             ])
         }
         // ID, status, place, due date and urgency stay whole; room, resident, phone, category
@@ -160,30 +162,33 @@ struct RequestShow: ParsableCommand {
         if output.json { return try Output.json(detail) }
         var service: String? = nil
         if let sid = r.assignedService { service = (try? s.service(sid)).map { "\($0.name) (\(Output.shortID(sid)))" } ?? sid }
+        let place = L("网格 \(r.grid) · 楼栋 \(r.building)", en: "grid \(r.grid) · building \(r.building)")
+            + (r.unit.map { L(" · 单元 \($0)", en: " · unit \($0)") } ?? "") + (r.room.map { L(" · \($0)室", en: " · room \($0)") } ?? "")
+            + (r.canRead("room") ? "" : " · " + Output.unreadable)
+        let rating = r.satisfaction.flatMap { Satisfaction(rawValue: $0)?.displayLabel }.map { $0 + (r.ratingComment.map { L("：\($0)", en: ": \($0)") } ?? "") }
         let rows: [(String, String)] = [
-            ("编号 ID", r.id),
-            ("状态 status", "\(r.status.label) (\(r.status.rawValue))"),
-            ("标题 title", Output.personal(r, "title", r.title)),
-            ("类别 category", r.category),
-            ("位置 place", "网格 \(r.grid) · 楼栋 \(r.building)" + (r.unit.map { " · 单元 \($0)" } ?? "") + (r.room.map { " · \($0)室" } ?? "")
-                + (r.canRead("room") ? "" : " · " + Output.unreadable)),
-            ("居民 resident", Output.personal(r, "resident", r.resident)),
-            ("电话 phone", Output.personal(r, "phone", r.phone)),
-            ("详情 detail", Output.personal(r, "detail", r.detail)),
-            ("期限 due", Output.or(r.due) + (r.overdue ? "（已逾期 overdue）" : "")),
-            ("紧急 urgent", r.urgent ? "是" : "否"),
-            ("派单 assigned", service ?? r.assignedPerson ?? "—"),
-            ("评价 rating", r.satisfaction.flatMap { Satisfaction(rawValue: $0)?.label }.map { $0 + (r.ratingComment.map { "：\($0)" } ?? "") } ?? "—"),
-            ("登记 created", Output.time(r.createdAt)),
-            ("受理 accepted", Output.time(r.acceptedAt)),
-            ("办结 resolved", Output.time(r.resolvedAt)),
+            (L("编号", en: "ID"), r.id),
+            (L("状态", en: "Status"), "\(r.status.displayLabel) (\(r.status.rawValue))"),
+            (L("标题", en: "Title"), Output.personal(r, "title", r.title)),
+            (L("类别", en: "Category"), r.category),
+            (L("位置", en: "Place"), place),
+            (L("居民", en: "Resident"), Output.personal(r, "resident", r.resident)),
+            (L("电话", en: "Phone"), Output.personal(r, "phone", r.phone)),
+            (L("详情", en: "Detail"), Output.personal(r, "detail", r.detail)),
+            (L("期限", en: "Due"), Output.or(r.due) + (r.overdue ? L("（已逾期）", en: " (overdue)") : "")),
+            (L("紧急", en: "Urgent"), Headers.yesNo(r.urgent)),
+            (L("派单", en: "Assigned"), service ?? r.assignedPerson ?? "—"),
+            (L("评价", en: "Rating"), rating ?? "—"),
+            (L("登记", en: "Created"), Output.time(r.createdAt)),
+            (L("受理", en: "Accepted"), Output.time(r.acceptedAt)),
+            (L("办结", en: "Resolved"), Output.time(r.resolvedAt)),
         ]
         Output.fields(rows)
         if !detail.conflicts.isEmpty {
             Output.line()
             Output.line(L("冲突（用 `gridsync conflicts resolve ID` 解决）：", en: "Conflicts (settle with `gridsync conflicts resolve ID`):"))
             for c in detail.conflicts {
-                Output.line("  \(c.id)  \(c.field): " + c.values.map { Output.value($0.value, field: c.field) }.joined(separator: " | "))
+                Output.line("  \(c.id)  \(Schema.requests.spec(c.field)?.displayLabel ?? c.field): " + c.values.map { Output.value($0.value, field: c.field) }.joined(separator: " | "))
             }
         }
         Output.line()
@@ -282,7 +287,7 @@ struct RequestReject: ParsableCommand {
         let a = arguments
         let s = try a.store.open()
         let id = try s.request(a.id).id
-        try confirmation.confirm("不予受理需求 \(id)? (reject request \(Output.shortID(id)); it is closed for good)")
+        try confirmation.confirm(L("不予受理需求 \(id)？需求将就此关闭", en: "Reject request \(Output.shortID(id))? It is closed for good"))
         let status = try s.transition(id, .reject, note: a.note)
         Output.line(Say.requestNow(Output.shortID(id), status))
     }
@@ -350,7 +355,7 @@ struct RequestDelete: ParsableCommand {
     func run() throws {
         let s = try store.open()
         let rid = try s.request(id).id
-        try confirmation.confirm("删除需求 \(rid)? (delete request \(Output.shortID(rid)))")
+        try confirmation.confirm(L("删除需求 \(rid)？", en: "Delete request \(Output.shortID(rid))?"))
         _ = try s.deleteRequest(rid)
         Output.line(Say.requestDeleted(rid, short: Output.shortID(rid)))
     }
@@ -371,13 +376,17 @@ struct RequestErase: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
         abstract: L("抹除：在所有节点上抹除一条需求的个人信息（仅限社区中心；不可撤销）；会先询问。", en: "Erase a request's personal data on every node (centre only; cannot be undone); asks first."),
-        discussion: """
+        discussion: L("""
+            居民的姓名、电话、单元、房号、标题、详情、评价意见和跟进记录的文字，在各节点同步后都将无法读取；\
+            状态、时间和类别保留，供报表使用。加 --due 时，抹除所有在 --after-months 个月以前评价或关闭的需求\
+            （社区中心的守护进程按 `retention_months` 设置自动执行的同一保留规则）。
+            """, en: """
             The resident's name, phone, unit, room, title, details, rating comment and the text of its \
             notes become unreadable on every node once they sync; status, times and category stay for \
             the reports. With --due, erases every request rated or closed more than --after-months \
             months ago (the retention setting the centre's daemon applies by itself with \
             `retention_months`).
-            """)
+            """))
     @OptionGroup var store: StoreOptions
     @Argument(help: L("需求 ID 或唯一前缀。", en: "Request ID or unique prefix.")) var id: String?
     @Flag(help: L("抹除所有超过保留期限的需求，而不是一条。", en: "Erase every request due under the retention period instead of one.")) var due = false
@@ -395,12 +404,12 @@ struct RequestErase: ParsableCommand {
         if let afterMonths {
             let list = try s.requestsDueForErasure(afterMonths: afterMonths)
             guard !list.isEmpty else { return Output.line(L("没有到期需抹除的需求。", en: "Nothing is due for erasure.")) }
-            try confirmation.confirm("抹除 \(list.count) 条需求的个人信息？此操作不可撤销 (erase the personal data of \(list.count) requests? this cannot be undone)")
+            try confirmation.confirm(L("抹除 \(list.count) 条需求的个人信息？此操作不可撤销", en: "Erase the personal data of \(list.count) requests? This cannot be undone"))
             let n = try s.eraseDue(afterMonths: afterMonths)
             return Output.line(L("已抹除 \(n) 条需求的个人信息，各节点同步后生效。", en: "Erased \(n) requests' personal data; every node drops it when it syncs."))
         }
         let rid = try s.resolveRequestID(id ?? "")
-        try confirmation.confirm("抹除需求 \(Output.shortID(rid)) 的居民信息？此操作不可撤销 (erase request \(Output.shortID(rid))'s personal data? this cannot be undone)")
+        try confirmation.confirm(L("抹除需求 \(Output.shortID(rid)) 的居民信息？此操作不可撤销", en: "Erase request \(Output.shortID(rid))'s personal data? This cannot be undone"))
         _ = try s.eraseRequest(rid)
         Output.line(L("已抹除需求 \(rid) 的个人信息，各节点同步后生效。", en: "Erased request \(rid)'s personal data; every node drops it when it syncs."))
     }

@@ -6,6 +6,7 @@ import GridSyncStore
 /// The spreadsheet columns of a request register, as `request export` writes them and
 /// `request import` reads them (docs/IMPORT.md).
 enum RequestColumns {
+    // catalogue: data — the names registers give their columns (input, accepted in every language)
     /// Fields a spreadsheet row may set, and the further names people give those columns.
     static let aliases: [String: [String]] = [
         "grid": [], "building": ["楼号"], "unit": [], "room": ["门牌号"], "resident": ["姓名", "居民姓名"],
@@ -20,11 +21,12 @@ enum RequestColumns {
         [("id", "编号", ["id", "编号", "工单号"])]
         + Schema.requests.specs.compactMap { spec in aliases[spec.name].map { (spec.name, spec.label, [spec.name, spec.label] + $0) } }
         + [("notes", "跟进记录", ["notes", "跟进记录", "备注", "处理情况"])]
+    // catalogue: end
 
     static func header(_ field: String) -> String { input.first { $0.field == field }?.header ?? field }
 
-    /// How a column is named in messages: its Chinese header and field name.
-    static func name(_ field: String) -> String { "列 \(header(field)) (column \(field))" }
+    /// How a column is named in messages: its Chinese header, or its field name in English.
+    static func name(_ field: String) -> String { L("列「\(header(field))」", en: "column \(field)") }
 
     /// The column a header cell names, if any.
     static func field(named raw: String) -> String? {
@@ -34,8 +36,10 @@ enum RequestColumns {
 
     static func urgent(_ s: String) -> Bool? {
         switch s.trimmed.lowercased() {
+        // catalogue: data — the words a register writes for yes and no
         case "", "否", "no", "n", "0", "false": false
         case "是", "紧急", "yes", "y", "1", "true": true
+        // catalogue: end
         default: nil
         }
     }
@@ -45,16 +49,21 @@ struct RequestImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: L("从 CSV 导入需求登记表（例如从 Excel 另存为「CSV UTF-8」的需求清单）；再次导入会更新它。", en: "Import a request register from CSV (e.g. an Excel register saved as CSV UTF-8); importing it again updates it."),
-        discussion: """
-            The first row names the columns, in Chinese or English (网格 grid, 楼栋 building, 单元 \
-            unit, 房号 room, 居民 resident, 电话 phone, 类别 category, 标题 title, 详情 detail, 期限 due, \
-            紧急 urgent), and optionally what the register already knows: 编号 (its own number, or a \
-            request ID from `request export`), 状态 status, 创建时间 / 受理时间 / 办结时间 (e.g. \
-            2026-11-03 14:05), 满意度, 评价意见 and 跟进记录 (备注; one note per line). A row with a \
-            编号 is the same request every time: importing the file again updates what changed and \
-            never adds it twice. See docs/IMPORT.md. Every bad row is reported with its line number; \
+        discussion: L("""
+            第一行写明各列名称，中文或英文均可（网格、楼栋、单元、房号、居民、电话、类别、标题、详情、期限、\
+            紧急），还可以带上登记表已有的内容：编号（登记表自己的编号，或 `request export` 导出的需求 ID）、状态、\
+            创建时间 / 受理时间 / 办结时间（例如 2026-11-03 14:05）、满意度、评价意见和跟进记录（备注；每行一条）。\
+            有编号的行每次都是同一条需求：再次导入只更新有变化的内容，绝不重复添加。见 docs/IMPORT.md。\
+            每个有错的行都会报告行号；除非加 --skip-bad-rows，要么整个文件导入，要么什么都不导入。
+            """, en: """
+            The first row names the columns, in Chinese or English (grid, building, unit, room, resident, \
+            phone, category, title, detail, due, urgent), and optionally what the register already knows: \
+            id (its own number, or a request ID from `request export`), status, created_at / accepted_at / \
+            resolved_at (e.g. 2026-11-03 14:05), satisfaction, rating_comment and notes (one note per line). \
+            A row with an id is the same request every time: importing the file again updates what changed \
+            and never adds it twice. See docs/IMPORT.md. Every bad row is reported with its line number; \
             either the whole file is imported or nothing is, unless --skip-bad-rows is given.
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @Argument(help: L("CSV 文件。", en: "The CSV file.")) var file: String
@@ -107,14 +116,14 @@ struct RequestImport: ParsableCommand {
             func value(_ field: String) -> String? {
                 guard let i = columnOf[field], i < record.fields.count else { return nil }
                 let v = CSVReader.plain(record.fields[i].trimmed)
-                if v == Output.unreadable {
+                if v == Output.sealedCell {
                     sealedCells.insert(field)
                     return field == "phone" ? nil : "🔒"
                 }
                 return v.isEmpty ? nil : v
             }
             guard let urgent = RequestColumns.urgent(value("urgent") ?? "") else {
-                problems.append(Store.RowProblem(row: record.line, reason: "\(RequestColumns.name("urgent")) 应为 是 或 否 (must be yes or no)"))
+                problems.append(Store.RowProblem(row: record.line, reason: L("\(RequestColumns.name("urgent")) 应为 是 或 否", en: "\(RequestColumns.name("urgent")) must be yes or no")))
                 continue
             }
             var row = ImportRow(line: record.line, request: NewRequest(
@@ -151,7 +160,8 @@ struct RequestImport: ParsableCommand {
         Output.line(Say.importSummary(outcome, skipped: problems.count, dryRun: dryRun))
         if dryRun {
             for u in outcome.updated.prefix(20) {
-                Output.line("  第 \(u.line) 行 \(Output.shortID(u.id))：" + u.fields.map { RequestColumns.header($0) }.joined(separator: "、"))
+                Output.line(L("  第 \(u.line) 行 \(Output.shortID(u.id))：", en: "  line \(u.line) \(Output.shortID(u.id)): ")
+                    + u.fields.map { Schema.requests.spec($0)?.displayLabel ?? $0 }.joined(separator: L("、", en: ", ")))
             }
             if outcome.updated.count > 20 { Output.line("  " + Say.moreUpdates(outcome.updated.count - 20)) }
         }
@@ -173,7 +183,7 @@ struct RequestExport: ParsableCommand {
 
     /// A personal cell: the value, or 🔒 where this node may not read it.
     private func cell(_ r: RequestRecord, _ field: String, _ value: String?) -> String {
-        r.canRead(field) ? value ?? "" : Output.unreadable
+        r.canRead(field) ? value ?? "" : Output.sealedCell
     }
 
     func run() throws {
@@ -184,11 +194,11 @@ struct RequestExport: ParsableCommand {
         let notes = try s.notesByRequest()
         let header = RequestColumns.input.map(\.header)
         let rows = list.map { r -> [String] in
-            let noteLines = (notes[r.id] ?? []).map { $0.readable ? $0.text : Output.unreadable }
+            let noteLines = (notes[r.id] ?? []).map { $0.readable ? $0.text : Output.sealedCell }
             let cells: [String: String] = [
                 "id": r.id, "grid": r.grid, "building": r.building, "unit": cell(r, "unit", r.unit), "room": cell(r, "room", r.room),
                 "resident": cell(r, "resident", r.resident), "phone": cell(r, "phone", r.phone), "category": r.category,
-                "title": cell(r, "title", r.title), "detail": cell(r, "detail", r.detail), "due": r.due ?? "", "urgent": r.urgent ? "是" : "否",
+                "title": cell(r, "title", r.title), "detail": cell(r, "detail", r.detail), "due": r.due ?? "", "urgent": r.urgent ? "是" : "否",  // catalogue: data — the file's values, read back by import
                 "status": r.status.label, "satisfaction": r.satisfaction.flatMap(Satisfaction.init(rawValue:))?.label ?? "",
                 "rating_comment": cell(r, "rating_comment", r.ratingComment), "created_at": r.createdAt.map { Output.time($0, seconds: true) } ?? "",
                 "accepted_at": r.acceptedAt.map { Output.time($0, seconds: true) } ?? "", "resolved_at": r.resolvedAt.map { Output.time($0, seconds: true) } ?? "",

@@ -79,12 +79,12 @@ struct ServiceList: ParsableCommand {
         let list = try store.open().services(includeRetired: !activeOnly)
         if output.json { return try Output.json(list) }
         if list.isEmpty { return Output.line(L("没有服务（用 `gridsync service add` 添加）。", en: "No services yet; add one with `gridsync service add`.")) }
-        var table = TextTable(["ID", "名称", "提供方", "类型", "类别", "网格", "状态"], maxWidths: [nil, 24, 20, nil, 14, 10, nil])
+        var table = TextTable(Headers.services, maxWidths: [nil, 24, 20, nil, 14, 10, nil])
         for s in list {
             table.add([
                 Output.shortID(s.id), s.name, Output.or(s.provider),
-                s.providerKind.flatMap { ProviderKind(rawValue: $0)?.label } ?? "—", Output.or(s.category),
-                Output.or(s.grid), s.status == "retired" ? "已停用" : "在用",
+                s.providerKind.flatMap { ProviderKind(rawValue: $0)?.displayLabel } ?? "—", Output.or(s.category),
+                Output.or(s.grid), s.status == "retired" ? L("已停用", en: "retired") : L("在用", en: "active"),
             ])
         }
         Output.line(table.render(fitting: TerminalWidth.current()))
@@ -108,12 +108,12 @@ struct ServiceShow: ParsableCommand {
         let history = try s.history(ofRecord: svc.id)
         if output.json { return try Output.json(Detail(service: svc, history: history)) }
         let rows: [(String, String)] = [
-            ("编号 ID", svc.id), ("名称 name", svc.name), ("提供方 provider", Output.or(svc.provider)),
-            ("类型 kind", svc.providerKind.flatMap { ProviderKind(rawValue: $0)?.label } ?? "—"),
-            ("类别 category", Output.or(svc.category)), ("网格 grid", Output.or(svc.grid)),
-            ("联系 contact", Output.or(svc.contact)), ("说明 description", Output.or(svc.description)),
-            ("状态 status", svc.status == "retired" ? "已停用 (retired)" : "在用 (active)"),
-            ("登记 created", Output.time(svc.createdAt)),
+            (L("编号", en: "ID"), svc.id), (L("名称", en: "Name"), svc.name), (L("提供方", en: "Provider"), Output.or(svc.provider)),
+            (L("类型", en: "Kind"), svc.providerKind.flatMap { ProviderKind(rawValue: $0)?.displayLabel } ?? "—"),
+            (L("类别", en: "Category"), Output.or(svc.category)), (L("网格", en: "Grid"), Output.or(svc.grid)),
+            (L("联系", en: "Contact"), Output.or(svc.contact)), (L("说明", en: "Description"), Output.or(svc.description)),
+            (L("状态", en: "Status"), svc.status == "retired" ? L("已停用", en: "retired") : L("在用", en: "active")),
+            (L("登记", en: "Created"), Output.time(svc.createdAt)),
         ]
         Output.fields(rows)
         Output.history(history)

@@ -36,7 +36,21 @@ public struct Localized: Sendable, Equatable, CustomStringConvertible {
     public var description: String { text }
 }
 
-extension RequestStatus {
+/// A value people read by name: its Chinese ``label`` and its ``englishLabel``, shown in this
+/// process's language by ``displayLabel``.
+public protocol Labelled {
+    var label: String { get }
+    var englishLabel: String { get }
+}
+
+extension Labelled {
+    /// The name in this process's language: tables, confirmations, messages.
+    public var displayLabel: String { Localized(label, en: englishLabel).text }
+    /// Both names, for messages built in both languages.
+    public var localizedLabel: Localized { Localized(label, en: englishLabel) }
+}
+
+extension RequestStatus: Labelled {
     /// The status as an English reader reads it ("in progress"); ``label`` is the Chinese.
     public var englishLabel: String {
         switch self {
@@ -46,7 +60,19 @@ extension RequestStatus {
     }
 }
 
-extension Satisfaction {
+extension Satisfaction: Labelled {
     /// The rating as an English reader reads it ("basically satisfied"); ``label`` is the Chinese.
     public var englishLabel: String { rawValue.replacingOccurrences(of: "_", with: " ") }
+}
+
+extension NodeRole: Labelled {
+    public var englishLabel: String { rawValue }
+}
+
+extension ProviderKind: Labelled {
+    public var englishLabel: String { rawValue }
+}
+
+extension LifecycleStep: Labelled {
+    public var englishLabel: String { rawValue }
 }

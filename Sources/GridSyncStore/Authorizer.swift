@@ -4,7 +4,7 @@ import GridSyncCore
 
 /// Why a received change was quarantined instead of applied. The raw values are stable: they
 /// are stored, shown by `gridsync quarantine list --json`, and sent to peers.
-public enum QuarantineReason: String, Sendable, Codable, CaseIterable {
+public enum QuarantineReason: String, Sendable, Codable, CaseIterable, Labelled {
     /// The origin is not on the community's roster.
     case notMember = "not_member"
     /// The origin was revoked before it made the change.
@@ -22,6 +22,9 @@ public enum QuarantineReason: String, Sendable, Codable, CaseIterable {
     case dependsOnQuarantined = "depends_on_quarantined"
     /// The change is stamped after 2100 (``Limits/maxPlausibleMs``): its node's clock is wrong.
     case badClock = "bad_clock"
+
+    /// English label for tables: the code in words.
+    public var englishLabel: String { rawValue.replacingOccurrences(of: "_", with: " ") }
 
     /// Chinese label for tables.
     public var label: String {

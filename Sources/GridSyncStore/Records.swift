@@ -257,8 +257,8 @@ public enum JSONValue: Sendable, Codable, Hashable, CustomStringConvertible {
         case .null: "—"
         case .int(let i): String(i)
         case .text(let s): s
-        case .unreadable: "（无权查看）"
-        case .erased: "（已抹除）"
+        case .unreadable: Localized("（无权查看）", en: "(not readable here)").text
+        case .erased: Localized("（已抹除）", en: "(erased)").text
         }
     }
 }

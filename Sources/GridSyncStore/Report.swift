@@ -2,12 +2,15 @@ import Foundation
 import GridSyncCore
 
 /// How `gridsync report` splits its rows.
-public enum ReportGrouping: String, CaseIterable, Sendable, Codable {
+public enum ReportGrouping: String, CaseIterable, Sendable, Codable, Labelled {
     case grid, building, category
     /// The service (服务清单) a request was assigned to, named with its provider; requests
     /// served by a named person or not assigned form their own rows. A row's 解决数 (resolved or
     /// rated) is the service's 服务人次.
     case service
+
+    /// The Chinese column header (``englishLabel``: the English).
+    public var englishLabel: String { self == .service ? "service (provider)" : rawValue }
 
     /// The Chinese column header.
     public var label: String {

@@ -250,7 +250,7 @@ extension Store {
 }
 
 /// A key this node holds: a grid's root (no building) or a building's key, at an epoch.
-public struct HeldKey: Sendable, Codable, Equatable {
+public struct HeldKey: Sendable, Codable, Equatable, Labelled {
     public var grid: String
     public var building: String?
     public var epoch: UInt32
@@ -262,5 +262,10 @@ public struct HeldKey: Sendable, Codable, Equatable {
     /// "网格 1 · 楼栋 3 (纪元 2)" — for people.
     public var label: String {
         (building.map { "网格 \(grid) · 楼栋 \($0)" } ?? "网格 \(grid)（全部楼栋）") + " (纪元 \(epoch)\(current ? "" : "，已轮换"))"
+    }
+
+    /// "grid 1 · building 3 (epoch 2)".
+    public var englishLabel: String {
+        (building.map { "grid \(grid) · building \($0)" } ?? "grid \(grid) (all buildings)") + " (epoch \(epoch)\(current ? "" : ", rotated"))"
     }
 }

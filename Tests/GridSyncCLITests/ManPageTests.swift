@@ -5,9 +5,19 @@ import Testing
 
 /// The shipped manual page is the one the commands' help makes.
 @Suite struct ManPageTests {
-    @Test func theShippedPageIsCurrent() throws {
-        let shipped = try String(contentsOf: DeployFilesTests.root.appendingPathComponent("docs/man/gridsync.1"), encoding: .utf8)
-        #expect(shipped == ManPage.render(), "docs/man/gridsync.1 is stale: run `gridsync man > docs/man/gridsync.1`")
+    static let pages = [("en", "docs/man/gridsync.1"), ("zh", "docs/man/zh_CN/gridsync.1")]
+
+    /// Each shipped page is what `gridsync man` prints in its language (one process per
+    /// language: a process reads its language once).
+    @Test(arguments: pages) func theShippedPagesAreCurrent(language: String, file: String) throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let shipped = try String(contentsOf: DeployFilesTests.root.appendingPathComponent(file), encoding: .utf8)
+        let r = try cli.run(["man"], env: ["GRIDSYNC_LANG": language, "COLUMNS": "200"])
+        let printed = r.out
+        #expect(r.status == 0, "\(r.err)")
+        #expect(shipped == printed, "\(file) is stale: run `GRIDSYNC_LANG=\(language) gridsync man > \(file)`")
+        #expect(CatalogueTests.hasCJK(printed) == (language == "zh"))
     }
 
     @Test func everyCommandIsOnThePage() {
@@ -21,9 +31,9 @@ import Testing
         #expect(lines.filter { $0.hasPrefix(".") }.allSatisfy { [".TH", ".SH", ".SS", ".B", ".I", ".PP", ".TP", ".nf", ".fi"].contains(String($0.split(separator: " ")[0])) })
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/groff"), "groff is not installed"))
-    func groffReadsItWithoutWarnings() throws {
-        let path = DeployFilesTests.root.appendingPathComponent("docs/man/gridsync.1").path
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/groff"), "groff is not installed"), arguments: pages.map(\.1))
+    func groffReadsItWithoutWarnings(file: String) throws {
+        let path = DeployFilesTests.root.appendingPathComponent(file).path
         let r = try Tool.run("/usr/bin/groff", ["-k", "-man", "-Tutf8", "-ww", "-z", path])
         #expect(r.status == 0 && r.output.isEmpty, "\(r.output)")
     }
