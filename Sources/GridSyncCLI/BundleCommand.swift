@@ -39,10 +39,14 @@ struct BundleExport: ParsableCommand {
         // over a sync, stops writes until the changes are back).
         let own = try s.vector()[s.node.id]
         if vector[s.node.id] > own {
-            Output.warn("""
-                the other node holds \(vector[s.node.id] - own) changes of this node that this store lacks: was it restored from an older copy? \
+            let missing = vector[s.node.id] - own
+            Output.warn(L("""
+                对方节点持有本节点 \(missing) 个本存储缺少的变更：本存储是从较旧的备份恢复的吗？\
+                在这里写入之前，请导入对方用 --since 本存储的 `gridsync vector` 导出的数据包，否则本节点的历史会分叉。
+                """, en: """
+                the other node holds \(missing) changes of this node that this store lacks: was it restored from an older copy? \
                 Before writing here, import a bundle the other node exports with --since this store's `gridsync vector`, or this node's history forks.
-                """)
+                """))
         }
     }
 }

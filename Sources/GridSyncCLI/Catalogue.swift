@@ -55,13 +55,14 @@ enum Say {
     static let importing = Localized("导入", en: "Importing").text
 
     static func importSummary(_ o: ImportOutcome, skipped: Int, dryRun: Bool) -> String {
-        let zh = "新增 \(o.added.count) 条、更新 \(o.updated.count) 条、不变 \(o.unchanged) 条需求，新增跟进记录 \(o.notesAdded) 条"
-            + (skipped == 0 ? "" : "；跳过 \(skipped) 行错误")
-        let en = "\(o.added.count) new, \(o.updated.count) updated, \(o.unchanged) unchanged requests; \(o.notesAdded) new notes"
-            + (skipped == 0 ? "" : "; \(skipped) bad rows skipped")
+        let counts = Localized(
+            "新增 \(o.added.count) 条、更新 \(o.updated.count) 条、不变 \(o.unchanged) 条需求，新增跟进记录 \(o.notesAdded) 条"
+                + (skipped == 0 ? "" : "；跳过 \(skipped) 行错误"),
+            en: "\(o.added.count) new, \(o.updated.count) updated, \(o.unchanged) unchanged requests; \(o.notesAdded) new notes"
+                + (skipped == 0 ? "" : "; \(skipped) bad rows skipped"))
         return dryRun
-            ? Localized("试运行，未做任何修改：将\(zh)", en: "Dry run, nothing was changed: would add \(en)").text
-            : Localized("已导入：\(zh)", en: "Imported: \(en)").text
+            ? Localized("试运行，未做任何修改：将\(counts.zh)", en: "Dry run, nothing was changed: would add \(counts.en)").text
+            : Localized("已导入：\(counts.zh)", en: "Imported: \(counts.en)").text
     }
 
     static func moreUpdates(_ n: Int) -> String { Localized("…（另有 \(n) 条更新）", en: "… (\(n) more updates)").text }

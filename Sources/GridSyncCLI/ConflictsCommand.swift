@@ -48,7 +48,7 @@ struct ConflictsShow: ParsableCommand {
         Output.line(L("冲突 \(c.id)：\(Schema.collection(named: c.collection)?.label.zh ?? c.collection) \(c.record) 的「\(Schema.collection(named: c.collection)?.fieldLabel(c.field).zh ?? c.field)」", en: "conflict \(c.id): \(c.collection) \(c.record), field \(c.field)"))
         var table = TextTable(Headers.conflictValues, maxWidths: [nil, 50, 28, nil, nil])
         for (i, v) in c.values.enumerated() {
-            table.add(["\(i + 1)", Output.value(v.value, field: c.field, collection: Schema.collection(named: c.collection) ?? Schema.requests), Output.node(v.origin, v.originName), Output.time(v.time, seconds: true), i == 0 ? "← 当前 winner" : ""])
+            table.add(["\(i + 1)", Output.value(v.value, field: c.field, collection: Schema.collection(named: c.collection) ?? Schema.requests), Output.node(v.origin, v.originName), Output.time(v.time, seconds: true), i == 0 ? L("← 当前值", en: "← current") : ""])
         }
         Output.line(table.render(fitting: TerminalWidth.current()))
         Output.line(L("解决：gridsync conflicts resolve \(c.id) --pick N   （或 --value V）", en: "Settle with: gridsync conflicts resolve \(c.id) --pick N   (or --value V)"))

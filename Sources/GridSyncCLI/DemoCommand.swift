@@ -103,6 +103,7 @@ final class Demo: @unchecked Sendable {
 
     // MARK: The story
 
+    // catalogue: data — the story: residents, services and requests are sample data in either language; its narration goes through say(_:en:)
     func play() throws {
         let port = try Self.freePort()
         let metricsPort = try Self.freePort()
@@ -217,6 +218,7 @@ final class Demo: @unchecked Sendable {
         guard Set(digests).count == 1 else { throw Failure(description: "the stores differ after the daemons stopped") }
         Output.line(L("\n✔ 三个节点的数据完全一致，没有丢失任何修改。", en: "\n✔ All three stores are identical; nothing was lost."))
     }
+    // catalogue: end
 
     /// Waits until both laptops hold their building's key (the centre grants it once their
     /// profiles arrive), so they can write residents' data.
@@ -237,6 +239,7 @@ final class Demo: @unchecked Sendable {
         throw Failure(description: "the laptops did not receive their keys from the centre within 30 s")
     }
 
+    // catalogue: data — the sample register: residents, phones and requests are data in either language
     private func writeSampleCSV(_ name: String) throws {
         let due = Self.day(daysFromNow: 7)
         let rows = [
@@ -252,6 +255,7 @@ final class Demo: @unchecked Sendable {
             throw Failure(description: "cannot write \(name) in \(work)")
         }
     }
+    // catalogue: end
 
     private static func day(daysFromNow days: Int) -> String {
         let f = DateFormatter()

@@ -33,6 +33,7 @@ enum ManPage {
         let root = GridSyncCommand.configuration
         var out = """
             .TH GRIDSYNC 1 "" "\(escape(GridSyncCommand.version))" "\(L("用户命令", en: "User Commands"))"
+            .ad l
             .SH \(L("名称", en: "NAME"))
             gridsync \\- \(escape(root.abstract))
             .SH \(L("概要", en: "SYNOPSIS"))

@@ -36,7 +36,7 @@ enum Output {
 
     /// What an export writes in a cell this node may not read, in every language: the file
     /// format's marker, which `request import` reads as "leave this field as it is".
-    static let sealedCell = "🔒无权查看"
+    static let sealedCell = "🔒无权查看"  // catalogue: data — a file-format marker, the same in every language
 
     /// A request's personal field as this node may show it: its value, `—`, or 🔒 when it is
     /// sealed for a scope this node does not hold.

@@ -47,7 +47,9 @@ enum ParserText {
         return out.split(separator: "\n", omittingEmptySubsequences: false).map { wrap(String($0), width: width) }.joined(separator: "\n")
     }
 
+    // catalogue: data — punctuation, not words
     static let noBreakBefore: Set<String> = ["，", "。", "、", "；", "：", "）", "」", "！", "？", ")", ",", ".", ";", ":"]
+    // catalogue: end
 
     /// A line cut at `width` columns: continuation lines start where the line's text starts
     /// (an option's description column, or its own indentation). Chinese breaks between any two

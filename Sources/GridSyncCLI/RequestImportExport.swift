@@ -70,7 +70,7 @@ struct RequestImport: ParsableCommand {
     @Flag(help: L("导入正确的行并报告有错的行，而不是什么都不导入。", en: "Import the good rows and report the bad ones, instead of importing nothing.")) var skipBadRows = false
     @Flag(help: L("略去不是需求列的列（会列出它们），而不是拒绝整个文件。", en: "Leave out columns that are not request columns (they are named), instead of refusing the file.")) var skipUnknownColumns = false
     @Flag(help: L("只说明将新增和更新什么；不做任何修改。", en: "Only say what would be added and updated; change nothing.")) var dryRun = false
-    @Flag(help: L("即使存储中已有内容相同的需求，也添加没有编号的行。", en: "Add rows without an ID (编号) even when the store holds a request with the same content.")) var allowDuplicates = false
+    @Flag(help: L("即使存储中已有内容相同的需求，也添加没有编号的行。", en: "Add rows without an id even when the store holds a request with the same content.")) var allowDuplicates = false
 
     func run() throws {
         let s = try store.open()

@@ -14,6 +14,7 @@ public enum RequestStatus: String, CaseIterable, Sendable, Codable {
     case withdrawn
 
     /// The Chinese label shown to users.
+    // catalogue: data — the statuses' Chinese names (Labelled: englishLabel is the English)
     public var label: String {
         switch self {
         case .submitted: "待受理"
@@ -26,6 +27,7 @@ public enum RequestStatus: String, CaseIterable, Sendable, Codable {
         case .withdrawn: "已撤回"
         }
     }
+    // catalogue: end
 
     /// Parses the English code or the Chinese label.
     public init?(input: String) {
@@ -82,6 +84,7 @@ public enum LifecycleStep: String, CaseIterable, Sendable {
     }
 
     /// What a worker calls the step (受理, 派单, …).
+    // catalogue: data — the steps' Chinese names (Labelled)
     public var label: String {
         switch self {
         case .accept: "受理"
@@ -94,6 +97,7 @@ public enum LifecycleStep: String, CaseIterable, Sendable {
         case .withdraw: "撤回"
         }
     }
+    // catalogue: end
 
     /// Statuses from which the step is allowed.
     public var allowedFrom: [RequestStatus] {
@@ -125,9 +129,11 @@ public enum Satisfaction: String, CaseIterable, Sendable {
 
     public var label: String {
         switch self {
+        // catalogue: data — the ratings' Chinese names (Labelled)
         case .satisfied: "满意"
         case .basicallySatisfied: "基本满意"
         case .dissatisfied: "不满意"
+        // catalogue: end
         }
     }
 

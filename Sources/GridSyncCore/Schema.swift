@@ -90,8 +90,10 @@ public struct CollectionSchema: Sendable, Hashable {
         self.writers = writers
         self.specs = specs
         var byName = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
+        // catalogue: data — field labels (FieldSpec: englishLabel is the English)
         byName[Schema.deletedField] = FieldSpec(Schema.deletedField, "删除", .flag)
         if writers == .placed { byName[Schema.erasedField] = FieldSpec(Schema.erasedField, "抹除", .flag) }
+        // catalogue: end
         self.byName = byName
     }
 
@@ -142,6 +144,7 @@ public enum Schema {
     /// notes', from its tables and its stored changes (SPEC §2.9).
     public static let erasedField = "_erased"
 
+    // catalogue: data — field labels (FieldSpec: englishLabel is the English) and the default categories
     /// 需求清单: residents' requests.
     public static let requests = CollectionSchema(
         name: "requests", table: "requests", writers: .placed,
@@ -233,6 +236,7 @@ public enum Schema {
         "居家养老", "助残", "四点半课堂", "物业", "环境卫生", "矛盾纠纷调解", "证明开具", "就业创业",
         "社会保障", "法律咨询", "其他",
     ]
+    // catalogue: end
 }
 
 /// The kind of node, which decides what it may write.
@@ -250,6 +254,7 @@ public enum NodeRole: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    // catalogue: data — the roles' Chinese names (Labelled)
     public var label: String {
         switch self {
         case .centre: "社区中心"
@@ -257,12 +262,14 @@ public enum NodeRole: String, CaseIterable, Sendable, Codable {
         case .building: "楼栋"
         }
     }
+    // catalogue: end
 }
 
 /// Who provides a service (服务清单 provider kinds).
 public enum ProviderKind: String, CaseIterable, Sendable {
     case centre, unit, volunteer, organisation
 
+    // catalogue: data — the provider kinds' Chinese names (Labelled)
     public var label: String {
         switch self {
         case .centre: "社区中心"
@@ -271,6 +278,7 @@ public enum ProviderKind: String, CaseIterable, Sendable {
         case .organisation: "社会组织"
         }
     }
+    // catalogue: end
 
     public init?(input: String) {
         if let k = ProviderKind(rawValue: input) { self = k; return }

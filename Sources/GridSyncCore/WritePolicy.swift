@@ -21,9 +21,9 @@ public struct Writer: Sendable, Hashable {
     /// "网格 1 · 楼栋 3" — for people.
     public var scopeLabel: String {
         switch role {
-        case .centre: "社区中心（全部）"
-        case .grid: "网格 \(grid ?? "?")"
-        case .building: "网格 \(grid ?? "?") · 楼栋 \(building ?? "?")"
+        case .centre: Localized("社区中心（全部）", en: "the centre (everything)").text
+        case .grid: Localized("网格 \(grid ?? "?")", en: "grid \(grid ?? "?")").text
+        case .building: Localized("网格 \(grid ?? "?") · 楼栋 \(building ?? "?")", en: "grid \(grid ?? "?") · building \(building ?? "?")").text
         }
     }
 

@@ -26,6 +26,7 @@ public enum QuarantineReason: String, Sendable, Codable, CaseIterable, Labelled 
     /// English label for tables: the code in words.
     public var englishLabel: String { rawValue.replacingOccurrences(of: "_", with: " ") }
 
+    // catalogue: data — the reasons' Chinese names (Labelled)
     /// Chinese label for tables.
     public var label: String {
         switch self {
@@ -39,6 +40,7 @@ public enum QuarantineReason: String, Sendable, Codable, CaseIterable, Labelled 
         case .badClock: "时间戳不合理"
         }
     }
+    // catalogue: end
 
     /// Whether a change refused for this reason still goes into the log, void: its origin's
     /// chain goes on and only its own ops stay unapplied. Out-of-scope writes by a member are

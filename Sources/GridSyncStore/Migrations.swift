@@ -7,6 +7,7 @@ import GRDB
 enum Migrations {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
+        // catalogue: data — the schema's SQL: its comments name the registers
         m.registerMigration("v1-replication-and-registers") { db in
             try db.execute(sql: """
                 -- This node. One row.
@@ -143,6 +144,7 @@ enum Migrations {
                 LEFT JOIN nodes n ON n.id = o.node_id;
                 """)
         }
+        // catalogue: end
         m.registerMigration("v2-peer-status") { db in
             try db.execute(sql: """
                 -- What the daemon knows of each peer, for `gridsync peers` (written by the daemon only).

@@ -12,6 +12,7 @@ public enum ReportGrouping: String, CaseIterable, Sendable, Codable, Labelled {
     /// The Chinese column header (``englishLabel``: the English).
     public var englishLabel: String { self == .service ? "service (provider)" : rawValue }
 
+    // catalogue: data — the groupings' Chinese names (Labelled)
     /// The Chinese column header.
     public var label: String {
         switch self {
@@ -21,9 +22,10 @@ public enum ReportGrouping: String, CaseIterable, Sendable, Codable, Labelled {
         case .service: "服务（提供方）"
         }
     }
+    // catalogue: end
 
     /// The row of a request assigned to no service.
-    public static let noService = "未派单到服务"
+    public static var noService: String { Localized("未派单到服务", en: "not assigned to a service").text }
 
     /// Row order: numbers by value, so building 1/2 comes before 1/10 (grid and building names
     /// are compared part by part, each part of digits as a number); other text as text.
@@ -207,14 +209,14 @@ public struct RequestReport: Sendable, Codable, Equatable {
                 case .grid: r.grid
                 case .building: r.grid + "/" + r.building
                 case .category: r.category
-                case .service: r.assignedService.map { options.serviceNames[$0] ?? "服务 \($0.prefix(8))" } ?? ReportGrouping.noService
+                case .service: r.assignedService.map { options.serviceNames[$0] ?? Localized("服务 \($0.prefix(8))", en: "service \($0.prefix(8))").text } ?? ReportGrouping.noService
                 }
             }
             rows = groups.keys.sorted(by: ReportGrouping.order).map { row($0, groups[$0]!) }
         }
         var report = RequestReport(
             from: options.from, to: options.to, by: options.by, responseHours: options.responseHours, today: today,
-            rows: rows, total: row("全部", selected))
+            rows: rows, total: row(Localized("全部", en: "All").text, selected))
         if let before = options.previousPeriod {
             let p = compute(requests, options: before, nowMs: nowMs)
             report.previous = PreviousPeriod(from: before.from ?? "", to: before.to ?? "", rows: p.rows, total: p.total)
@@ -321,7 +323,7 @@ extension Store {
         var options = options
         if options.by == .service {
             let all = try services()
-            let label = { (s: ServiceRecord) in s.provider.map { "\(s.name)（\($0)）" } ?? s.name }
+            let label = { (s: ServiceRecord) in s.provider.map { Localized("\(s.name)（\($0)）", en: "\(s.name) (\($0))").text } ?? s.name }
             let repeated = Set(Dictionary(grouping: all, by: label).filter { $0.value.count > 1 }.keys)
             for s in all {
                 // Two services of the same name and provider stay two rows.

@@ -81,6 +81,7 @@ extension Store {
         switch collection.spec(field)?.kind ?? .text {
         case .flag where field == Schema.deletedField:
             switch input {
+            // catalogue: data — the words a person types to settle a flag
             case "0", "keep", "保留": return .int(0)
             case "1", "delete", "删除": return .int(1)
             default: throw GridSyncError(.invalidInput, Localized("_deleted 请给 0/keep/保留 或 1/delete/删除", en: "for _deleted give 0/keep or 1/delete"))
@@ -89,6 +90,7 @@ extension Store {
             switch input {
             case "1", "yes", "是": return .int(1)
             case "0", "no", "否": return .int(0)
+            // catalogue: end
             default: throw GridSyncError(.invalidInput, Localized("\(field) 请给 1/yes/是 或 0/no/否", en: "for \(field) give 1/yes or 0/no"))
             }
         case .status:

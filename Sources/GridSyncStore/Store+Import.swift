@@ -199,7 +199,7 @@ extension Store {
             throw GridSyncError(.invalidInput, Localized("""
                 与已有需求 \(same.prefix(8)) 内容相同，像是重复导入；请给登记表加上「编号」列以便更新，或用 --allow-duplicates 再次添加
                 """, en: """
-                the same as request \(same.prefix(8)) already here — imported twice? Give the register an ID (编号) column to update instead, \
+                the same as request \(same.prefix(8)) already here — imported twice? Give the register an id column to update instead, \
                 or --allow-duplicates to add it again
                 """))
         }

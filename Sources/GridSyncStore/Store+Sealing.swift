@@ -259,10 +259,12 @@ public struct HeldKey: Sendable, Codable, Equatable, Labelled {
     /// Whether it unwrapped with this node's key (false: the grant was made for another key).
     public var usable: Bool
 
+    // catalogue: data — the key's Chinese name (Labelled)
     /// "网格 1 · 楼栋 3 (纪元 2)" — for people.
     public var label: String {
         (building.map { "网格 \(grid) · 楼栋 \($0)" } ?? "网格 \(grid)（全部楼栋）") + " (纪元 \(epoch)\(current ? "" : "，已轮换"))"
     }
+    // catalogue: end
 
     /// "grid 1 · building 3 (epoch 2)".
     public var englishLabel: String {

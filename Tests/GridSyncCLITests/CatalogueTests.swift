@@ -18,18 +18,82 @@ import Testing
         #expect(Language.from(environment: ["GRIDSYNC_LANG": "zh", "LANG": "en_US.UTF-8"]) == .zh)
     }
 
-    /// Every entry of the catalogue file: its Chinese text has Chinese in it, its English none.
-    @Test func everyMessageIsInBothLanguages() throws {
-        let source = try String(contentsOf: DeployFilesTests.root.appendingPathComponent("Sources/GridSyncCLI/Catalogue.swift"), encoding: .utf8)
-        let entries = source.components(separatedBy: "Localized(\"").dropFirst()
-        #expect(entries.count >= 6)
-        for entry in entries {
-            let zh = entry.prefix { $0 != "\"" }
-            let afterEn = try #require(entry.range(of: "en: \""), "\(entry.prefix(40))")
-            let en = entry[afterEn.upperBound...].prefix { $0 != "\"" }
-            #expect(Self.hasCJK(zh), "\(zh)")
-            #expect(!en.isEmpty && !Self.hasCJK(en), "\(en)")
+    /// The sources of everything a person reads (the bench and tests are not).
+    static func sources() throws -> [(path: String, text: String)] {
+        let root = DeployFilesTests.root.appendingPathComponent("Sources")
+        var out: [(String, String)] = []
+        for module in ["GridSyncCore", "GridSyncWire", "GridSyncStore", "GridSyncNode", "GridSyncCLI"] {
+            let dir = root.appendingPathComponent(module)
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where name.hasSuffix(".swift") {
+                out.append(("\(module)/\(name)", try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)))
+            }
         }
+        return out
+    }
+
+    /// Every catalogue entry in the sources (`Localized("…", en: "…")`, `L("…", en: "…")`, and
+    /// any call taking the Chinese first and `en:` after): the Chinese has Chinese in it (or is
+    /// the same word in both, like "ID"), the English has none.
+    @Test func everyMessageIsInBothLanguages() throws {
+        var count = 0
+        for (path, text) in try Self.sources() {
+            for e in CatalogueScanner(text).entries {
+                count += 1
+                #expect(Self.hasCJK(e.zh) || e.zh == e.en, "\(path):\(e.line): the Chinese of \"\(e.en)\" is not Chinese: \"\(e.zh)\"")
+                #expect(!e.en.isEmpty && !Self.hasCJK(e.en), "\(path):\(e.line): the English has Chinese in it: \"\(e.en)\"")
+            }
+        }
+        // The whole CLI goes through the catalogue: hundreds of entries, not a handful.
+        #expect(count > 500, "\(count) entries")
+    }
+
+    /// No text a person reads bypasses the catalogue: a Chinese literal is the Chinese of an
+    /// entry, or data (labels with English beside them, the words a register or a person types,
+    /// the demo's sample residents), marked `// catalogue: data`; and in the CLI no help text,
+    /// confirmation, validation error or printed line is a bare literal in one language.
+    @Test func noUserFacingStringBypassesTheCatalogue() throws {
+        var stray: [String] = []
+        for (path, text) in try Self.sources() {
+            let scan = CatalogueScanner(text)
+            for l in scan.literals where Self.hasCJK(l.text) && !l.isChineseOfEntry && !scan.dataLines.contains(l.line) {
+                stray.append("\(path):\(l.line): \"\(l.text.prefix(50))\"")
+            }
+            guard path.hasPrefix("GridSyncCLI/") else { continue }
+            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let code = line.components(separatedBy: "//")[0]
+                for bare in ["help: \"", "abstract: \"", "discussion: \"", "ValidationError(\"", "confirm(\"", "prompt(\"", "Output.warn(\""]
+                where code.contains(bare) {
+                    stray.append("\(path):\(n + 1): \(bare)…")
+                }
+                // A printed line may be bare only when it holds no words (values, an indent).
+                let words = scan.literals.filter { $0.line == n + 1 && !$0.isChineseOfEntry }
+                    .contains { $0.text.replacingOccurrences(of: "\\(…)", with: "").contains(where: \.isLetter) }
+                if code.contains("Output.line(\""), words, !scan.dataLines.contains(n + 1) {
+                    stray.append("\(path):\(n + 1): Output.line(\"…\")")
+                }
+            }
+        }
+        #expect(stray.isEmpty, "not through the catalogue:\n\(stray.joined(separator: "\n"))")
+    }
+
+    /// The scanner itself: what it must find and what it must not.
+    @Test func theScannerTellsEntriesFromStrays() {
+        let source = #"""
+            let a = L("中文", en: "English")
+            let b = Localized("前 \(x ?? "默认") 后", en: "before \(x ?? "default") after")
+            let c = "孤立"  // a stray
+            let d = say("叙述", en: "narration")
+            // catalogue: data — sample
+            let e = ["数据"]
+            // catalogue: end
+            let f = g("第一", "第二")
+            /* "注释" */ let h = "x"
+            """#
+        let scan = CatalogueScanner(source)
+        let cjk = scan.literals.filter { CatalogueTests.hasCJK($0.text) }
+        #expect(cjk.filter { !$0.isChineseOfEntry && !scan.dataLines.contains($0.line) }.map(\.text) == ["孤立", "第一", "第二"])
+        #expect(scan.entries.map(\.en) == ["English", "before \\(…) after", "narration"])
+        #expect(!scan.literals.contains { $0.text.contains("注释") })
     }
 
     @Test func requestConfirmationsSpeakOneLanguage() throws {
