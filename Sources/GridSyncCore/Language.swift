@@ -34,6 +34,10 @@ public struct Localized: Sendable, Equatable, CustomStringConvertible {
     public var text: String { text(in: .current) }
 
     public var description: String { text }
+
+    /// Both texts: for checks that must hold in either language (that a message names no
+    /// resident, say).
+    public var bothLanguages: String { zh + "\n" + en }
 }
 
 /// A value people read by name: its Chinese ``label`` and its ``englishLabel``, shown in this

@@ -57,13 +57,13 @@ public struct QuarantinedChange: Sendable, Equatable {
     public var origin: NodeID
     public var seq: UInt64
     public var reason: QuarantineReason
-    /// Plain words naming nodes, records and fields, never values.
-    public var detail: String
+    /// Plain words naming nodes, records and fields, never values, in both languages.
+    public var detail: Localized
     /// Whether the change went into the log void (its origin's chain goes on) rather than
     /// being held aside.
     public var inLog = false
 
-    public init(origin: NodeID, seq: UInt64, reason: QuarantineReason, detail: String, inLog: Bool = false) {
+    public init(origin: NodeID, seq: UInt64, reason: QuarantineReason, detail: Localized, inLog: Bool = false) {
         self.origin = origin
         self.seq = seq
         self.reason = reason

@@ -75,12 +75,12 @@ struct ChangeApplier {
             guard quarantineInUse else { return false }
             return try QuarantineBook.isHeld(origin, seq, db)
         }
-        func hold(_ sc: SignedChange, _ reason: QuarantineReason, _ detail: String) throws {
+        func hold(_ sc: SignedChange, _ reason: QuarantineReason, _ detail: Localized) throws {
             let ch = sc.change
             let stranger = blocked[ch.origin] ?? (reason == .notMember)
             if blocked[ch.origin] == nil { blocked[ch.origin] = stranger }
             report.quarantined.append(QuarantinedChange(origin: ch.origin, seq: ch.seq, reason: reason, detail: detail))
-            try book.hold(sc, stranger ? .notMember : reason, detail, stranger: stranger, db)
+            try book.hold(sc, stranger ? .notMember : reason, detail.text, stranger: stranger, db)
         }
 
         // 1. Continuity, chain, causality, clock and authorisation, before writing anything but
@@ -110,7 +110,7 @@ struct ChangeApplier {
             }
             let ch = sc.change
             if blocked[ch.origin] != nil {
-                try hold(sc, .followsQuarantined, "an earlier change of node \(ch.origin.short) is quarantined")
+                try hold(sc, .followsQuarantined, Self.followsQuarantined(ch))
                 continue
             }
             let known = origins.maxSeq(ch.origin)
@@ -121,7 +121,7 @@ struct ChangeApplier {
             }
             guard ch.seq == known + 1 else {
                 if try isHeld(ch.origin, known + 1) {
-                    try hold(sc, .followsQuarantined, "change \(known + 1) of node \(ch.origin.short) is quarantined")
+                    try hold(sc, .followsQuarantined, Localized("节点 \(ch.origin.short) 的变更 \(known + 1) 已被隔离", en: "change \(known + 1) of node \(ch.origin.short) is quarantined"))
                     continue
                 }
                 throw GridSyncError(.seqGap, Localized("节点 \(ch.origin.short) 的变更序号从 \(known) 跳到 \(ch.seq)，中间的变更缺失；请把 --since 设为本存储的 `gridsync vector` 重新导出", en: "changes of node \(ch.origin.short) jump from seq \(known) to \(ch.seq); the changes in between are missing — export again with --since set to this store's `gridsync vector`"))
@@ -130,7 +130,7 @@ struct ChangeApplier {
             guard ch.prevHash == origins.states[idx]!.lastHash else {
                 // This node's own history, continued elsewhere from another change: a fork.
                 if ch.origin == own { throw Self.ownFork(ch.seq - 1) }
-                try hold(sc, .brokenChain, "change \(ch.seq) of node \(ch.origin.short) does not link to the hash of change \(ch.seq - 1); it was altered or belongs to another history")
+                try hold(sc, .brokenChain, Localized("节点 \(ch.origin.short) 的变更 \(ch.seq) 没有链接到变更 \(ch.seq - 1) 的哈希：它被篡改过，或属于另一段历史", en: "change \(ch.seq) of node \(ch.origin.short) does not link to the hash of change \(ch.seq - 1); it was altered or belongs to another history"))
                 continue
             }
             var missing: OpRef?
@@ -143,13 +143,13 @@ struct ChangeApplier {
             }
             if let p = missing {
                 if try isHeld(p.origin, p.seq) {
-                    try hold(sc, .dependsOnQuarantined, "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which is quarantined")
+                    try hold(sc, .dependsOnQuarantined, Localized("节点 \(ch.origin.short) 的变更 \(ch.seq) 基于节点 \(p.origin.short) 的变更 \(p.seq)，而后者已被隔离", en: "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which is quarantined"))
                     continue
                 }
                 throw GridSyncError(.causalGap, Localized("节点 \(ch.origin.short) 的变更 \(ch.seq) 基于节点 \(p.origin.short) 的变更 \(p.seq)，而本存储没有它；请先导入更早的变更", en: "change \(ch.seq) of node \(ch.origin.short) builds on change \(p.seq) of node \(p.origin.short), which this store does not have; import the earlier changes first"))
             }
             if !trusted, ch.hlc.milliseconds > Limits.maxPlausibleMs {
-                try hold(sc, .badClock, "change \(ch.seq) of node \(ch.origin.short) is stamped \(Timestamp.iso(min(ch.hlc.milliseconds, 253_402_300_799_999))), after 2100; that node's clock is wrong")
+                try hold(sc, .badClock, Self.badClock(ch))
                 continue
             }
             // One pass over the ops for what the checks below need.
@@ -164,7 +164,7 @@ struct ChangeApplier {
                 if !trusted, badBox == nil, case .sealed(let v) = op.value, v.box != nil, !v.boxMatches { badBox = op }
             }
             if let bad = badBox {
-                try hold(sc, .badSignature, "change \(ch.seq) of node \(ch.origin.short) carries sealed data for \(bad.collection).\(bad.field) that does not match what it signed; it was altered on the way")
+                try hold(sc, .badSignature, Localized("节点 \(ch.origin.short) 的变更 \(ch.seq) 所带的 \(bad.collection).\(bad.field) 密封数据与其签名不符：它在途中被篡改过", en: "change \(ch.seq) of node \(ch.origin.short) carries sealed data for \(bad.collection).\(bad.field) that does not match what it signed; it was altered on the way"))
                 continue
             }
             var void = false
@@ -175,14 +175,14 @@ struct ChangeApplier {
                     continue
                 }
                 if let (reason, words) = try authorizer?.check(ch, db) {
-                    let detail = Localized("节点 \(ch.origin.short) 的变更 \(ch.seq)：\(words.zh)", en: "change \(ch.seq) of node \(ch.origin.short): \(words.en)").text
+                    let detail = Localized("节点 \(ch.origin.short) 的变更 \(ch.seq)：\(words.zh)", en: "change \(ch.seq) of node \(ch.origin.short): \(words.en)")
                     guard reason.isVoid else {
                         try hold(sc, reason, detail)
                         continue
                     }
                     void = true
                     report.quarantined.append(QuarantinedChange(origin: ch.origin, seq: ch.seq, reason: reason, detail: detail, inLog: true))
-                    try book.void(sc, reason, detail, db)
+                    try book.void(sc, reason, detail.text, db)
                 }
             }
             if !void, touchesNodes { report.profilesChanged = true }
@@ -211,7 +211,7 @@ struct ChangeApplier {
                     if i == firstBad {
                         try hold(accepted[i].0, .badSignature, Self.badSignature(ch))
                     } else {
-                        try hold(accepted[i].0, .followsQuarantined, "an earlier change of node \(ch.origin.short) is quarantined")
+                        try hold(accepted[i].0, .followsQuarantined, Self.followsQuarantined(ch))
                     }
                     dropped.insert(i)
                 }
@@ -370,8 +370,17 @@ struct ChangeApplier {
         }
     }
 
-    private static func badSignature(_ ch: Change) -> String {
-        "change \(ch.seq) of node \(ch.origin.short) has a signature that does not verify; the data was altered after it was signed"
+    private static func badSignature(_ ch: Change) -> Localized {
+        Localized("节点 \(ch.origin.short) 的变更 \(ch.seq) 签名验证不通过：数据在签名之后被改动过", en: "change \(ch.seq) of node \(ch.origin.short) has a signature that does not verify; the data was altered after it was signed")
+    }
+
+    private static func followsQuarantined(_ ch: Change) -> Localized {
+        Localized("节点 \(ch.origin.short) 更早的一个变更已被隔离", en: "an earlier change of node \(ch.origin.short) is quarantined")
+    }
+
+    private static func badClock(_ ch: Change) -> Localized {
+        let stamp = Timestamp.iso(min(ch.hlc.milliseconds, 253_402_300_799_999))
+        return Localized("节点 \(ch.origin.short) 的变更 \(ch.seq) 时间标为 \(stamp)，晚于 2100 年：该节点的时钟不对", en: "change \(ch.seq) of node \(ch.origin.short) is stamped \(stamp), after 2100; that node's clock is wrong")
     }
 
     /// Checks that a change held already is the same change (the same chain hash). Returns

@@ -83,10 +83,11 @@ extension Store {
         ).map { row -> QuarantineEntry in
             let origin: String = row[0]
             let n: Int = row[2]
+            let first = row[3] as Int64? ?? 0, last = row[4] as Int64? ?? 0
             let detail =
                 origin == "*"
-                ? "\(n) changes of further nodes past the quarantine's limits; not kept"
-                : "\(n) changes (seq \(row[3] as Int64? ?? 0)–\(row[4] as Int64? ?? 0)) counted, not kept; the sender offers them again once they can apply"
+                ? Localized("超出隔离区上限的更多节点的 \(n) 个变更；未保存", en: "\(n) changes of further nodes past the quarantine's limits; not kept").text
+                : Localized("\(n) 个变更（序号 \(first)–\(last)）只计数、未保存；能够应用时发送方会再次提供", en: "\(n) changes (seq \(first)–\(last)) counted, not kept; the sender offers them again once they can apply").text
             return QuarantineEntry(
                 id: nil, state: "counted", origin: origin, origin_name: nil, seq: row[3], last_seq: row[4], changes: n,
                 reason: row[1], detail: detail, from: row[5], received_at: row[6])

@@ -16,7 +16,7 @@ extension Store {
     func localWriter(of authorizer: Authorizer) throws -> Writer {
         switch authorizer.writer(node.id, at: HLC(milliseconds: wallClock(), counter: 0)) {
         case .success(let w): return w
-        case .failure(let r): throw GridSyncError(.notPermitted, Localized("本节点不能写入：\(r.detail)；请联系社区中心（没有写入任何内容）", en: "this node may not write: \(r.detail); ask the community centre (nothing was written)"))
+        case .failure(let r): throw GridSyncError(.notPermitted, Localized("本节点不能写入：\(r.detail.zh)；请联系社区中心（没有写入任何内容）", en: "this node may not write: \(r.detail.en); ask the community centre (nothing was written)"))
         }
     }
 

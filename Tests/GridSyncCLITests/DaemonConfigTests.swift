@@ -24,7 +24,7 @@ import Testing
         #expect(c == DaemonConfig(store: "/tmp/s.db", listen: "none", peers: ["10.0.0.1:7420", "h:1"], logLevel: "debug", logFormat: "json", metrics: "127.0.0.1:9420", dialCentre: false))
         #expect(DaemonConfig().dialCentre)
         let e = #expect(throws: GridSyncError.self) { try DaemonConfig.parse("dial_centre = \"no\"", name: "gridsync.toml") }
-        #expect(e?.message == "config file gridsync.toml: 'dial_centre' must be true or false")
+        #expect(e?.localized.en == "config file gridsync.toml: 'dial_centre' must be true or false")
     }
 
     @Test func jsonLogLinesEscapeWhatJSONNeedsAndKeepChinese() throws {
@@ -53,10 +53,10 @@ import Testing
 
     @Test func mistakesAreNamed() {
         let unknown = #expect(throws: GridSyncError.self) { try DaemonConfig.parse("listne = \"x\"", name: "f.toml") }
-        #expect(unknown?.message.contains("listne") == true)
+        #expect(unknown?.localized.en.contains("listne") == true)
         let type = #expect(throws: GridSyncError.self) { try DaemonConfig.parse("peers = \"a:1\"", name: "f.toml") }
-        #expect(type?.message.contains("peers") == true)
+        #expect(type?.localized.en.contains("peers") == true)
         let syntax = #expect(throws: GridSyncError.self) { try DaemonConfig.parse("listen = ", name: "f.toml") }
-        #expect(syntax?.message.contains("line 1") == true)
+        #expect(syntax?.localized.en.contains("line 1") == true)
     }
 }

@@ -83,7 +83,7 @@ import Testing
             }, "\(laptop.logText)")
         // A second daemon on the same store is refused, naming the first.
         let second = try cli.run(["daemon", "--listen", "none"] + b)
-        #expect(second.status == 1 && second.err.contains("another gridsync daemon already runs"), "\(second.err)")
+        #expect(second.status == 1 && second.err.contains("已有守护进程在使用此存储"), "\(second.err)")
     }
 
     @Test func readsDoNotWaitForAnotherProcesssWrite() throws {

@@ -39,7 +39,7 @@ import Testing
         #expect(FileManager.default.createFile(atPath: dir + "/keep.txt", contents: Data("x".utf8)))
         let r = try cli.run(["demo", "--dir", dir])
         #expect(r.status == 64)
-        #expect(r.err.contains("is not empty"))
+        #expect(r.err.contains("不是空的"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["keep.txt"])
     }
 }

@@ -13,14 +13,14 @@ import Testing
         let a = ["--db", cli.path("centre.db")]
         let b = ["--db", cli.path("b3.db")]
         let aID = try cli.ok(["init", "--name", "社区中心", "--role", "centre"] + a)
-        #expect(aID.contains("Node ID:"))
+        #expect(aID.contains("节点 ID："))
         try cli.ok(["init", "--name", "三号楼", "--role", "building", "--grid", "1", "--building", "3"] + b)
         try cli.enrol(b, in: a)
 
         let id = try cli.ok(["request", "add", "--resident", "张三", "--phone", "13800000000", "--category", "居家养老", "--title", "帮忙买菜", "--due", "2027-01-10"] + b)
         #expect(id.count == 32)
         try cli.ok(["bundle", "export", "--out", cli.path("b1.gsb")] + b)
-        #expect(try cli.ok(["bundle", "import", cli.path("b1.gsb")] + a).contains("1 new"))   // its profile came at enrolment
+        #expect(try cli.ok(["bundle", "import", cli.path("b1.gsb")] + a).contains("新增 1 个"))   // its profile came at enrolment
 
         // Both change the title while apart.
         try cli.ok(["request", "edit", String(id.prefix(6)), "--title", "中心：帮忙买菜和药"] + a)
@@ -50,7 +50,7 @@ import Testing
 
         // The human list shows the conflict; settle it on the centre with the second value.
         let conflictID = try #require(conflict["id"] as? String)
-        #expect(try cli.ok(["conflicts", "show", conflictID] + a).contains("← 当前 winner"))
+        #expect(try cli.ok(["conflicts", "show", conflictID] + a).contains("← 当前值"))
         let loser = try #require(values[1]["value"] as? String)
         try cli.ok(["conflicts", "resolve", String(conflictID.prefix(5)), "--pick", "2"] + a)
         #expect((try json(try cli.ok(["conflicts", "list", "--json"] + a)) as? [Any])?.isEmpty == true)
@@ -164,7 +164,7 @@ import Testing
 
         let r = try cli.run(["bundle", "import", bad] + b)
         #expect(r.status == 3)
-        #expect(r.err.hasPrefix("gridsync: error: 3 changes of the bundle were refused and quarantined (1 bad_signature, 1 broken_chain, 1 follows_quarantined)"))
+        #expect(r.err.hasPrefix("gridsync：错误：数据包中有 3 个变更被拒绝并隔离（1 bad_signature, 1 broken_chain, 1 follows_quarantined）"))
         #expect(!r.err.contains("孙七") && !r.err.contains("轮椅"))
         // The two changes before the altered one applied; nothing after it did.
         #expect(try cli.ok(["vector"] + b) == known)
@@ -174,11 +174,11 @@ import Testing
         #expect(listed.allSatisfy { $0["from"] as? String == "bundle tampered.gsb" && $0["origin_name"] as? String == "中心" })
         #expect(listed.allSatisfy { $0["state"] as? String == "held" })
         let table = try cli.ok(["quarantine", "list"] + b)
-        #expect(table.contains("签名无效") && table.contains("3 条 — ") && table.contains("暂扣 held"))
+        #expect(table.contains("签名无效") && table.contains("共 3 条——") && table.contains("暂扣"))
 
         // The genuine bundle still imports; the genuine changes leave the quarantine, the
         // altered one stays as evidence.
-        #expect(try cli.ok(["bundle", "import", good] + b).contains("3 new"))
+        #expect(try cli.ok(["bundle", "import", good] + b).contains("新增 3 个"))
         let after = try #require(try Self.received(cli.ok(["quarantine", "list", "--json"] + b)))
         #expect(after.compactMap { $0["reason"] as? String } == ["bad_signature"])
         #expect(try cli.ok(["request", "list", "--json"] + a) == cli.ok(["request", "list", "--json"] + b))

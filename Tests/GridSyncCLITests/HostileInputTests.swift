@@ -61,7 +61,7 @@ import Testing
         for _ in 0..<3 {
             let r = try cli.run(["join", "--centre", "127.0.0.1:\(port)", "--community", community] + b)
             #expect(r.status == 1, "\(r.err)")
-            #expect(r.err.contains("cannot connect to the centre at 127.0.0.1:\(port)") && !r.err.contains("Fatal error"))
+            #expect(r.err.contains("无法连接社区中心 127.0.0.1:\(port)") && !r.err.contains("Fatal error"))
         }
         #expect(try cli.ok(["id", "--json"] + b).contains("\"community_id\" : null"))
     }
@@ -147,7 +147,7 @@ import Testing
         #expect(Self.mode(cli.path("a.gsb")) == 0o600)
         // Bare and relative names, as people type them (a bare name once crashed the check).
         let relative = try Self.shell(cli, "\"$G\" bundle export --db c.db --out b.gsb && \"$G\" request export --db c.db --output ./d.csv && \"$G\" bundle export --db c.db --out c.db --force")
-        #expect(relative.status == 64 && relative.err.contains("this node's store or key"), "\(relative.err)")
+        #expect(relative.status == 64 && relative.err.contains("不能写到本节点的存储或密钥上"), "\(relative.err)")
         #expect(FileManager.default.fileExists(atPath: cli.path("b.gsb")) && FileManager.default.fileExists(atPath: cli.path("d.csv")))
         #expect(!FileManager.default.fileExists(atPath: cli.path("a.gsb") + ".partial-\(getpid())"))
     }
@@ -257,7 +257,7 @@ import Testing
         csv.append(contentsOf: Array("禁\r\n".utf8))
         try csv.write(to: URL(fileURLWithPath: cli.path("nul.csv")))
         let r = try cli.run(["request", "import", cli.path("nul.csv")] + c)
-        #expect(r.status == 4 && r.err.contains("line 2") && r.err.contains("NUL"))
+        #expect(r.status == 4 && r.err.contains("第 2 行") && r.err.contains("NUL"))
         Self.expectNoPersonalData(r)
         // An argument in another encoding (GBK bytes from a misconfigured terminal).
         let gbk = try Self.shell(
@@ -311,7 +311,7 @@ enum CSVField {
         #expect(!full.isEmpty)
         for r in full {
             #expect(r.status == 1, "\(r.err)")
-            #expect(r.err.contains("disk") && !r.err.contains("NSCocoaErrorDomain") && !r.err.contains("SQLite error"), "\(r.err)")
+            #expect(r.err.contains("磁盘") && !r.err.contains("NSCocoaErrorDomain") && !r.err.contains("SQLite error"), "\(r.err)")
             HostileInputTests.expectNoPersonalData(r)
         }
         #expect(!FileManager.default.fileExists(atPath: mnt + "/out.gsb") || results[3].status == 0)

@@ -118,9 +118,9 @@ import Testing
         try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
         let r = try cli.run(["daemon", "--metrics", "localhost"] + c)
         #expect(r.status == 64)
-        #expect(r.err.contains("metrics 'localhost' must be HOST:PORT"))
+        #expect(r.err.contains("「localhost」应为 主机:端口"))
         let f = try cli.run(["daemon", "--log-format", "xml"] + c)
         #expect(f.status == 64)
-        #expect(f.err.contains("log format must be text or json"))
+        #expect(f.err.contains("日志格式应为 text 或 json"))
     }
 }

@@ -119,7 +119,7 @@ import Testing
         for s in [c, b3] {
             let shown = try cli.ok(["request", "show", id, "--json"] + s)
             #expect(!shown.contains("抹除我") && !shown.contains("13600000000") && shown.contains("\"erased\""))
-            #expect(try cli.ok(["bundle", "import", old] + s).contains("0 new"))
+            #expect(try cli.ok(["bundle", "import", old] + s).contains("新增 0 个"))
             #expect(!(try cli.ok(["request", "show", id, "--json"] + s)).contains("抹除我"))
         }
         #expect(try cli.ok(["digest"] + c) == cli.ok(["digest"] + b3))

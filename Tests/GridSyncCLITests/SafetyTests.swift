@@ -28,7 +28,7 @@ import Testing
         // On a terminal: "n" keeps it, "y" deletes it.
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
             let no = try Self.onTerminal(cli, ["request", "delete", id] + c, answer: "n")
-            #expect(no.status != 0 && no.output.contains("删除需求") && no.output.contains("cancelled"), "\(no.output)")
+            #expect(no.status != 0 && no.output.contains("删除需求") && no.output.contains("已取消"), "\(no.output)")
             #expect(try cli.ok(["digest"] + c) == digest)
             let yes = try Self.onTerminal(cli, ["request", "delete", id] + c, answer: "y")
             #expect(yes.status == 0 && yes.output.contains("request restore"), "\(yes.output)")
@@ -84,7 +84,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanup() }
         let r = try cli.run(["request", "list", "--status", "bogus", "--db", cli.path("none.db")])
-        #expect(r.status == 64 && r.err.contains("--status must be one of") && r.err.contains("gridsync request list"), "\(r.err)")
+        #expect(r.status == 64 && r.err.contains("--status 应为以下之一") && r.err.contains("gridsync request list"), "\(r.err)")
         let bash = try cli.ok(["--generate-completion-script", "bash"])
         #expect(bash.contains("in_progress") && bash.contains("居家养老"))
     }

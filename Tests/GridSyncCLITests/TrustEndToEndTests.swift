@@ -33,7 +33,7 @@ import Testing
         // Not enrolled yet: join is refused by the centre, and says what to do.
         let early = try cli.run(["join", "--centre", "127.0.0.1:\(port)", "--community", community] + a)
         #expect(early.status == 3)
-        #expect(early.err.contains("did not accept this node") && early.err.contains("gridsync roster add \(aID)"))
+        #expect(early.err.contains("社区中心没有接受本节点") && early.err.contains("gridsync roster add \(aID)"))
         // A typo in the community ID is caught before any connection.
         var typo = Array(community)
         typo[0] = typo[0] == "A" ? "B" : "A"
@@ -76,7 +76,7 @@ import Testing
         let q = try #require(try EndToEndTests.received(cli.ok(["quarantine", "list", "--json"] + c)))
         #expect(q.count == 1)
         #expect(q.first?["reason"] as? String == "revoked" && q.first?["origin"] as? String == aID && q.first?["origin_name"] as? String == "一号楼")
-        #expect((q.first?["detail"] as? String)?.contains("revoked by the centre at") == true)
+        #expect((q.first?["detail"] as? String)?.contains("社区中心已于") == true)
         #expect(q.first?["state"] as? String == "held")
         #expect(try cli.run(["request", "show", late] + c).status == 2)
         #expect(try cli.ok(["roster", "list"] + c).contains("已吊销"))

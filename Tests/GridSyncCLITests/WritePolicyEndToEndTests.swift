@@ -38,7 +38,7 @@ import Testing
         #expect(try cli.run(["service", "edit", service, "--contact", "钱老师"] + b).status == 3)
         let resolve = try cli.run(["conflicts", "resolve", conflict, "--pick", "1"] + b)
         #expect(resolve.status == 3)
-        #expect(resolve.err.contains("services (服务清单) are written by the centre and grid nodes"))
+        #expect(resolve.err.contains("服务清单由社区中心和网格节点写入"))
         #expect(!resolve.err.contains("李老师") && !resolve.err.contains("赵老师"))
         #expect(try cli.ok(["digest"] + b) == digest)
 

@@ -86,7 +86,7 @@ enum Sample {
             w.writeVarint(0); w.writeVarint(rec); w.writeVarint(2); w.write(0); w.writeVarint(0)
         }
         let e = #expect(throws: GridSyncError.self) { try ChangeCodec.decode(w.bytes) }
-        #expect(e?.message.contains("repeats") == true)
+        #expect(e?.localized.en.contains("repeats") == true)
     }
 
     @Test func invalidNamesAreRefused() {

@@ -44,7 +44,7 @@ import Testing
         try LifecycleStep.reopen.check(from: .rated, record: "r")
         let e = #expect(throws: GridSyncError.self) { try LifecycleStep.rate.check(from: .submitted, record: "r") }
         #expect(e?.code == .invalidTransition)
-        #expect(e?.message.contains("已办结") == true)
+        #expect(e?.localized.zh.contains("已办结") == true && e?.localized.en.contains("resolved") == true)
         for step in LifecycleStep.allCases {
             for from in RequestStatus.allCases where step.allowedFrom.contains(from) {
                 #expect(step.target != from || step == .assign, "\(step) from \(from) changes nothing")

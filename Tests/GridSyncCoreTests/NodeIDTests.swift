@@ -25,7 +25,7 @@ import Testing
     @Test func wrongLengthIsRefusedWithAHint() {
         let error = #expect(throws: GridSyncError.self) { try NodeID(text: "ABC-DEF") }
         #expect(error?.code == .invalidInput)
-        #expect(error?.message.contains("gridsync id") == true)
+        #expect(error?.localized.en.contains("gridsync id") == true)
     }
 
     @Test func base32MatchesRFC4648() {

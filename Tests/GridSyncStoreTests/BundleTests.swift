@@ -33,7 +33,7 @@ import Testing
         let before = try Snapshot(target)
         let e = #expect(throws: GridSyncError.self, sourceLocation: sourceLocation) { try target.importBundle(at: path) }
         #expect(e?.code == code, "\(e?.message ?? "")", sourceLocation: sourceLocation)
-        #expect(e?.message.contains("张三") == false, sourceLocation: sourceLocation)
+        #expect(e?.localized.bothLanguages.contains("张三") == false, sourceLocation: sourceLocation)
         #expect(try Snapshot(target) == before, sourceLocation: sourceLocation)
     }
 
@@ -162,7 +162,7 @@ import Testing
         flipped[200] ^= 0x10
         try flipped.write(to: URL(fileURLWithPath: dir.file("flip.bundle")))
         let e = #expect(throws: GridSyncError.self) { try target.importBundle(at: dir.file("flip.bundle")) }
-        #expect(e?.message.contains("checksum") == true)
+        #expect(e?.localized.en.contains("checksum") == true)
         #expect(try Snapshot(target) == before)
     }
 
@@ -177,7 +177,7 @@ import Testing
         let file = w.bytes + Array(SHA256.hash(data: w.bytes))
         let e = #expect(throws: GridSyncError.self) { try ChangeBundle.Reader(data: Data(file)) }
         #expect(e?.code == .tooLarge)
-        #expect(e?.message.contains("declares 4294967280 bytes, over the limit of \(ChangeBundle.maxEntryBytes)") == true)
+        #expect(e?.localized.en.contains("declares 4294967280 bytes, over the limit of \(ChangeBundle.maxEntryBytes)") == true)
     }
 }
 

@@ -74,7 +74,7 @@ import Testing
         let again = try Fixture.sync(b1, centre)
         #expect(again.applied == 1 && again.voided == 1)
         #expect(again.quarantined.map(\.reason) == [.outOfScope])
-        #expect(again.quarantined.first?.detail.contains("must be sealed") == true)
+        #expect(again.quarantined.first?.detail.en.contains("must be sealed") == true)
         #expect(throws: GridSyncError.self) { try centre.request(id) }
         #expect(try centre.vector()[b1.node.id] == 2)
     }
@@ -106,7 +106,7 @@ import Testing
         #expect(try centre.requests().map(\.id) == [legit])
         let q = try #require(try centre.quarantine().first)
         #expect(q.reason == "out_of_scope" && q.origin == b1.node.id.text && q.from.hasPrefix("bundle "))
-        #expect(q.detail.contains("building 2") && !q.detail.contains("伪造"))
+        #expect(q.detail.contains("楼栋 2") && !q.detail.contains("伪造"))
 
         // Building 2 judges it the same way when it comes straight from building 1.
         let r2 = try b2.apply(try b1.changes(missingFrom: try b2.vector()) + [forged])

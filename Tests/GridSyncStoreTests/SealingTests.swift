@@ -102,7 +102,7 @@ import Testing
         #expect(Set(try c.all.map { try $0.digest() }).count == 1)
         // A node that cannot read the values cannot pick one (it would write nothing over them).
         let blind = #expect(throws: GridSyncError.self) { try c.b4.resolveConflict(ids.first![0], pick: 1, value: nil) }
-        #expect(blind?.message.contains("cannot read value 1") == true)
+        #expect(blind?.localized.en.contains("cannot read value 1") == true)
         // A reader settles it; every node sees it gone.
         _ = try c.b3.resolveConflict(ids.first![0], pick: nil, value: "13800003333")
         try c.syncAll()
@@ -125,7 +125,7 @@ import Testing
         for receiver in [c.centre, c.grid] {
             let r = try receiver.apply([copy])
             #expect(r.quarantined.map(\.reason) == [.outOfScope])
-            #expect(r.quarantined[0].detail.contains("sealed for another scope"))
+            #expect(r.quarantined[0].detail.en.contains("sealed for another scope"))
         }
         // A value sealed for its own scope but copied from another record does not open there.
         let own = try c.b3.read { db in try FieldValue(try Row.fetchOne(db, sql: "SELECT resident FROM requests WHERE id = ?", arguments: [r3])![0] as DatabaseValue) }
@@ -141,7 +141,7 @@ import Testing
         bytes[3] ^= 1  // inside the first box
         try c.b4.apply(try c.b3.changes(missingFrom: try c.b4.vector()).dropLast())
         let r = try c.b4.apply([try SignedChange(encoded: bytes)])
-        #expect(r.quarantined.map(\.reason) == [.badSignature] && r.quarantined[0].detail.contains("sealed data"))
+        #expect(r.quarantined.map(\.reason) == [.badSignature] && r.quarantined[0].detail.en.contains("sealed data"))
         #expect(throws: GridSyncError.self) { try c.b4.request(honest) }
         // The honest copy then applies, and the altered one leaves the quarantine.
         #expect(try c.b4.apply([sc]).applied == 1)
@@ -262,7 +262,7 @@ import Testing
         #expect(try fresh.requests().map(\.clearPart) == c.b4.requests().map(\.clearPart))
         // Nobody writes a resident's data into it again; its clear fields still move on.
         let again = #expect(throws: GridSyncError.self) { try c.centre.note(id, text: "王抹除又来了") }
-        #expect(again?.message.contains("was erased") == true && again?.message.contains("王抹除") == false)
+        #expect(again?.localized.en.contains("was erased") == true && again?.localized.bothLanguages.contains("王抹除") == false)
         var edit = RequestEdit()
         edit.phone = "13600000000"
         #expect(throws: GridSyncError.self) { try c.centre.editRequest(id, edit) }
@@ -309,11 +309,11 @@ import Testing
         ])
         try c.b3.apply(forged)
         let r = try c.centre.apply([forged[0]])
-        #expect(r.quarantined.map(\.reason) == [.outOfScope] && r.quarantined[0].detail.contains("must be sealed"))
+        #expect(r.quarantined.map(\.reason) == [.outOfScope] && r.quarantined[0].detail.en.contains("must be sealed"))
         #expect(try c.centre.request(id).resident == "张三")
         // And no one but the centre erases.
         let r2 = try c.centre.apply([forged[1]])
-        #expect(r2.quarantined.map(\.reason) == [.outOfScope] && r2.quarantined[0].detail.contains("only the centre erases"))
+        #expect(r2.quarantined.map(\.reason) == [.outOfScope] && r2.quarantined[0].detail.en.contains("only the centre erases"))
         #expect(try c.centre.request(id).resident == "张三")
         // A value sealed under epoch 0 or for a scope no place has is void too — not a
         // malformed change that would stop every relay's batch.
@@ -328,6 +328,6 @@ import Testing
         try c.b3.apply(oddChanges)
         let r3 = try c.centre.apply(oddChanges)
         #expect(r3.quarantined.map(\.reason) == [.outOfScope, .outOfScope] && r3.voided == 2)
-        #expect(r3.quarantined[0].detail.contains("epoch 0") && r3.quarantined[1].detail.contains("another scope"))
+        #expect(r3.quarantined[0].detail.en.contains("epoch 0") && r3.quarantined[1].detail.en.contains("another scope"))
     }
 }

@@ -41,7 +41,7 @@ import Testing
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
         try KeyFile.write(NodeKey(), to: path + ".key")
         let e = #expect(throws: GridSyncError.self) { try Store.open(path: path) }
-        #expect(e?.message.contains("not a GridSync store") == true)
+        #expect(e?.localized.en.contains("not a GridSync store") == true)
     }
 
     @Test func requestLifecycleEndToEnd() throws {
@@ -89,7 +89,7 @@ import Testing
             r = Fixture.sampleRequest()
             r.phone = "王五的电话"
             let e = #expect(throws: GridSyncError.self) { try s.addRequest(r) }
-            #expect(e?.message.contains("王五") == false)
+            #expect(e?.localized.bothLanguages.contains("王五") == false)
             r = Fixture.sampleRequest()
             r.category = "不存在"
             #expect(throws: GridSyncError.self) { try s.addRequest(r) }

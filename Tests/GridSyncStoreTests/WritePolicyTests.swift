@@ -74,7 +74,7 @@ struct Community {
         let before = try Snapshot(c.b3)
         let e = #expect(throws: GridSyncError.self) { try c.b3.resolveConflict(conflict.id, pick: 1, value: nil) }
         #expect(e?.code == .notPermitted)
-        #expect(e?.message.contains("services (服务清单) are written by the centre and grid nodes") == true)
+        #expect(e?.localized.en.contains("services are written by the centre and grid nodes") == true)
         #expect(try Snapshot(c.b3) == before)
 
         // Forced through by a modified laptop: the change is void at the centre, and the
@@ -145,8 +145,8 @@ struct Community {
         for receiver in [c.centre, c.b3] {
             let r = try receiver.apply(try c.b4.changes(missingFrom: try receiver.vector()) + forged)
             #expect(r.quarantined.map(\.reason) == Array(repeating: .outOfScope, count: 5))
-            #expect(r.quarantined.map(\.detail).contains { $0.contains("append-only") })
-            #expect(r.quarantined.map(\.detail).contains { $0.contains("notes.author is filled in by every store itself") })
+            #expect(r.quarantined.map(\.detail.en).contains { $0.contains("append-only") })
+            #expect(r.quarantined.map(\.detail.en).contains { $0.contains("notes.author is filled in by every store itself") })
             #expect(try receiver.notes(ofRequest: r3).map(\.text) == ["已上门"])
             #expect(try receiver.notes(ofRequest: r4).isEmpty)
         }
@@ -281,7 +281,7 @@ struct Community {
         try restored.noteOwnChangesSeen(upTo: try c.centre.vector()[laptop.node.id])
         #expect(try restored.ownChangesMissing() == 1)
         let e = #expect(throws: GridSyncError.self) { try restored.addRequest(Fixture.sampleRequest(grid: "1", building: "5")) }
-        #expect(e?.code == .notPermitted && e?.message.contains("restored from an older copy") == true)
+        #expect(e?.code == .notPermitted && e?.localized.en.contains("restored from an older copy") == true)
         try Fixture.sync(c.centre, restored)
         #expect(try restored.ownChangesMissing() == 0 && (try restored.request(lost)).title == "备份之后")
         c.tick()
@@ -305,7 +305,7 @@ struct Community {
         try forked.join(community: try #require(try c.centre.community()).id, centre: c.centre.node.id, address: nil)
         let snapshot = try Snapshot(forked)
         let fork = #expect(throws: GridSyncError.self) { try Fixture.sync(c.centre, forked) }
-        #expect(fork?.code == .fork && fork?.message.contains("A laptop restored from a backup") == true)
+        #expect(fork?.code == .fork && fork?.localized.en.contains("A laptop restored from a backup") == true)
         #expect(try Snapshot(forked) == snapshot)
     }
 
@@ -321,7 +321,7 @@ struct Community {
         var edit = RequestEdit()
         edit.title = "未来"
         let e = #expect(throws: GridSyncError.self) { try c.b3.editRequest(id, edit) }
-        #expect(e?.code == .notPermitted && e?.message.contains("more than 90 days after the newest change from the centre") == true)
+        #expect(e?.code == .notPermitted && e?.localized.en.contains("more than 90 days after the newest change from the centre") == true)
         c.clock.ms = real
 
         // Outside a community nothing says the date is wrong; once fixed, the clock starts
@@ -371,9 +371,9 @@ struct Community {
         let c = try Community()
         try c.centre.rosterAdd(c.b3.node.id, name: "三号楼", role: .building, grid: "1", building: "5")
         try Fixture.sync(c.centre, c.b3)
-        #expect(try c.b3.writerScope() == "a building node of grid 1, building 5")
+        #expect(try c.b3.localWriter().scopeText.en == "a building node of grid 1, building 5")
         let e = #expect(throws: GridSyncError.self) { try c.b3.addRequest(Fixture.sampleRequest(grid: "1", building: "3")) }
-        #expect(e?.code == .notPermitted && e?.message.contains("outside the scope of a building node of grid 1, building 5") == true)
+        #expect(e?.code == .notPermitted && e?.localized.en.contains("outside the scope of a building node of grid 1, building 5") == true)
         // Without a place, a request lands in the roster's building, and the centre takes it.
         let id = try c.b3.addRequest(NewRequest(grid: nil, building: nil, resident: "张三", category: "物业", title: "新楼"))
         #expect(try c.b3.request(id).building == "5")
@@ -386,7 +386,7 @@ struct Community {
         let revoked = #expect(throws: GridSyncError.self) {
             try c.b3.addRequest(NewRequest(grid: nil, building: nil, resident: "张三", category: "物业", title: "x"))
         }
-        #expect(revoked?.message.contains("revoked by the centre") == true)
+        #expect(revoked?.localized.en.contains("revoked by the centre") == true)
     }
 
     // MARK: Migration v5
