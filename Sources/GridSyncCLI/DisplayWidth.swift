@@ -138,4 +138,33 @@ public struct TextTable {
         }
         return ([line(headers)] + rows.map(line)).joined(separator: "\n")
     }
+
+    /// The table as one or more tables, none wider than `width`, with nothing cut or left
+    /// out: the columns that do not fit go to a further table, each beginning with the first
+    /// column (a report's row names). Without `width`, or when it fits, one table.
+    public func renderSplit(fitting width: Int?) -> String {
+        var widths = headers.map(DisplayWidth.of)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], DisplayWidth.of(cell)) }
+        }
+        guard let width, headers.count > 1 else { return render() }
+        var parts: [[Int]] = []
+        var current: [Int] = []
+        var used = widths[0]
+        for i in headers.indices.dropFirst() {
+            if !current.isEmpty && used + 2 + widths[i] > width {
+                parts.append(current)
+                current = []
+                used = widths[0]
+            }
+            current.append(i)
+            used += 2 + widths[i]
+        }
+        parts.append(current)
+        return parts.map { columns in
+            var part = TextTable(([0] + columns).map { headers[$0] })
+            part.rows = rows.map { row in ([0] + columns).map { $0 < row.count ? row[$0] : "" } }
+            return part.render()
+        }.joined(separator: "\n\n")
+    }
 }

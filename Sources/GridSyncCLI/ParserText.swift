@@ -66,7 +66,6 @@ enum ParserText {
         }
         guard indent < width - 10 else { return line }
         var lines: [String] = []
-        var current = ""
         var used = 0
         // Words: a run of narrow characters that are not spaces, a single wide character, or a space.
         var tokens: [String] = []
@@ -81,19 +80,32 @@ enum ParserText {
             }
         }
         if !word.isEmpty { tokens.append(word) }
+        // The tokens of the line being made: closing punctuation never starts a line, so when it
+        // does not fit, the token before it moves down with it.
+        var pending: [String] = []
+        func flush(carrying carried: [String]) {
+            lines.append(pending.joined().replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+            pending = [String(repeating: " ", count: indent)] + carried
+            used = pending.reduce(0) { $0 + DisplayWidth.of($1) }
+        }
         for token in tokens {
             let w = DisplayWidth.of(token)
-            // Closing punctuation stays with what it closes, a column over if need be.
-            if used + w > width && used > indent && !noBreakBefore.contains(token) {
-                lines.append(current.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
-                current = String(repeating: " ", count: indent)
-                used = indent
-                if token == " " { continue }
+            if used + w > width && used > indent {
+                if token == " " {
+                    flush(carrying: [])
+                    continue
+                }
+                if noBreakBefore.contains(token), pending.count > 2, let last = pending.last, last != " ", !noBreakBefore.contains(last) {
+                    pending.removeLast()
+                    flush(carrying: [last])
+                } else if !noBreakBefore.contains(token) {
+                    flush(carrying: [])
+                }
             }
-            current += token
+            pending.append(token)
             used += w
         }
-        lines.append(current)
+        lines.append(pending.joined())
         return lines.joined(separator: "\n")
     }
 }

@@ -79,7 +79,7 @@ struct ReportCommand: ParsableCommand {
                 [row.group, String(row.total)] + statusColumns.map { String(row.byStatus[$0.rawValue] ?? 0) } + [String(row.overdue)]
                     + (served ? [String(row.resolutionRate.numerator)] : []))
         }
-        Output.line(counts.render())
+        Output.line(counts.renderSplit(fitting: TerminalWidth.current()))
         Output.line()
         var rates = TextTable(
             [groupHeader] + Column.rates + Column.hours,
@@ -90,7 +90,7 @@ struct ReportCommand: ParsableCommand {
                 hours(row.responseHoursMedian), hours(row.responseHoursP90), hours(row.resolutionHoursMedian), hours(row.resolutionHoursP90),
             ])
         }
-        Output.line(rates.render())
+        Output.line(rates.renderSplit(fitting: TerminalWidth.current()))
         if let p = r.previous { comparison(r.total, p) }
         if r.total.total == 0 { Output.line(L("\n该时段没有需求。", en: "\nNo requests in this period.")) }
     }
@@ -108,7 +108,7 @@ struct ReportCommand: ParsableCommand {
         for (label, (a, b)) in zip(Column.rates, pairs) {
             t.add([label, a.percent, b.percent, pointsChange(a, b)])
         }
-        Output.line(t.render())
+        Output.line(t.renderSplit(fitting: TerminalWidth.current()))
     }
 
     /// "+3.5" / "-2.0" / "0.0" percentage points, or "—" when either side has nothing to count.

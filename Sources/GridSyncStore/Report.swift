@@ -10,7 +10,7 @@ public enum ReportGrouping: String, CaseIterable, Sendable, Codable, Labelled {
     case service
 
     /// The Chinese column header (``englishLabel``: the English).
-    public var englishLabel: String { self == .service ? "service (provider)" : rawValue }
+    public var englishLabel: String { self == .service ? "Service (provider)" : rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
 
     // catalogue: data — the groupings' Chinese names (Labelled)
     /// The Chinese column header.

@@ -1,4 +1,5 @@
 import Foundation
+import GridSyncCLI
 import GridSyncCore
 import Testing
 
@@ -74,6 +75,38 @@ import Testing
             }
         }
         #expect(stray.isEmpty, "not through the catalogue:\n\(stray.joined(separator: "\n"))")
+    }
+
+    /// Help, usage errors, store errors, tables, the status and the report: all Chinese by
+    /// default, all English with GRIDSYNC_LANG=en (what the store holds — names, categories —
+    /// is data and stays as written; these commands show none of it).
+    @Test func helpErrorsTablesAndReportsSpeakOneLanguage() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "centre", "--role", "centre"] + c)
+        let en = ["GRIDSYNC_LANG": "en", "COLUMNS": "100"], zh = ["GRIDSYNC_LANG": "zh", "COLUMNS": "100"]
+        let runs: [[String]] = [
+            ["--help"], ["request", "list", "--help"], ["request", "import", "--help"], ["roster", "revoke", "--help"],
+            ["request", "add"] + c,  // a usage error (no --resident)
+            ["request", "list", "--status", "done"] + c,  // a validation error
+            ["request", "show", "abc"] + c,  // a store error
+            ["roster", "list"] + c, ["status"] + c, ["report"] + c, ["conflicts", "list"] + c, ["quarantine", "list"] + c,
+        ]
+        for args in runs {
+            let english = try cli.run(args, env: en), chinese = try cli.run(args, env: zh)
+            #expect(english.status == chinese.status, "\(args)")
+            let e = english.out + english.err, z = chinese.out + chinese.err
+            #expect(!e.isEmpty && !Self.hasCJK(e), "\(args) in English:\n\(e)")
+            #expect(Self.hasCJK(z), "\(args) in Chinese:\n\(z)")
+            for word in ["OVERVIEW", "USAGE", "OPTIONS", "Error:", "error:", "Show help", "Usage:", "See '", "Total", "Response", "Node ID"] {
+                #expect(!z.contains(word), "\(args) in Chinese says \"\(word)\":\n\(z)")
+            }
+            // Every line fits the terminal, Chinese counted two columns a character.
+            for line in (english.out + chinese.out).split(separator: "\n") where !line.contains("gridsync.db") {
+                #expect(DisplayWidth.of(String(line)) <= 100, "\(args): \(line)")
+            }
+        }
     }
 
     /// The scanner itself: what it must find and what it must not.
