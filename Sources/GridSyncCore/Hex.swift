@@ -1,14 +1,16 @@
 /// Lowercase hexadecimal, as used by the golden vectors and hash displays.
 public enum Hex {
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
         for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
+            out.append(digit(b >> 4))
+            out.append(digit(b & 15))
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    @inline(__always) private static func digit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
 
     /// Parses an even number of hex digits; nil for anything else.
     public static func decode(_ text: String) -> [UInt8]? {

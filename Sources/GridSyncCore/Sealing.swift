@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 import Foundation
 
 /// A personal value sealed under a scope key (SPEC §2.7).
@@ -86,6 +87,21 @@ public enum ScopeID {
     /// `s` and 16 hex digits of SHA-256("gridsync-scope-v1" ‖ 0 ‖ grid ‖ 0 ‖ building ‖ 1), or
     /// with no building SHA-256("gridsync-scope-v1" ‖ 0 ‖ grid ‖ 0 ‖ 0).
     public static func of(grid: String, building: String?) -> String {
+        let key = building.map { grid + "\u{0}" + $0 } ?? grid
+        if let known = memo.withLock({ $0[key] }) { return known }
+        let id = compute(grid: grid, building: building)
+        // A community has a few hundred scopes; the memo stays that small, or is started again.
+        memo.withLock { m in
+            if m.count > 4096 { m.removeAll() }
+            m[key] = id
+        }
+        return id
+    }
+
+    /// Every write and every received change asks for a scope's ID; each is hashed once.
+    private static let memo = Mutex<[String: String]>([:])
+
+    static func compute(grid: String, building: String?) -> String {
         var h = SHA256()
         func feed(_ s: String) {
             var s = s
@@ -152,22 +168,29 @@ public struct ScopeKey: Sendable {
         nonceMAC = HMAC<SHA256>(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Array("gridsync-seal-v1".utf8), info: Array("nonce".utf8), outputByteCount: 32))
     }
 
+    private static let aadDomain = Array("gridsync-seal-v1".utf8)
+
     static func aad(collection: String, record: String, field: String, scope: String, epoch: UInt32) -> [UInt8] {
-        var w = ByteWriter(capacity: 96)
-        w.write(contentsOf: Array("gridsync-seal-v1".utf8))
-        for part in [collection, record, field, scope] {
-            w.write(0)
-            w.write(contentsOf: Array(part.utf8))
+        var out: [UInt8] = []
+        out.reserveCapacity(aadDomain.count + 8 + collection.utf8.count + record.utf8.count + field.utf8.count + scope.utf8.count)
+        out.append(contentsOf: aadDomain)
+        func part(_ s: String) {
+            out.append(0)
+            out.append(contentsOf: s.utf8)
         }
-        w.writeUInt32BE(epoch)
-        return w.bytes
+        part(collection)
+        part(record)
+        part(field)
+        part(scope)
+        out.append(contentsOf: [UInt8(truncatingIfNeeded: epoch >> 24), UInt8(truncatingIfNeeded: epoch >> 16), UInt8(truncatingIfNeeded: epoch >> 8), UInt8(truncatingIfNeeded: epoch)])
+        return out
     }
 
     private func nonce(_ aad: [UInt8], _ plaintext: [UInt8]) -> [UInt8] {
         var mac = nonceMAC
         mac.update(data: aad)
         mac.update(data: plaintext)
-        return Array(Data(mac.finalize()).prefix(SealedValue.nonceBytes))
+        return mac.finalize().withUnsafeBytes { Array($0.prefix(SealedValue.nonceBytes)) }
     }
 
     /// Seals a text or integer value of `collection`/`record`/`field`. Null is never sealed.
@@ -182,7 +205,8 @@ public struct ScopeKey: Sendable {
         let n = nonce(aad, plaintext)
         do {
             let sealed = try ChaChaPoly.seal(plaintext, using: encKey, nonce: try ChaChaPoly.Nonce(data: n), authenticating: aad)
-            let box = n + Array(sealed.ciphertext) + Array(sealed.tag)
+            // The box is nonce ‖ ciphertext ‖ authenticator: ChaChaPoly's combined form.
+            let box = Array(sealed.combined)
             return SealedValue(scope: scope, epoch: epoch, tag: SealedValue.commitment(box), box: box)
         } catch {
             throw GridSyncError(.invalidInput, Localized("密封失败", en: "sealing failed"))

@@ -90,6 +90,8 @@ extension Store {
         }
 
         var grants: [PendingChange.Set] = []
+        // A register's rows share a few dozen places: each place's key is looked up once.
+        var keyOf: [Placement: ScopeKey] = [:]
         for i in out.indices where Schema.isSealed(out[i].collection, out[i].field) {
             switch out[i].value {
             case .text, .int: break
@@ -113,7 +115,8 @@ extension Store {
             if ring.currentEpoch[grid] == nil, founding {
                 grants += try newRoot(grid: grid, epoch: 1, &ring, db)
             }
-            let k = try ring.sealingKey(for: place)
+            let k = try keyOf[place] ?? ring.sealingKey(for: place)
+            keyOf[place] = k
             out[i].value = .sealed(try k.seal(set.value, collection: set.collection, record: set.record, field: set.field))
         }
         return out + grants

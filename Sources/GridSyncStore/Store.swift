@@ -456,12 +456,14 @@ public enum Timestamp {
         var out: [UInt8] = []
         out.reserveCapacity(24)
         func digits(_ value: Int, _ count: Int) {
-            var v = value, buf = [UInt8](repeating: 0x30, count: count)
-            for i in stride(from: count - 1, through: 0, by: -1) {
-                buf[i] = 0x30 + UInt8(v % 10)
-                v /= 10
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                out.append(0x30 + UInt8((v / divisor) % 10))
+                v %= divisor
+                divisor /= 10
             }
-            out += buf
         }
         digits(Int(parts.tm_year) + 1900, 4); out.append(0x2D)
         digits(Int(parts.tm_mon) + 1, 2); out.append(0x2D)

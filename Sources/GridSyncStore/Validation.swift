@@ -64,8 +64,10 @@ enum Validate {
 
 /// New record IDs: 128 random bits as 32 lowercase hex digits.
 enum RecordID {
+    /// 32 hex digits of 16 random bytes (two draws from the system's generator, not sixteen).
     static func make() -> String {
         var rng = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &rng), radix: 16).leftPadded(to: 2) }.joined()
+        let a: UInt64 = rng.next(), b: UInt64 = rng.next()
+        return withUnsafeBytes(of: (a, b)) { Hex.encode($0) }
     }
 }
