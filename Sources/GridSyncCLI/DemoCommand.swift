@@ -287,7 +287,7 @@ final class Demo: @unchecked Sendable {
     /// returns the output trimmed. A failure stops the demo with the command's error.
     @discardableResult
     private func gs(quiet: Bool = false, _ args: String...) throws -> String {
-        if !quiet { print("$ gridsync " + args.map(Self.shellQuoted).joined(separator: " ")) }
+        if !quiet { print("$ gridsync " + args.map(Self.shellQuoted).joined(separator: " ")) }  // catalogue: data — a command as typed
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
@@ -317,7 +317,7 @@ final class Demo: @unchecked Sendable {
     }
 
     private func startDaemon(_ name: String, _ args: String...) throws {
-        print("$ gridsync daemon " + args.map(Self.shellQuoted).joined(separator: " ") + " &   # log: \(name).log")
+        print("$ gridsync daemon " + args.map(Self.shellQuoted).joined(separator: " ") + L(" &   # 日志：\(name).log", en: " &   # log: \(name).log"))  // catalogue: data — a command as typed
         let log = "\(work)/\(name).log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: log) else { throw Failure(description: "cannot write \(log)") }

@@ -98,6 +98,6 @@ struct IDCommand: ParsableCommand {
         let community = try s.community()
         if output.json { return try Output.json(Identity(s.node, community)) }
         Output.line(s.node.id.text)
-        Output.line(community.map { "community \($0.id.text)" } ?? "community: none yet (`gridsync join`)")
+        Output.line(community.map { L("社区 \($0.id.text)", en: "community \($0.id.text)") } ?? L("社区：尚未加入（`gridsync join`）", en: "community: none yet (`gridsync join`)"))
     }
 }

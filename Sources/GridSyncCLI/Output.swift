@@ -13,7 +13,7 @@ enum Output {
 
     static func line(_ s: String = "", terminator: String = "\n") { print(s, terminator: terminator) }
 
-    static func warn(_ s: String) { FileHandle.standardError.write(Data("gridsync: \(s)\n".utf8)) }
+    static func warn(_ s: String) { FileHandle.standardError.write(Data((L("gridsync：", en: "gridsync: ") + s + "\n").utf8)) }
 
     /// A stored UTC timestamp shown in local time, to the minute (or the second).
     static func time(_ iso: String?, seconds: Bool = false) -> String {
@@ -82,6 +82,7 @@ enum Output {
             if kind == .status, let st = RequestStatus(rawValue: s) { return "\(st.displayLabel) (\(s))" }
             if field == "satisfaction", let sat = Satisfaction(rawValue: s) { return sat.displayLabel }
             if field == "provider_kind", let k = ProviderKind(rawValue: s) { return k.displayLabel }
+            if kind == .timestamp, Timestamp.parse(s) != nil { return time(s, seconds: true) }
             return TerminalText.safe(s)
         case .unreadable: return unreadable
         case .erased: return L("🔒已抹除", en: "🔒 erased")

@@ -325,10 +325,16 @@ struct RequestRate: ParsableCommand {
         completion: .list(Satisfaction.allCases.flatMap { [$0.label, $0.rawValue] })) var satisfaction: String
     @Option(help: L("居民的评价意见。", en: "The resident's comment.")) var comment: String?
 
+    static var badRating: ValidationError {
+        ValidationError(L("--satisfaction 应为 满意、基本满意 或 不满意", en: "--satisfaction must be satisfied, basically_satisfied or dissatisfied"))
+    }
+
+    func validate() throws {
+        guard Satisfaction(input: satisfaction) != nil else { throw Self.badRating }
+    }
+
     func run() throws {
-        guard let sat = Satisfaction(input: satisfaction) else {
-            throw ValidationError(L("--satisfaction 应为 满意、基本满意 或 不满意", en: "--satisfaction must be satisfied, basically_satisfied or dissatisfied"))
-        }
+        guard let sat = Satisfaction(input: satisfaction) else { throw Self.badRating }
         _ = try store.open().rate(id, satisfaction: sat, comment: comment)
         Output.line(Say.requestRated(id, sat))
     }

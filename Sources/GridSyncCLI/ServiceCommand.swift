@@ -16,14 +16,22 @@ struct ServiceFields: ParsableArguments {
     @Option(help: L("联系提供方的方式。", en: "How to reach the provider.")) var contact: String?
     @Option(help: L("服务内容。", en: "What the service offers.")) var description: String?
 
+    static var badKind: ValidationError {
+        ValidationError(L(
+            "--kind 应为 " + ProviderKind.allCases.map { "\($0.label)（\($0.rawValue)）" }.joined(separator: "、") + " 之一",
+            en: "--kind must be centre, unit, volunteer or organisation"))
+    }
+
+    func validate() throws {
+        if let kind, ProviderKind(input: kind) == nil { throw Self.badKind }
+    }
+
     func input(name: String?) throws -> ServiceInput {
         var i = ServiceInput()
         i.name = name
         i.provider = provider
         if let kind {
-            guard let k = ProviderKind(input: kind) else {
-                throw ValidationError(L("--kind 应为 centre、unit、volunteer 或 organisation", en: "--kind must be centre, unit, volunteer or organisation"))
-            }
+            guard let k = ProviderKind(input: kind) else { throw Self.badKind }
             i.providerKind = k
         }
         i.category = category

@@ -12,6 +12,10 @@ struct CatalogueScanner {
         var line: Int
         /// The first argument of a call with an `en:` argument (or inside it).
         var isChineseOfEntry = false
+        /// Anywhere inside a call with an `en:` argument (its Chinese or its English).
+        var isInEntry = false
+        /// The names of the calls around it, outermost first (`line` for `Output.line(…)`).
+        var callees: [String] = []
     }
 
     struct Entry {
@@ -26,6 +30,8 @@ struct CatalogueScanner {
     private(set) var dataLines: Set<Int> = []
 
     private struct Frame {
+        var callee = ""
+        var allLiterals: [Int] = []
         var inFirstArgument = true
         var sawEn = false
         var firstLiterals: [Int] = []
@@ -81,7 +87,13 @@ struct CatalogueScanner {
             }
             if c == "(" || c == "[" || c == "{" {
                 if c == "(" && close != nil { depth += 1 }
-                stack.append(Frame(line: line))
+                var name = ""
+                var k = i - 1
+                while c == "(", k >= 0, chars[k].isLetter || chars[k].isNumber || chars[k] == "_" {
+                    name.insert(chars[k], at: name.startIndex)
+                    k -= 1
+                }
+                stack.append(Frame(callee: name, line: line))
                 advance()
                 continue
             }
@@ -119,7 +131,8 @@ struct CatalogueScanner {
         for _ in 0..<(multi ? 3 : 1) { advance() }
         // The literal is placed (its slot, its frame) before what its interpolations hold.
         let id = literals.count
-        literals.append(Literal(text: "", line: start))
+        literals.append(Literal(text: "", line: start, callees: stack.map(\.callee).filter { !$0.isEmpty }))
+        for f in stack.indices { stack[f].allLiterals.append(id) }
         if !stack.isEmpty {
             let top = stack.count - 1
             if stack[top].expectingEn {
@@ -155,6 +168,7 @@ struct CatalogueScanner {
     private mutating func closeFrame(_ f: Frame) {
         guard f.sawEn else { return }
         for id in f.firstLiterals { literals[id].isChineseOfEntry = true }
+        for id in f.allLiterals { literals[id].isInEntry = true }
         if let z = f.firstLiteral, let e = f.enLiteral {
             entries.append(Entry(zh: literals[z].text, en: literals[e].text, line: literals[z].line))
         }

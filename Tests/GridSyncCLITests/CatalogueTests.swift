@@ -66,12 +66,13 @@ import Testing
                 where code.contains(bare) {
                     stray.append("\(path):\(n + 1): \(bare)…")
                 }
-                // A printed line may be bare only when it holds no words (values, an indent).
-                let words = scan.literals.filter { $0.line == n + 1 && !$0.isChineseOfEntry }
-                    .contains { $0.text.replacingOccurrences(of: "\\(…)", with: "").contains(where: \.isLetter) }
-                if code.contains("Output.line(\""), words, !scan.dataLines.contains(n + 1) {
-                    stray.append("\(path):\(n + 1): Output.line(\"…\")")
-                }
+            }
+            // What is printed, asked or refused holds no words outside the catalogue (values,
+            // punctuation and indents only).
+            let speaking: Set<String> = ["line", "warn", "confirm", "prompt", "ValidationError", "print", "GridSyncError"]
+            for l in scan.literals where !l.isInEntry && !scan.dataLines.contains(l.line) && l.callees.contains(where: speaking.contains) {
+                let words = l.text.replacingOccurrences(of: "\\(…)", with: " ").split(whereSeparator: { !$0.isLetter })
+                if words.contains(where: { $0.count >= 2 }) { stray.append("\(path):\(l.line): \"\(l.text.prefix(50))\"") }
             }
         }
         #expect(stray.isEmpty, "not through the catalogue:\n\(stray.joined(separator: "\n"))")
