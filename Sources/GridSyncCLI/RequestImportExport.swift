@@ -100,7 +100,7 @@ struct RequestImport: ParsableCommand {
         if !unknown.isEmpty {
             let list = Localized(unknown.map(\.zh).joined(separator: "、"), en: unknown.map(\.en).joined(separator: ", "))
             guard skipUnknownColumns else {
-                throw GridSyncError(.invalidInput, Localized("\(list.zh) 不是需求的列；请改名为以下之一：\(known)——或加 --skip-unknown-columns 略去它们（没有导入任何内容）", en: "\(list.en) are not request columns; rename them to one of: \(known) — or add --skip-unknown-columns to leave them out (nothing was imported)"))
+                throw GridSyncError(.invalidInput, Localized("\(list.zh)不是需求的列；请改名为以下之一：\(known)——或加 --skip-unknown-columns 略去它们（没有导入任何内容）", en: "\(list.en) are not request columns; rename them to one of: \(known) — or add --skip-unknown-columns to leave them out (nothing was imported)"))
             }
             Output.warn(L("已略去 \(list.zh)", en: "left out \(list.en)"))
         }

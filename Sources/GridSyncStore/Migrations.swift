@@ -248,6 +248,15 @@ enum Migrations {
                 INSERT INTO request_search_state (id, pos, keyring) VALUES (1, 0, '');
                 """)
         }
+        m.registerMigration("v8-search-rebuild-in-steps") { db in
+            try db.execute(sql: """
+                -- A rebuild of the search index goes a few thousand requests per transaction, so a
+                -- sync never waits behind it: the last request ID it has indexed (NULL: none
+                -- under way). Requests are rebuilt in ID order; changes made meanwhile are caught
+                -- up from `pos`, the change log's end when the rebuild began.
+                ALTER TABLE request_search_state ADD COLUMN rebuilt_through TEXT;
+                """)
+        }
         return m
     }
 

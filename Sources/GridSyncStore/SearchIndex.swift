@@ -173,32 +173,65 @@ struct SearchIndex {
         try db.execute(sql: "UPDATE request_search_state SET keyring = ''")
     }
 
-    /// Brings the index up to the store: the requests changed since it was last brought up (all
-    /// of them when the keyring changed). Returns how many requests were indexed.
-    @discardableResult
-    mutating func refresh(_ db: Database, ring: Keyring, today: String, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
-        let state = try Row.fetchOne(db, sql: "SELECT pos, keyring FROM request_search_state WHERE id = 1")
+    /// What one step of ``refresh(_:ring:today:chunk:)`` did.
+    struct Step {
+        /// Requests indexed in this step.
+        var indexed = 0
+        /// The index is up to the store (nothing is left for another step).
+        var done = true
+        /// A rebuild's size, when this step began one.
+        var rebuildTotal: Int?
+    }
+
+    /// One step (one write transaction) of bringing the index up to the store. A rebuild — the
+    /// keyring changed, or a box came back — empties the index and then goes `chunk` requests
+    /// a step in ID order, so the writers of a busy store (a daemon's sync) wait for one chunk,
+    /// never for the whole register; the changes of those steps are caught up from the change
+    /// log's end at the rebuild's start. Otherwise the requests changed since the last step.
+    mutating func refresh(_ db: Database, ring: Keyring, today: String, chunk: Int) throws -> Step {
+        let state = try Row.fetchOne(db, sql: "SELECT pos, keyring, rebuilt_through FROM request_search_state WHERE id = 1")
         let indexedPos: Int64 = state?[0] ?? 0
         let indexedRing: String = state?[1] ?? ""
+        let rebuiltThrough: String? = state?[2]
         let pos = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pos), 0) FROM changes") ?? 0
         let ringVersion = try KeyringCache.version(db)
-        if indexedRing == ringVersion && indexedPos == pos { return 0 }
-        let ids: [String]
-        if indexedRing != ringVersion {
+        var step = Step()
+        let changed = indexedRing == ringVersion && rebuiltThrough == nil && indexedPos != pos
+            ? try String.fetchAll(db, sql: "SELECT DISTINCT record FROM change_records WHERE collection = 'requests' AND pos > ?", arguments: [indexedPos])
+            : []
+        // Begin (or begin again, if the keys changed during one) a rebuild — also when more
+        // requests changed than a step takes (a big bundle came in): the same stepped way.
+        if indexedRing != ringVersion || changed.count > chunk {
             try db.execute(sql: "INSERT INTO request_search (request_search) VALUES ('delete-all')")
             try db.execute(sql: "DELETE FROM request_search_docs")
-            ids = try String.fetchAll(db, sql: "SELECT id FROM requests WHERE deleted = 0")
-        } else {
-            ids = try String.fetchAll(db, sql: "SELECT DISTINCT record FROM change_records WHERE collection = 'requests' AND pos > ?", arguments: [indexedPos])
+            try db.execute(sql: "UPDATE request_search_state SET pos = ?, keyring = ?, rebuilt_through = '' WHERE id = 1", arguments: [pos, ringVersion])
+            step.rebuildTotal = try Int.fetchOne(db, sql: "SELECT count(*) FROM requests WHERE deleted = 0") ?? 0
+            step.done = false
+            return step
         }
+        if let after = rebuiltThrough {
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM requests WHERE deleted = 0 AND id > ? ORDER BY id LIMIT ?", arguments: [after, chunk])
+            step.indexed = try index(ids, db, ring: ring, today: today)
+            let through: String? = ids.count < chunk ? nil : ids.last
+            try db.execute(sql: "UPDATE request_search_state SET rebuilt_through = ? WHERE id = 1", arguments: [through])
+            step.done = false  // the catch-up from `pos` follows
+            return step
+        }
+        if indexedPos == pos { return step }
+        step.indexed = try index(changed, db, ring: ring, today: today)
+        try db.execute(sql: "UPDATE request_search_state SET pos = ? WHERE id = 1", arguments: [pos])
+        return step
+    }
+
+    /// (Re-)indexes `ids`: each one's old entry goes, its new one (if any term) comes.
+    private mutating func index(_ ids: [String], _ db: Database, ring: Keyring, today: String) throws -> Int {
         let oldDoc = try db.cachedStatement(sql: "SELECT doc, tokens FROM request_search_docs WHERE request = ?")
         let removeTokens = try db.cachedStatement(sql: "INSERT INTO request_search (request_search, rowid, tokens) VALUES ('delete', ?, ?)")
         let removeDoc = try db.cachedStatement(sql: "DELETE FROM request_search_docs WHERE request = ?")
         let fetch = try db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ? AND deleted = 0")
         let addDoc = try db.cachedStatement(sql: "INSERT INTO request_search_docs (request, tokens) VALUES (?, ?)")
         let addTokens = try db.cachedStatement(sql: "INSERT INTO request_search (rowid, tokens) VALUES (?, ?)")
-        for (n, id) in ids.enumerated() {
-            if n % 1000 == 0 { progress?(n, ids.count) }
+        for id in ids {
             if let old = try Row.fetchOne(oldDoc, arguments: [id]) {
                 let blob: Data = old[1]
                 try removeTokens.execute(arguments: [old[0] as Int64, Self.text(Array(blob))])
@@ -211,8 +244,6 @@ struct SearchIndex {
             try addDoc.execute(arguments: [id, Data(tokens)])
             try addTokens.execute(arguments: [db.lastInsertedRowID, Self.text(tokens)])
         }
-        progress?(ids.count, ids.count)
-        try db.execute(sql: "UPDATE request_search_state SET pos = ?, keyring = ? WHERE id = 1", arguments: [pos, ringVersion])
         return ids.count
     }
 }

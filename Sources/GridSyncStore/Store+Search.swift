@@ -121,9 +121,17 @@ extension Store {
     }
 
     @discardableResult
-    private func refreshSearchIndex(_ index: inout SearchIndex, today: String, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+    func refreshSearchIndex(_ index: inout SearchIndex, today: String, chunk: Int = 2_000, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+        // One write transaction a step: what others write between steps is caught up after.
+        var indexed = 0, total = 0
         do {
-            return try writer.write { db in try index.refresh(db, ring: try keyring(db), today: today, progress: progress) }
+            while true {
+                let step = try writer.write { db in try index.refresh(db, ring: try keyring(db), today: today, chunk: chunk) }
+                if let t = step.rebuildTotal { total = t; indexed = 0 }
+                indexed += step.indexed
+                if total > 0 { progress?(min(indexed, total), total) }
+                if step.done { return indexed }
+            }
         } catch {
             throw Store.wrap(error, path: path)
         }

@@ -129,6 +129,50 @@ import Testing
         #expect(try s.refreshSearchIndex() == 0)
     }
 
+    /// A rebuild goes a chunk of requests per write transaction, so a daemon's sync waits for
+    /// one chunk, not the register; what is written between its steps is found all the same,
+    /// and a big batch of changes is caught up the same stepped way.
+    @Test func aRebuildGoesInStepsAndFindsWhatWasWrittenMeanwhile() throws {
+        let s = try store()
+        var made: [String] = []
+        for n in 0..<25 { made.append(try s.addRequest(NewRequest(grid: "1", building: "3", resident: "王秀英", category: "居家养老", title: "事项\(n)号"))) }
+        try s.writer.write { db in try SearchIndex.invalidate(db) }
+        var index = SearchIndex(nodeKey: s.key)
+        func step() throws -> SearchIndex.Step {
+            try s.writer.write { db in try index.refresh(db, ring: try s.keyring(db), today: "2026-03-10", chunk: 10) }
+        }
+        func through() throws -> String?? {
+            try s.read { db in try Row.fetchOne(db, sql: "SELECT rebuilt_through FROM request_search_state")?["rebuilt_through"] as String?? }
+        }
+        // The first step empties the index and counts what is to come; each next one takes 10.
+        let begun = try step()
+        #expect(begun.rebuildTotal == 25 && !begun.done && begun.indexed == 0)
+        let first = try step()
+        let afterFirst = try through()
+        #expect(first.indexed == 10 && !first.done && afterFirst == .some(made.sorted()[9]))
+        // Another process writes between two steps: a new request, and an edit of one already indexed.
+        let late = try s.addRequest(NewRequest(grid: "1", building: "3", resident: "李四", category: "物业", title: "后来的"))
+        var e = RequestEdit()
+        e.title = "改过的"
+        _ = try s.editRequest(made.sorted()[0], e)
+        var steps = 0
+        while !(try step()).done { steps += 1 }
+        let afterAll = try through()
+        #expect(steps == 2 && afterAll == .some(nil))
+        #expect(try ids(s) { $0.text = "事项" }.count == 24)
+        let lateFound = try ids(s) { $0.text = "后来的" }, editFound = try ids(s) { $0.text = "改过的" }
+        #expect(lateFound == [late] && editFound == [made.sorted()[0]])
+        #expect(try s.refreshSearchIndex() == 0)
+        // More requests changed than a step takes: caught up in steps too, with the same result.
+        for n in 0..<12 { _ = try s.addRequest(NewRequest(grid: "1", building: "3", resident: "赵六", category: "物业", title: "批量\(n)")) }
+        let big = try step()
+        #expect(big.rebuildTotal == 38 && !big.done)
+        var index2 = SearchIndex(nodeKey: s.key)
+        #expect(try s.refreshSearchIndex(&index2, today: "2026-03-10", chunk: 10) == 38)
+        let batch = try ids(s) { $0.text = "批量" }, wang = try ids(s) { $0.resident = "王秀英" }
+        #expect(batch.count == 12 && wang.count == 25)
+    }
+
     @Test func aLaptopFindsOnlyWhatItMayReadAndTheIndexHoldsNoPersonalBytes() throws {
         let c = try Community()
         let r3 = try c.b3.addRequest(NewRequest(grid: "1", building: "3", resident: "张三丰", phone: "13811112222", category: "居家养老", title: "三楼买菜"))
