@@ -86,6 +86,8 @@ struct StatusCommand: ParsableCommand {
         /// The scope keys the centre granted this node (it reads residents' data of these).
         var keys: [HeldKey]
         var peers: [PeerStatus]
+        /// Whether the search index is up to the store (the daemon keeps it so).
+        var search_index_current: Bool
     }
 
     func run() throws {
@@ -97,7 +99,8 @@ struct StatusCommand: ParsableCommand {
             node_id: s.node.id.text, name: s.node.name, role: s.node.role.rawValue, store: s.path, changes: c.changes,
             requests: c.requests, services: c.services, open_conflicts: c.conflicts, quarantined: c.quarantined,
             origins: v.entries.count, own_refused: try s.ownRefusals().count, own_missing: try s.ownChangesMissing(),
-            scope: (try? s.writerScope()) ?? "revoked", community_id: community?.id.text, keys: try s.heldKeys(), peers: try s.peers())
+            scope: (try? s.writerScope()) ?? "revoked", community_id: community?.id.text, keys: try s.heldKeys(), peers: try s.peers(),
+            search_index_current: try s.searchIndexIsCurrent())
         if output.json { return try Output.json(summary) }
         Output.line(L("节点 \(s.node.name)（\(s.node.role.label)）\(s.node.id.text)", en: "node \(s.node.name) (\(s.node.role.rawValue)) \(s.node.id.text)"))
         Output.line(L("存储 \(s.path)", en: "store \(s.path)"))
@@ -117,6 +120,9 @@ struct StatusCommand: ParsableCommand {
         if summary.own_missing > 0 {
             Output.line(L("⚠ 其他节点持有本节点 \(summary.own_missing) 条本机缺少的变更（从备份恢复的？）：取回之前（同步或数据包）拒绝写入", en: "⚠ other nodes hold \(summary.own_missing) of this node's changes that this store lacks (restored from a backup?): writing is refused until they are taken back by a sync or a bundle"))
         }
+        Output.line(summary.search_index_current
+            ? L("检索索引 最新", en: "search index up to date")
+            : L("检索索引 待更新（守护进程会更新；否则下次检索时先更新）", en: "search index behind (the daemon brings it up; else the next search does first)"))
         for p in summary.peers {
             let who = p.nodeID.map { Output.node($0, p.name) } ?? p.peer
             let state: String = p.connected ? L("已连接", en: "connected") : L("未连接", en: "not connected")

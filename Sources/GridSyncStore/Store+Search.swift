@@ -115,6 +115,18 @@ extension Store {
     /// Brings the keyed search index up to the store (one write transaction); returns how many
     /// requests it indexed. `progress` hears (done, of) every thousand requests.
     @discardableResult
+    /// Whether the search index is up to the store: the next search starts at once. (The
+    /// daemon keeps it so; otherwise the first search after a sync brings it up first.)
+    public func searchIndexIsCurrent() throws -> Bool {
+        try read { db in
+            guard let state = try Row.fetchOne(db, sql: "SELECT pos, keyring, rebuilt_through FROM request_search_state WHERE id = 1") else { return false }
+            let pos = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pos), 0) FROM changes") ?? 0
+            let ring = try KeyringCache.version(db)
+            let indexedPos: Int64 = state[0], indexedRing: String = state[1], rebuilding: String? = state[2]
+            return indexedPos == pos && indexedRing == ring && rebuilding == nil
+        }
+    }
+
     public func refreshSearchIndex(progress: ((Int, Int) -> Void)? = nil) throws -> Int {
         var index = SearchIndex(nodeKey: key)
         return try refreshSearchIndex(&index, today: LocalDay(timeZone: .current).of(ms: wallClock()), progress: progress)

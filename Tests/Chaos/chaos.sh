@@ -65,7 +65,7 @@ mount -t tmpfs -o size=48m tmpfs "$work/$DISKFUL"
 # --- Stores and the community -------------------------------------------------------------
 "$G" init --db "$(db n1)" --name 社区服务中心 --role centre >/dev/null
 centre_id=$("$G" id --db "$(db n1)" | head -1)
-community=$("$G" id --db "$(db n1)" | sed -n 's/^community //p')
+community=$("$G" id --db "$(db n1)" --json | sed -n 's/.*"community_id" *: *"\([A-Z0-9-]*\)".*/\1/p')
 for k in $(seq 2 $N); do
   "$G" init --db "$(db n$k)" --name "${k}号楼" --role building --grid 1 --building "$k" >/dev/null
   id=$("$G" id --db "$(db n$k)" | head -1)

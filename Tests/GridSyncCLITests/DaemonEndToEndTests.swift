@@ -62,6 +62,27 @@ import Testing
         return try condition()
     }
 
+    /// The daemon keeps the search index up to the store, so the first search after a sync
+    /// starts at once; `status` says whether it is.
+    @Test func theDaemonKeepsTheSearchIndexCurrent() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("c.db")]
+        try cli.ok(["init", "--name", "中心", "--role", "centre"] + c)
+        for n in 0..<3 { try cli.ok(["request", "add", "--grid", "1", "--building", "2", "--resident", "王\(n)", "--category", "物业", "--title", "修灯\(n)"] + c) }
+        func current() throws -> Bool {
+            let status = try cli.ok(["status", "--json"] + c)
+            return try #require(try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])["search_index_current"] as? Bool == true
+        }
+        #expect(try !current())
+        #expect(try cli.ok(["status"] + c).contains("检索索引 待更新"))
+        let daemon = try Daemon(cli: cli, args: c + ["--listen", "127.0.0.1:\(Self.freePort())"], name: "c")
+        defer { daemon.stop() }
+        #expect(try Self.eventually(10) { try current() }, "log: \(daemon.logText)")
+        #expect(daemon.logText.contains("search index: 3 request(s) brought up to date"))
+        #expect(try cli.ok(["status"] + c).contains("检索索引 最新"))
+    }
+
     @Test func centreAndTwoBuildingsConvergeThroughStopsAndRestarts() throws {
         let cli = CLI()
         defer { cli.cleanup() }

@@ -196,7 +196,7 @@ import Testing
         let community = CommunityID(centre: try NodeID(text: nodeID)).text
         #expect(id["community_id"] as? String == community && id["centre_id"] as? String == nodeID)
         let viaEnv = try cli.run(["id"], env: ["GRIDSYNC_DB": cli.dir + "/xdg/gridsync/gridsync.db"])
-        #expect(viaEnv.out.split(separator: "\n").map(String.init) == [nodeID, "community \(community)"])
+        #expect(viaEnv.out.split(separator: "\n").map(String.init) == [nodeID, "社区 \(community)"])
     }
 
     /// The `received` list of `quarantine list --json`.
