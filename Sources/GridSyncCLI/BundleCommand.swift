@@ -71,7 +71,9 @@ struct BundleImport: ParsableCommand {
 
     func run() throws {
         let s = try store.open()
-        let r = try s.importBundle(at: file)
+        let bar = ProgressBar(L("应用数据包", en: "Applying the bundle"))
+        defer { bar.finish() }
+        let r = try s.importBundle(at: file, progress: bar.update)
         let conflicts = try s.counts().conflicts
         let result = Result(
             changes_in_bundle: r.changesInBundle, new_changes: r.apply.applied, already_present: r.apply.duplicates,

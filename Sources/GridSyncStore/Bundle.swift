@@ -182,13 +182,15 @@ extension Store {
     static let importBatch = 10_000
 
     /// Imports a bundle in one transaction: either every change in it applies, or none does.
-    public func importBundle(at path: String) throws -> ImportReport {
+    /// `progress` hears how many of the bundle's changes have been applied, after each batch.
+    public func importBundle(at path: String, progress: ((Int, Int) -> Void)? = nil) throws -> ImportReport {
         let reader = try ChangeBundle.Reader(path: path)
         let report = try applyInOneTransaction(source: "bundle " + (path as NSString).lastPathComponent) { apply in
             var start = 0
             while start < reader.count {
                 let end = min(start + Store.importBatch, reader.count)
                 try apply(reader.entries(start..<end).map { .encoded($0) })
+                progress?(end, reader.count)
                 start = end
             }
         }

@@ -65,8 +65,10 @@ import Testing
         let path = dir.file("all.bundle")
         let n = try source.exportBundle(to: path)
         #expect(n == 11)
-        let first = try target.importBundle(at: path)
+        var heard: [[Int]] = []
+        let first = try target.importBundle(at: path, progress: { heard.append([$0, $1]) })
         #expect(first.apply.applied == 11 && first.changesInBundle == 11)
+        #expect(heard == [[11, 11]], "progress after each batch, ending at the bundle's size")
         let snapshot = try Snapshot(target)
         let second = try target.importBundle(at: path)
         #expect(second.apply.applied == 0 && second.apply.duplicates == 11)
