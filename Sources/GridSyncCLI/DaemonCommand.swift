@@ -119,12 +119,12 @@ struct DaemonCommand: AsyncParsableCommand {
             throw GridSyncError(.io, Localized("无法监听 \(settings.listen)\(settings.metrics.map { " 或 \($0)" } ?? "")：\(error)；是否已有守护进程在运行？请用 --listen 和 --metrics 换用其他端口", en: "cannot listen on \(settings.listen)\(settings.metrics.map { " or \($0)" } ?? ""): \(error); is another daemon running? pick other ports with --listen and --metrics"))
         }
         logger.info("node \(s.node.id.short) (\(s.node.name)) serving \(s.path)\(nodeConfig.tls == nil ? " without TLS" : " with mutual TLS")")
-        var services: [any Service] = [SyncNodeService(node: node), SearchIndexService(store: s, logger: logger)]
+        var services: [any Service] = [SyncNodeService(node: node), searchIndexService(store: s, logger: logger)]
         if let months = settings.retentionMonths {
             guard s.node.role == .centre, community?.centre == s.node.id else {
                 throw GridSyncError(.invalidInput, Localized("retention_months 只用于社区中心（只有社区中心抹除居民信息）", en: "retention_months is the centre's setting: only the centre erases residents' data"))
             }
-            services.append(RetentionService(store: s, months: months, logger: logger))
+            services.append(retentionService(store: s, months: months, logger: logger))
             logger.info("retention: personal data is erased \(months) months after a request is rated or closed")
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

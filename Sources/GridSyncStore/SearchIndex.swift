@@ -188,28 +188,45 @@ struct SearchIndex {
     /// a step in ID order, so the writers of a busy store (a daemon's sync) wait for one chunk,
     /// never for the whole register; the changes of those steps are caught up from the change
     /// log's end at the rebuild's start. Otherwise the requests changed since the last step.
+    /// Where the index stands against the store: what it last reached and what there is now.
+    struct State {
+        var indexedPos: Int64
+        var indexedRing: String
+        /// The last request a rebuild under way has indexed (nil: none under way).
+        var rebuiltThrough: String?
+        var pos: Int64
+        var ringVersion: String
+
+        init(_ db: Database) throws {
+            let row = try Row.fetchOne(db, sql: "SELECT pos, keyring, rebuilt_through FROM request_search_state WHERE id = 1")
+            indexedPos = row?[0] ?? 0
+            indexedRing = row?[1] ?? ""
+            rebuiltThrough = row?[2]
+            pos = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pos), 0) FROM changes") ?? 0
+            ringVersion = try KeyringCache.version(db)
+        }
+
+        /// Nothing is left to index: the next search starts at once.
+        var isCurrent: Bool { indexedPos == pos && indexedRing == ringVersion && rebuiltThrough == nil }
+    }
+
     mutating func refresh(_ db: Database, ring: Keyring, today: String, chunk: Int) throws -> Step {
-        let state = try Row.fetchOne(db, sql: "SELECT pos, keyring, rebuilt_through FROM request_search_state WHERE id = 1")
-        let indexedPos: Int64 = state?[0] ?? 0
-        let indexedRing: String = state?[1] ?? ""
-        let rebuiltThrough: String? = state?[2]
-        let pos = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pos), 0) FROM changes") ?? 0
-        let ringVersion = try KeyringCache.version(db)
+        let state = try State(db)
         var step = Step()
-        let changed = indexedRing == ringVersion && rebuiltThrough == nil && indexedPos != pos
-            ? try String.fetchAll(db, sql: "SELECT DISTINCT record FROM change_records WHERE collection = 'requests' AND pos > ?", arguments: [indexedPos])
+        let changed = state.indexedRing == state.ringVersion && state.rebuiltThrough == nil && state.indexedPos != state.pos
+            ? try String.fetchAll(db, sql: "SELECT DISTINCT record FROM change_records WHERE collection = 'requests' AND pos > ?", arguments: [state.indexedPos])
             : []
         // Begin (or begin again, if the keys changed during one) a rebuild — also when more
         // requests changed than a step takes (a big bundle came in): the same stepped way.
-        if indexedRing != ringVersion || changed.count > chunk {
+        if state.indexedRing != state.ringVersion || changed.count > chunk {
             try db.execute(sql: "INSERT INTO request_search (request_search) VALUES ('delete-all')")
             try db.execute(sql: "DELETE FROM request_search_docs")
-            try db.execute(sql: "UPDATE request_search_state SET pos = ?, keyring = ?, rebuilt_through = '' WHERE id = 1", arguments: [pos, ringVersion])
+            try db.execute(sql: "UPDATE request_search_state SET pos = ?, keyring = ?, rebuilt_through = '' WHERE id = 1", arguments: [state.pos, state.ringVersion])
             step.rebuildTotal = try Int.fetchOne(db, sql: "SELECT count(*) FROM requests WHERE deleted = 0") ?? 0
             step.done = false
             return step
         }
-        if let after = rebuiltThrough {
+        if let after = state.rebuiltThrough {
             let ids = try String.fetchAll(db, sql: "SELECT id FROM requests WHERE deleted = 0 AND id > ? ORDER BY id LIMIT ?", arguments: [after, chunk])
             step.indexed = try index(ids, db, ring: ring, today: today)
             let through: String? = ids.count < chunk ? nil : ids.last
@@ -217,9 +234,9 @@ struct SearchIndex {
             step.done = false  // the catch-up from `pos` follows
             return step
         }
-        if indexedPos == pos { return step }
+        if state.indexedPos == state.pos { return step }
         step.indexed = try index(changed, db, ring: ring, today: today)
-        try db.execute(sql: "UPDATE request_search_state SET pos = ? WHERE id = 1", arguments: [pos])
+        try db.execute(sql: "UPDATE request_search_state SET pos = ? WHERE id = 1", arguments: [state.pos])
         return step
     }
 

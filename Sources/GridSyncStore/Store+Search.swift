@@ -118,13 +118,7 @@ extension Store {
     /// Whether the search index is up to the store: the next search starts at once. (The
     /// daemon keeps it so; otherwise the first search after a sync brings it up first.)
     public func searchIndexIsCurrent() throws -> Bool {
-        try read { db in
-            guard let state = try Row.fetchOne(db, sql: "SELECT pos, keyring, rebuilt_through FROM request_search_state WHERE id = 1") else { return false }
-            let pos = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pos), 0) FROM changes") ?? 0
-            let ring = try KeyringCache.version(db)
-            let indexedPos: Int64 = state[0], indexedRing: String = state[1], rebuilding: String? = state[2]
-            return indexedPos == pos && indexedRing == ring && rebuilding == nil
-        }
+        try read { db in try SearchIndex.State(db).isCurrent }
     }
 
     public func refreshSearchIndex(progress: ((Int, Int) -> Void)? = nil) throws -> Int {
