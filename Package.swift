@@ -33,7 +33,10 @@ let package = Package(
         // CRDT model, HLC, version vectors, change codec, signing. No I/O.
         .target(
             name: "GridSyncCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         // SQLite persistence: apply and emit changes, queries, bundles.
         .target(

@@ -62,6 +62,8 @@ struct BundleImport: ParsableCommand {
         var changes_in_bundle: Int
         var new_changes: Int
         var already_present: Int
+        /// Copies of changes already here that were altered on the way (dropped).
+        var altered_copies: Int
         var ops: Int
         var open_conflicts: Int
         /// Changes refused and kept in quarantine (`gridsync quarantine list`).
@@ -77,8 +79,12 @@ struct BundleImport: ParsableCommand {
         let conflicts = try s.counts().conflicts
         let result = Result(
             changes_in_bundle: r.changesInBundle, new_changes: r.apply.applied, already_present: r.apply.duplicates,
+            altered_copies: r.apply.alteredCopies,
             ops: r.apply.ops, open_conflicts: conflicts, quarantined: r.apply.quarantined.count,
             skewed_origins: Dictionary(uniqueKeysWithValues: r.apply.skewedOrigins.map { ($0.key.text, $0.value) }))
+        if r.apply.alteredCopies > 0 {
+            Output.warn(L("警告：数据包中有 \(r.apply.alteredCopies) 个变更本机已有，但数据包里的副本与其签名不符（在途中被改动过）；已丢弃这些副本，本机保留原来的变更", en: "warning: \(r.apply.alteredCopies) changes of the bundle are already here, but the bundle's copies do not match their signatures (altered on the way); those copies were dropped and the changes held here kept"))
+        }
         for (origin, ahead) in r.apply.skewedOrigins {
             Output.warn(L("警告：节点 \(origin.short) 给变更标的时间比本机时钟快 \(ahead / 60_000) 分钟；两台机器中有一台的时钟不对——请调整", en: "warning: node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this machine's clock; one of the two clocks is wrong — fix it"))
         }

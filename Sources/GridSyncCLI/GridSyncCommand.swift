@@ -29,7 +29,7 @@ public struct GridSyncCommand: ParsableCommand {
 
     /// This build's version, with the formats it speaks.
     public static let version =
-        "gridsync 0.7.0 (sync protocol \(Message.Hello.currentVersion), change format \(ChangeCodec.formatVersion), bundle format \(ChangeBundle.version))"
+        "gridsync 0.8.0 (sync protocol \(Message.Hello.currentVersion), change format \(ChangeCodec.formatVersion), bundle format \(ChangeBundle.version))"
 
     public init() {}
 

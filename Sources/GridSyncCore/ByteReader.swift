@@ -135,12 +135,12 @@ public struct ByteReader {
         return UInt32(e)
     }
 
-    /// A box (nonce ‖ ciphertext ‖ authenticator): a length of at least 29 and at most
+    /// A box (synthetic IV ‖ ciphertext): a length of at least 13 and at most
     /// ``Limits/maxSealedBoxBytes``.
     public mutating func readBox() throws(GridSyncError) -> [UInt8] {
         let n = try readCount(max: min(Limits.maxSealedBoxBytes, remaining), Localized("密文字节", en: "bytes in a sealed box"))
         guard n >= SealedValue.minBoxBytes else {
-            throw GridSyncError(.malformed, Localized("\(what.zh)中有一个 \(n) 字节的密文，短于随机数、一个字节和认证码之和", en: "\(what.en) has a sealed box of \(n) bytes, shorter than a nonce, one byte and an authenticator"))
+            throw GridSyncError(.malformed, Localized("\(what.zh)中有一个 \(n) 字节的密文，短于合成 IV 加一个字节", en: "\(what.en) has a sealed box of \(n) bytes, shorter than a synthetic IV and one byte"))
         }
         return try readArray(n)
     }

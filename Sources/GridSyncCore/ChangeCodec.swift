@@ -1,23 +1,27 @@
 import Crypto
 
-/// The binary encoding of a change body (format version 2). `Protocol/SPEC.md` §2.1 gives the
+/// The binary encoding of a change body (format version 3). `Protocol/SPEC.md` §2.1 gives the
 /// layout; every count and length is checked against ``Limits`` before anything is allocated.
 ///
 /// ```
-/// u8 version (2) | varint sealedBytes | sealed section | core
-/// sealed section = (varint len | box)*            one per sealed value, in op order; len 0 = erased
+/// u8 version (3) | varint sealedBytes | sealed section | core
+/// sealed section = entry*                         one per sealed value, in op order
+/// entry = varint len (≥ 13) | box                 the value's box
+///       | 0x00 | commitment[16]                   an erased value: the box dropped, its commitment kept
 /// core = origin[32] | varint seq | u64be hlc | prevHash[32]
 ///        varint nStrings | (varint len | utf8)*   strings: collections, record IDs, field names, scope IDs
 ///        varint nOrigins | origin[32]*            origins named by preds
 ///        varint nOps | op*
 /// op = varint collection | varint record | varint field | value | varint nPred | (varint origin | varint seq)*
-/// value = 0x00 | 0x01 zigzag-varint | 0x02 varint len utf8 | 0x03 varint scope | varint epoch | tag[16]
+/// value = 0x00 | 0x01 zigzag-varint | 0x02 varint len utf8 | 0x03 varint scope | varint epoch
 /// ```
 ///
-/// The signature covers `version ‖ core` (``signedDigest(of:)``), not the sealed section, so an
-/// erased record's boxes can be dropped (``redact(_:where:)``) and the change still verifies.
+/// The signature covers `version ‖ core ‖ commitment₁ ‖ … ‖ commitmentₙ` (``signedDigest(of:)``),
+/// each commitment computed from its box or carried in place of a dropped one: an erased
+/// record's boxes can be dropped (``redact(_:where:)``) and the change still verifies, while a
+/// box altered anywhere fails the signature. A commitment never travels beside its box.
 public enum ChangeCodec {
-    public static let formatVersion: UInt8 = 2
+    public static let formatVersion: UInt8 = 3
 
     /// Encodes a change body. Strings and origins are interned in first-use order, so the same
     /// change always encodes to the same bytes.
@@ -48,8 +52,7 @@ public enum ChangeCodec {
             var scope = -1
             if case .sealed(let v) = op.value {
                 scope = intern(v.scope)
-                section.writeVarint(v.box?.count ?? 0)
-                if let box = v.box { section.write(contentsOf: box) }
+                writeEntry(v, &section)
             }
             let preds = op.pred.map { (intern($0.origin), $0.seq) }
             opIndices.append((c, r, f, preds, scope))
@@ -76,7 +79,6 @@ public enum ChangeCodec {
                 w.write(3)
                 w.writeVarint(scope)
                 w.writeVarint(UInt64(v.epoch))
-                w.write(contentsOf: v.tag)
             } else {
                 w.writeValue(op.value)
             }
@@ -89,19 +91,57 @@ public enum ChangeCodec {
         return w.bytes
     }
 
+    /// A sealed-section entry: the box, or a dropped box's commitment.
+    static func writeEntry(_ v: SealedValue, _ section: inout ByteWriter) {
+        if let box = v.box {
+            section.writeVarint(box.count)
+            section.write(contentsOf: box)
+        } else {
+            section.write(0)
+            section.write(contentsOf: v.tag)
+        }
+    }
+
+    /// Reads a sealed-section entry: a box with the commitment computed from it, or a dropped
+    /// box's commitment.
+    static func readEntry(_ s: inout ByteReader) throws(GridSyncError) -> (box: [UInt8]?, tag: [UInt8]) {
+        if try s.peekByte() == 0 {
+            _ = try s.readByte()
+            return (nil, try s.readArray(SealedValue.tagBytes))
+        }
+        let box = try s.readBox()
+        return (box, SealedValue.commitment(box))
+    }
+
     /// Decodes and validates a change body. Throws ``GridSyncError`` with code `.malformed` or
     /// `.tooLarge` for anything that does not follow the format exactly.
     public static func decode(_ body: [UInt8]) throws(GridSyncError) -> Change {
+        try decodeWithDigest(body).change
+    }
+
+    /// Decodes a body and computes its signed digest from the same pass (each box's commitment
+    /// is computed once, for both).
+    static func decodeWithDigest(_ body: [UInt8]) throws(GridSyncError) -> (change: Change, digest: [UInt8]) {
         guard body.count <= Limits.maxChangeBytes else {
             throw GridSyncError(.tooLarge, Localized("变更有 \(body.count) 字节，超过上限 \(Limits.maxChangeBytes)", en: "change is \(body.count) bytes, more than the limit of \(Limits.maxChangeBytes)"))
         }
         let result = body.withUnsafeBytes { raw in
-            Result { () throws(GridSyncError) -> Change in try decode(raw) }
+            Result { () throws(GridSyncError) -> (change: Change, digest: [UInt8]) in
+                let (change, coreStart) = try decode(raw)
+                var h = SHA256()
+                h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<1]))
+                h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[coreStart...]))
+                for op in change.ops {
+                    if case .sealed(let v) = op.value { v.tag.withUnsafeBytes { h.update(bufferPointer: $0) } }
+                }
+                return (change, Array(h.finalize()))
+            }
         }
         return try result.get()
     }
 
-    static func decode(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> Change {
+    /// Decodes a body; returns the change and where its core starts.
+    static func decode(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> (Change, Int) {
         var r = ByteReader(raw, what: Localized("变更", en: "change"))
         let version = try r.readByte()
         guard version == formatVersion else {
@@ -114,20 +154,16 @@ public enum ChangeCodec {
         }
         let sectionBytes = Int(declared)
         let sectionStart = r.offset
-        var boxes: [[UInt8]?] = []
+        var boxes: [(box: [UInt8]?, tag: [UInt8])] = []
         do {
             var s = ByteReader(UnsafeRawBufferPointer(rebasing: raw[sectionStart..<sectionStart + sectionBytes]), what: Localized("变更", en: "change"))
             while !s.isAtEnd {
                 guard boxes.count < Limits.maxOpsPerChange else { throw GridSyncError(.tooLarge, Localized("变更中的密封值多于允许的操作数", en: "change has more sealed values than ops allowed")) }
-                if s.remaining > 0, try s.peekByte() == 0 {
-                    _ = try s.readByte()
-                    boxes.append(nil)
-                } else {
-                    boxes.append(try s.readBox())
-                }
+                boxes.append(try readEntry(&s))
             }
         }
         _ = try r.readBytes(sectionBytes)
+        let coreStart = r.offset
         var nextBox = 0
         guard let origin = NodeID(bytes: try r.readBytes(32)) else { throw GridSyncError(.malformed, Localized("变更的来源节点无效", en: "change origin is not a valid node key")) }
         let seq = try r.readVarint()
@@ -173,9 +209,8 @@ public enum ChangeCodec {
                 // A scope or epoch no key can have is the write policy's to refuse (void), not
                 // the decoder's: a malformed change would stop every relay's whole batch.
                 let epoch = try r.readEpoch()
-                let tag = try r.readArray(SealedValue.tagBytes)
                 guard nextBox < boxes.count else { throw GridSyncError(.malformed, Localized("变更中的密封值多于其密封段所含", en: "change has more sealed values than its sealed section holds")) }
-                value = .sealed(SealedValue(scope: scope, epoch: epoch, tag: tag, box: boxes[nextBox]))
+                value = .sealed(SealedValue(scope: scope, epoch: epoch, tag: boxes[nextBox].tag, box: boxes[nextBox].box))
                 nextBox += 1
             } else {
                 value = try r.readValue()
@@ -206,7 +241,7 @@ public enum ChangeCodec {
         guard nextBox == boxes.count else {
             throw GridSyncError(.malformed, Localized("变更的密封段有 \(boxes.count) 个密文，而密封值有 \(nextBox) 个", en: "change's sealed section holds \(boxes.count) boxes for \(nextBox) sealed values"))
         }
-        return Change(origin: origin, seq: seq, hlc: hlc, prevHash: prevHash, ops: ops)
+        return (Change(origin: origin, seq: seq, hlc: hlc, prevHash: prevHash, ops: ops), coreStart)
     }
 }
 
@@ -263,36 +298,47 @@ extension ChangeCodec {
         try body.withUnsafeBytes { raw in Result { () throws(GridSyncError) -> Int in try coreStart(raw) } }.get()
     }
 
-    /// SHA-256(version ‖ core): what the origin signs. The sealed section is left out, so a
-    /// body whose boxes were dropped has the same digest.
+    /// SHA-256(version ‖ core ‖ commitment₁ ‖ … ‖ commitmentₙ): what the origin signs. A
+    /// dropped box leaves its commitment, so a body whose boxes were dropped has the same digest.
     public static func signedDigest(of body: [UInt8]) throws(GridSyncError) -> [UInt8] {
         try body.withUnsafeBytes { raw in Result { () throws(GridSyncError) -> [UInt8] in try signedDigest(raw) } }.get()
     }
 
-    /// The same over bytes in place (a duplicate's body inside `body ‖ signature`, uncopied).
+    /// The same over bytes in place (a duplicate's body inside `body ‖ signature`, uncopied),
+    /// reading the sealed section's entries but not the ops.
     static func signedDigest(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> [UInt8] {
         let start = try coreStart(raw)
         var h = SHA256()
         h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<1]))
         h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[start...]))
+        // The section runs from after its length up to the core.
+        var r = ByteReader(raw, what: Localized("变更", en: "change"))
+        _ = try r.readByte()
+        let length = Int(try r.readVarint())
+        var s = ByteReader(UnsafeRawBufferPointer(rebasing: raw[r.offset..<r.offset + length]), what: Localized("变更", en: "change"))
+        var entries = 0
+        while !s.isAtEnd {
+            guard entries < Limits.maxOpsPerChange else { throw GridSyncError(.tooLarge, Localized("变更中的密封值多于允许的操作数", en: "change has more sealed values than ops allowed")) }
+            try readEntry(&s).tag.withUnsafeBytes { h.update(bufferPointer: $0) }
+            entries += 1
+        }
         return Array(h.finalize())
     }
 
-    /// The body with the boxes of the ops `drop` picks removed (an erasure): the sealed
-    /// section is rewritten, the core kept byte for byte, so the signature still verifies.
-    /// Returns nil when no box is dropped.
+    /// The body with the boxes of the ops `drop` picks replaced by their commitments (an
+    /// erasure): the sealed section is rewritten, the core kept byte for byte, so the
+    /// signature still verifies. Returns nil when no box is dropped.
     public static func redact(_ body: [UInt8], where drop: (Op) -> Bool) throws(GridSyncError) -> [UInt8]? {
         let change = try decode(body)
         var section = ByteWriter(capacity: 0)
         var dropped = false
         for op in change.ops {
             guard case .sealed(let v) = op.value else { continue }
-            if let box = v.box, !drop(op) {
-                section.writeVarint(box.count)
-                section.write(contentsOf: box)
+            if v.box != nil, drop(op) {
+                dropped = true
+                writeEntry(v.redacted, &section)
             } else {
-                dropped = dropped || v.box != nil
-                section.writeVarint(0)
+                writeEntry(v, &section)
             }
         }
         guard dropped else { return nil }

@@ -15,9 +15,9 @@ public enum Limits {
     public static let maxNameBytes = 64
     /// Longest text value, in bytes.
     public static let maxTextValueBytes = 64 * 1024
-    /// A sealed box: the 12-byte nonce, the largest sealed plaintext (a text value: tag, varint
-    /// length, 64 KiB) and the 16-byte authenticator.
-    public static let maxSealedBoxBytes = 12 + maxTextValueBytes + 4 + 16
+    /// A sealed box: the 12-byte synthetic IV and the largest sealed plaintext (a text value:
+    /// its type byte and 64 KiB).
+    public static let maxSealedBoxBytes = 12 + 1 + maxTextValueBytes
     /// Most predecessors one op may name.
     public static let maxPredPerOp = 256
     /// Largest bundle file, in bytes.

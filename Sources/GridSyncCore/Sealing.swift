@@ -1,16 +1,18 @@
 import Crypto
+import CryptoExtras
 import Synchronization
 import Foundation
 
 /// A personal value sealed under a scope key (SPEC §2.7).
 ///
 /// What every node holds and compares is the *clear part*: the scope, the key epoch and a
-/// 16-byte commitment to the box, SHA-256("gridsync-box-v1" ‖ box) cut to 16 bytes. The
-/// signature and the hash chain cover the clear part only; the `box` (nonce ‖ ChaCha20
-/// ciphertext ‖ Poly1305 authenticator) travels in the change's sealed section, outside what is
-/// signed, so that an erased record's boxes can be dropped from stored changes while the chain
-/// still verifies. Every node checks a box against its commitment on receipt, so a box
-/// altered after signing is refused by all, readers or not.
+/// 16-byte commitment to the box, SHA-256("gridsync-box-v2" ‖ box) cut to 16 bytes. The `box`
+/// (synthetic IV ‖ ChaCha20 ciphertext, ``ScopeKey``) travels in the change's sealed section;
+/// the signature covers the core and the commitments of the boxes, not the boxes themselves,
+/// so that an erased record's boxes can be replaced by their commitments in stored changes
+/// while the chain still verifies. A change on the wire carries a box *or* its commitment,
+/// never both: a receiver computes the commitment of every box it gets, so a box altered after
+/// signing fails the signature on every node, readers or not.
 ///
 /// Sealing is deterministic (the nonce derives from the plaintext, as in SIV), so two writes
 /// of the same plaintext at the same place under the same key have the same box and the same
@@ -27,11 +29,10 @@ public struct SealedValue: Sendable, CustomStringConvertible {
     public var box: [UInt8]?
 
     public static let tagBytes = 16
-    public static let nonceBytes = 12
-    /// Poly1305's authenticator.
-    public static let authenticatorBytes = 16
-    /// The shortest box: nonce and authenticator around a one-byte plaintext.
-    public static let minBoxBytes = nonceBytes + 1 + authenticatorBytes
+    /// The synthetic IV: ChaCha20's nonce and the value's authenticator at once.
+    public static let ivBytes = 12
+    /// The shortest box: the IV and a one-byte plaintext.
+    public static let minBoxBytes = ivBytes + 1
 
     public init(scope: String, epoch: UInt32, tag: [UInt8], box: [UInt8]?) {
         self.scope = scope
@@ -48,7 +49,7 @@ public struct SealedValue: Sendable, CustomStringConvertible {
         return h.finalize().withUnsafeBytes { Array($0.prefix(tagBytes)) }
     }
 
-    private static let boxDomain = Array("gridsync-box-v1".utf8)
+    private static let boxDomain = Array("gridsync-box-v2".utf8)
 
     /// Whether the box is present and matches the commitment the signature covers.
     public var boxMatches: Bool {
@@ -143,37 +144,50 @@ public struct GridRoot: Sendable {
 
 /// One scope's key of one epoch: seals and opens personal values.
 ///
-/// - AEAD: ChaCha20-Poly1305 under `encKey = HKDF(secret, "enc")`.
-/// - AAD: `"gridsync-seal-v1" ‖ 0 ‖ collection ‖ 0 ‖ record ‖ 0 ‖ field ‖ 0 ‖ scope ‖ u32be epoch`,
+/// A deterministic authenticated encryption in the SIV pattern (an IV that is a MAC of the
+/// plaintext, then a stream cipher under that IV), built from HMAC-SHA256 and ChaCha20:
+///
+/// - Keys: `encKey = HKDF(secret, salt "gridsync-seal-v2", info "enc")`,
+///   `macKey = HKDF(secret, salt "gridsync-seal-v2", info "siv")`.
+/// - AAD: `"gridsync-seal-v2" ‖ 0 ‖ collection ‖ 0 ‖ record ‖ 0 ‖ field ‖ 0 ‖ scope ‖ u32be epoch`,
 ///   which binds the ciphertext to where it belongs: copied into another record or field it no
 ///   longer opens.
-/// - Nonce: `HMAC-SHA256(nonceKey = HKDF(secret, "nonce"), AAD ‖ plaintext)[0..<12]`
-///   (synthetic, as in SIV): a nonce repeats only for the same AAD and plaintext, which then
-///   seal to the same bytes. No counter or random source to get wrong; an epoch is good for
-///   2^32 values, far beyond what a community writes between rotations.
-/// - Box: `nonce ‖ ciphertext ‖ authenticator`; its commitment is the value's tag.
+/// - Plaintext: the value's type byte and its payload — `0x01 ‖ zigzag varint` for a number,
+///   `0x02 ‖ UTF-8` for a text (its length is the box's; no length inside).
+/// - IV: `HMAC-SHA256(macKey, u32be len(AAD) ‖ AAD ‖ plaintext)[0..<12]`.
+/// - Box: `IV ‖ ChaCha20(encKey, nonce IV, counter 0) ⊕ plaintext`.
+/// - Opening decrypts under the IV and accepts only if the IV recomputed over the plaintext
+///   is the same (compared in constant time): the IV is the authenticator, so there is no
+///   separate Poly1305 tag to carry (12 bytes a value rather than nonce and tag, 28).
+///
+/// Two writes of the same value at the same place under the same key seal to the same bytes
+/// (so equal values are equal on every node); there is no counter or random source to get
+/// wrong. A 96-bit IV as the nonce: an epoch stays far inside its birthday bound for the few
+/// million values a community writes between rotations, and forging a box that opens needs
+/// the key (a writer without it has a 2^-96 chance per try, and only the signer of a change
+/// can put a box in it).
 public struct ScopeKey: Sendable {
     public let scope: String
     public let epoch: UInt32
     private let encKey: SymmetricKey
-    /// HMAC keyed with the nonce key, copied for each value (keying it costs as much as the
-    /// MAC of a short value).
-    private let nonceMAC: HMAC<SHA256>
+    /// HMAC keyed with the IV key, copied for each value (keying it costs as much as the MAC
+    /// of a short value).
+    private let ivMAC: HMAC<SHA256>
 
     public init(secret: [UInt8], scope: String, epoch: UInt32) {
         let ikm = SymmetricKey(data: secret)
         self.scope = scope
         self.epoch = epoch
-        encKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Array("gridsync-seal-v1".utf8), info: Array("enc".utf8), outputByteCount: 32)
-        nonceMAC = HMAC<SHA256>(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Array("gridsync-seal-v1".utf8), info: Array("nonce".utf8), outputByteCount: 32))
+        encKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Self.domain, info: Array("enc".utf8), outputByteCount: 32)
+        ivMAC = HMAC<SHA256>(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: Self.domain, info: Array("siv".utf8), outputByteCount: 32))
     }
 
-    private static let aadDomain = Array("gridsync-seal-v1".utf8)
+    private static let domain = Array("gridsync-seal-v2".utf8)
 
     static func aad(collection: String, record: String, field: String, scope: String, epoch: UInt32) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(aadDomain.count + 8 + collection.utf8.count + record.utf8.count + field.utf8.count + scope.utf8.count)
-        out.append(contentsOf: aadDomain)
+        out.reserveCapacity(domain.count + 8 + collection.utf8.count + record.utf8.count + field.utf8.count + scope.utf8.count)
+        out.append(contentsOf: domain)
         func part(_ s: String) {
             out.append(0)
             out.append(contentsOf: s.utf8)
@@ -186,55 +200,82 @@ public struct ScopeKey: Sendable {
         return out
     }
 
-    private func nonce(_ aad: [UInt8], _ plaintext: [UInt8]) -> [UInt8] {
-        var mac = nonceMAC
+    private func iv<P: Collection<UInt8>>(_ aad: [UInt8], _ plaintext: P) -> [UInt8] {
+        var mac = ivMAC
+        let n = UInt32(truncatingIfNeeded: aad.count)
+        mac.update(data: [UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)])
         mac.update(data: aad)
-        mac.update(data: plaintext)
-        return mac.finalize().withUnsafeBytes { Array($0.prefix(SealedValue.nonceBytes)) }
+        mac.update(data: Array(plaintext))
+        return mac.finalize().withUnsafeBytes { Array($0.prefix(SealedValue.ivBytes)) }
+    }
+
+    /// The plaintext of a value: its type byte and payload.
+    static func plaintext(_ value: FieldValue) -> [UInt8]? {
+        var w = ByteWriter(capacity: 48)
+        switch value {
+        case .int:
+            w.writeValue(value)
+        case .text(var s):
+            w.write(2)
+            s.withUTF8 { w.write(contentsOf: $0) }
+        case .null, .sealed:
+            return nil
+        }
+        return w.bytes
+    }
+
+    /// The value a plaintext holds, or nil if it is not one ``plaintext(_:)`` writes.
+    static func value(ofPlaintext p: [UInt8]) -> FieldValue? {
+        guard let type = p.first else { return nil }
+        switch type {
+        case 1:
+            return p.withUnsafeBytes { raw in
+                var r = ByteReader(raw, what: Localized("密封值", en: "sealed value"))
+                guard let v = try? r.readValue(), r.isAtEnd else { return nil }
+                return v
+            }
+        case 2:
+            guard p.count - 1 <= Limits.maxTextValueBytes, let s = String(validating: p.dropFirst(), as: UTF8.self) else { return nil }
+            return .text(s)
+        default:
+            return nil
+        }
+    }
+
+    private func keystream(_ input: some DataProtocol, iv: [UInt8]) -> [UInt8]? {
+        guard let nonce = try? Insecure.ChaCha20CTR.Nonce(data: iv),
+            let out = try? Insecure.ChaCha20CTR.encrypt(input, using: encKey, nonce: nonce)
+        else { return nil }
+        return Array(out)
     }
 
     /// Seals a text or integer value of `collection`/`record`/`field`. Null is never sealed.
     public func seal(_ value: FieldValue, collection: String, record: String, field: String) throws(GridSyncError) -> SealedValue {
-        var w = ByteWriter(capacity: 64)
-        switch value {
-        case .text, .int: w.writeValue(value)
-        case .null, .sealed: throw GridSyncError(.invalidInput, Localized("只有文本和数字可以密封", en: "only text and numbers are sealed"))
+        guard let plaintext = Self.plaintext(value) else {
+            throw GridSyncError(.invalidInput, Localized("只有文本和数字可以密封", en: "only text and numbers are sealed"))
         }
-        let plaintext = w.bytes
         let aad = Self.aad(collection: collection, record: record, field: field, scope: scope, epoch: epoch)
-        let n = nonce(aad, plaintext)
-        do {
-            let sealed = try ChaChaPoly.seal(plaintext, using: encKey, nonce: try ChaChaPoly.Nonce(data: n), authenticating: aad)
-            // The box is nonce ‖ ciphertext ‖ authenticator: ChaChaPoly's combined form.
-            let box = Array(sealed.combined)
-            return SealedValue(scope: scope, epoch: epoch, tag: SealedValue.commitment(box), box: box)
-        } catch {
+        let iv = iv(aad, plaintext)
+        guard let ciphertext = keystream(plaintext, iv: iv) else {
             throw GridSyncError(.invalidInput, Localized("密封失败", en: "sealing failed"))
         }
+        let box = iv + ciphertext
+        return SealedValue(scope: scope, epoch: epoch, tag: SealedValue.commitment(box), box: box)
     }
 
     /// Opens a sealed value written at `collection`/`record`/`field`, or nil if it does not open
     /// there: another key, moved from elsewhere, altered, or erased.
     public func open(_ sealed: SealedValue, collection: String, record: String, field: String) -> FieldValue? {
-        guard sealed.scope == scope, sealed.epoch == epoch, sealed.boxMatches, let box = sealed.box, box.count >= SealedValue.minBoxBytes else { return nil }
+        guard sealed.scope == scope, sealed.epoch == epoch, let box = sealed.box, box.count >= SealedValue.minBoxBytes, sealed.boxMatches else { return nil }
         let aad = Self.aad(collection: collection, record: record, field: field, scope: scope, epoch: epoch)
-        let n = Array(box.prefix(SealedValue.nonceBytes))
-        guard let nonceValue = try? ChaChaPoly.Nonce(data: n),
-            let sb = try? ChaChaPoly.SealedBox(
-                nonce: nonceValue, ciphertext: box.dropFirst(SealedValue.nonceBytes).dropLast(SealedValue.authenticatorBytes),
-                tag: box.suffix(SealedValue.authenticatorBytes)),
-            let plain = try? ChaChaPoly.open(sb, using: encKey, authenticating: aad)
-        else { return nil }
-        let plaintext = Array(plain)
-        // Sealed as the rule says (the nonce from the plaintext), so equal values are equal.
-        guard nonce(aad, plaintext) == n else { return nil }
-        let value: FieldValue? = plaintext.withUnsafeBytes { raw in
-            var r = ByteReader(raw, what: Localized("密封值", en: "sealed value"))
-            guard let v = try? r.readValue(), r.isAtEnd else { return nil }
-            return v
-        }
-        if case .sealed = value { return nil }
-        return value
+        let iv = Array(box.prefix(SealedValue.ivBytes))
+        guard let plaintext = keystream(box.dropFirst(SealedValue.ivBytes), iv: iv) else { return nil }
+        // The IV is the authenticator: recomputed over what came out, compared in constant time.
+        let expected = self.iv(aad, plaintext)
+        var difference: UInt8 = 0
+        for i in 0..<SealedValue.ivBytes { difference |= expected[i] ^ iv[i] }
+        guard difference == 0 else { return nil }
+        return Self.value(ofPlaintext: plaintext)
     }
 }
 

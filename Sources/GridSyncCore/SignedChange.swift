@@ -2,8 +2,8 @@ import Crypto
 
 /// A change as it is stored and sent: its encoded body and the origin's Ed25519 signature.
 ///
-/// - ``bodyDigest`` = SHA-256(version ‖ core) (``ChangeCodec/signedDigest(of:)``): the body
-///   without its sealed section; the signature is over these 32 bytes.
+/// - ``bodyDigest`` = SHA-256(version ‖ core ‖ commitments of the sealed values)
+///   (``ChangeCodec/signedDigest(of:)``); the signature is over these 32 bytes.
 /// - ``hash`` = SHA-256(bodyDigest ‖ signature); the next change of the origin carries it as
 ///   `prevHash`. Because the hash covers the signature too, a valid signature on the last change
 ///   of a run commits to every body and signature before it.
@@ -30,10 +30,9 @@ public struct SignedChange: Sendable {
         guard signature.count == Self.signatureBytes else {
             throw GridSyncError(.malformed, Localized("签名有 \(signature.count) 字节，应为 64 字节", en: "signature is \(signature.count) bytes, expected 64"))
         }
-        self.change = try ChangeCodec.decode(body)
+        (self.change, self.bodyDigest) = try ChangeCodec.decodeWithDigest(body)
         self.body = body
         self.signature = signature
-        self.bodyDigest = try ChangeCodec.signedDigest(of: body)
         self.hash = Self.chainHash(bodyDigest: bodyDigest, signature: signature)
     }
 

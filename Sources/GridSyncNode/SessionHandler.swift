@@ -163,6 +163,9 @@ final class SessionHandler: ChannelInboundHandler {
                 for (origin, ahead) in r.skewedOrigins {
                     node.logger.warning("node \(origin.short) stamps changes \(ahead / 60_000) min ahead of this clock; one of the clocks is wrong")
                 }
+                if r.alteredCopies > 0 {
+                    node.logger.warning("\(r.alteredCopies) copies of changes already held, sent by \(peerKey), were not what their origins signed (altered on the way); dropped, the held changes kept")
+                }
                 for q in r.quarantined {
                     node.logger.warning("quarantined change \(q.seq) of node \(q.origin.short) from \(peerKey): \(q.reason.rawValue) — \(q.detail)")
                     if let batch = batch(of: q) {

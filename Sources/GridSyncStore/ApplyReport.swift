@@ -28,6 +28,9 @@ public struct ApplyReport: Sendable, Equatable {
     public var issuedGrants = false
     /// Sealed values whose box a stored change lacked and a fuller copy restored.
     public var repairedBoxes = 0
+    /// Copies of changes the store already held that were not what their origin signed
+    /// (altered on the way, by a relay or a disk): dropped, the held change kept.
+    public var alteredCopies = 0
     /// A node profile changed (the centre may owe that node key grants).
     public var profilesChanged = false
     /// The nodes whose roster records applied changes wrote.
@@ -47,6 +50,7 @@ public struct ApplyReport: Sendable, Equatable {
         profilesChanged = profilesChanged || other.profilesChanged
         erased += other.erased
         repairedBoxes += other.repairedBoxes
+        alteredCopies += other.alteredCopies
         issuedGrants = issuedGrants || other.issuedGrants
         rosterMembers.formUnion(other.rosterMembers)
     }

@@ -97,10 +97,14 @@ struct ChangeApplier {
                     }
                     let (origin, seq) = try ChangeCodec.peekHeader(bytes)
                     if seq >= 1 && seq <= origins.maxSeq(origin) {
-                        if try checkDuplicate(origin, seq, try SignedChange.hash(ofEncoded: bytes), batchHashes, db, bodyBytes: bytes.count - SignedChange.signatureBytes) {
-                            repairs.append(bytes)
+                        let copy = try checkDuplicate(
+                            origin, seq, try SignedChange.hash(ofEncoded: bytes), batchHashes, db, bodyBytes: bytes.count - SignedChange.signatureBytes,
+                            signatureHolds: { (try? SignedChange(encoded: bytes))?.verifySignature() == true })
+                        switch copy {
+                        case .same: report.duplicates += 1
+                        case .fuller: report.duplicates += 1; repairs.append(bytes)
+                        case .altered: report.alteredCopies += 1
                         }
-                        report.duplicates += 1
                         continue
                     }
                     sc = try SignedChange(encoded: bytes)
@@ -115,8 +119,11 @@ struct ChangeApplier {
             }
             let known = origins.maxSeq(ch.origin)
             if ch.seq <= known {
-                if try checkDuplicate(ch.origin, ch.seq, sc.hash, batchHashes, db, bodyBytes: sc.body.count) { repairs.append(sc.encoded) }
-                report.duplicates += 1
+                switch try checkDuplicate(ch.origin, ch.seq, sc.hash, batchHashes, db, bodyBytes: sc.body.count, signatureHolds: { sc.verifySignature() }) {
+                case .same: report.duplicates += 1
+                case .fuller: report.duplicates += 1; repairs.append(sc.encoded)
+                case .altered: report.alteredCopies += 1
+                }
                 continue
             }
             guard ch.seq == known + 1 else {
@@ -152,20 +159,16 @@ struct ChangeApplier {
                 try hold(sc, .badClock, Self.badClock(ch))
                 continue
             }
-            // One pass over the ops for what the checks below need.
+            // One pass over the ops for what the checks below need. (A box altered on the way
+            // needs no check of its own: its commitment, computed on decoding, is in what the
+            // origin signed, so the change fails its signature below.)
             var touchesRoster = false, touchesNodes = false
-            var badBox: Op?
             for op in ch.ops {
                 switch op.collection {
                 case Schema.roster.name: touchesRoster = true
                 case Schema.nodes.name: touchesNodes = true
                 default: break
                 }
-                if !trusted, badBox == nil, case .sealed(let v) = op.value, v.box != nil, !v.boxMatches { badBox = op }
-            }
-            if let bad = badBox {
-                try hold(sc, .badSignature, Localized("节点 \(ch.origin.short) 的变更 \(ch.seq) 所带的 \(bad.collection).\(bad.field) 密封数据与其签名不符：它在途中被篡改过", en: "change \(ch.seq) of node \(ch.origin.short) carries sealed data for \(bad.collection).\(bad.field) that does not match what it signed; it was altered on the way"))
-                continue
             }
             var void = false
             if authorizer != nil {
@@ -225,9 +228,14 @@ struct ChangeApplier {
         }
         report.quarantined.sort { ($0.origin, $0.seq) < ($1.origin, $1.seq) }
         if quarantineInUse {
-            // A change accepted now (resent after the roster changed) leaves the quarantine.
+            // A change accepted now (resent after the roster changed) leaves the quarantine, and
+            // so does an altered copy of it held for its bad signature: it can never apply now.
             let release = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE change_hash = ? AND in_log = 0")
-            for (sc, _, _) in accepted { try release.execute(arguments: [sc.hash.blob]) }
+            let altered = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE origin = ? AND seq = ? AND in_log = 0 AND reason = ?")
+            for (sc, _, _) in accepted {
+                try release.execute(arguments: [sc.hash.blob])
+                try altered.execute(arguments: [sc.change.origin.text, Int64(sc.change.seq), QuarantineReason.badSignature.rawValue])
+            }
         }
         for (sc, _, void) in accepted where !void {
             if case .skewed(let ahead) = clock.observe(sc.change.hlc, wallMs: wallMs) {
@@ -386,20 +394,36 @@ struct ChangeApplier {
     /// Checks that a change held already is the same change (the same chain hash). Returns
     /// whether the copy's body is longer than the stored one: it may carry boxes the stored
     /// copy lacks (dropped by a hostile relay), which ``repairBoxes(_:_:)`` restores.
+    /// What a copy of a change the store already holds (same origin and seq) is.
+    private enum DuplicateCopy {
+        /// The change held, byte for byte or with no more boxes.
+        case same
+        /// The change held, with boxes the stored body lacks (an erasure elsewhere, or a relay
+        /// that dropped them): they are restored.
+        case fuller
+        /// Not what the origin signed: altered on the way. Dropped, and not taken for a fork —
+        /// a relay must not make an honest origin look like one, nor stop the batch.
+        case altered
+    }
+
+    /// Compares a copy of change `seq` of `origin` with the one held. A different change that
+    /// its origin did sign is a fork, and refuses the batch.
     private func checkDuplicate(
-        _ origin: NodeID, _ seq: UInt64, _ hash: [UInt8], _ batchHashes: [OpRef: [UInt8]], _ db: Database, bodyBytes: Int
-    ) throws -> Bool {
+        _ origin: NodeID, _ seq: UInt64, _ hash: [UInt8], _ batchHashes: [OpRef: [UInt8]], _ db: Database, bodyBytes: Int,
+        signatureHolds: () -> Bool
+    ) throws -> DuplicateCopy {
         var storedLength = Int.max
         var stored = batchHashes[OpRef(origin: origin, seq: seq)]
         if stored == nil, let row = try storedHash(origin, seq, db) {
             stored = row.hash
             storedLength = row.length
         }
+        if stored != hash, !signatureHolds() { return .altered }
         if stored != hash, origin == own { throw Self.ownFork(seq) }
         guard stored == hash else {
             throw GridSyncError(.fork, Localized("节点 \(origin.short) 有两个序号同为 \(seq) 的不同变更，其中一个被篡改过；不要导入这些数据，并向社区中心报告节点 \(origin.short)", en: "node \(origin.short) has two different changes with seq \(seq); one of them was altered — do not import this data, and report node \(origin.short) to the centre"))
         }
-        return bodyBytes > storedLength
+        return bodyBytes > storedLength ? .fuller : .same
     }
 
     /// This node's own change `seq` differs from the one other nodes hold.
@@ -424,7 +448,8 @@ struct ChangeApplier {
     }
 
     /// Restores boxes a stored change lacks from a fuller copy of it (same chain hash, so the
-    /// same signed core): each box checked against its commitment, none for an erased record.
+    /// same signed core and commitments, computed from the copy's boxes): none for an erased
+    /// record.
     /// A relay that dropped or mangled boxes thus loses nothing once an honest copy arrives.
     private mutating func repairBoxes(_ copies: [[UInt8]], _ db: Database) throws -> Int {
         var repaired = 0
@@ -437,7 +462,7 @@ struct ChangeApplier {
             else { continue }
             var restore: [Int] = []
             for (i, op) in copy.change.ops.enumerated() {
-                guard let incoming = op.value.sealed, incoming.boxMatches, stored.ops[i].value.sealed?.isRedacted == true else { continue }
+                guard let incoming = op.value.sealed, !incoming.isRedacted, stored.ops[i].value.sealed?.isRedacted == true else { continue }
                 restore.append(i)
             }
             guard !restore.isEmpty else { continue }

@@ -119,8 +119,8 @@ enum Sample {
     }
 }
 
-/// Sealed values in the change encoding: the clear part in the signed core, the box in the
-/// sealed section outside it.
+/// Sealed values in the change encoding: the clear part in the signed core, the box (or, once
+/// dropped, its commitment) in the sealed section, the commitments signed.
 @Suite struct SealedEncodingTests {
     static let key = ScopeKey(secret: Array(repeating: 7, count: 32), scope: ScopeID.of(grid: "1", building: "3"), epoch: 1)
 
@@ -176,6 +176,58 @@ enum Sample {
         #expect(again.change == signed.change)  // equal by the clear part
         #expect(try ChangeCodec.redact(redacted, where: { $0.field == "resident" }) == nil)
         #expect(try SignedChange.hash(ofEncoded: again.encoded) == signed.hash)
+    }
+
+    /// A commitment travels only in place of a dropped box: the receiver computes it from the
+    /// box, so the body carries 12 bytes of IV beside a value's ciphertext and nothing else.
+    @Test func theCommitmentTravelsOnlyInPlaceOfItsBox() throws {
+        let key = NodeKey()
+        var c = try Self.sealedChange()
+        c.origin = key.nodeID
+        let signed = key.sign(c)
+        let resident = try #require(c.ops[0].value.sealed)
+        let box = try #require(resident.box)
+        #expect(box.count == SealedValue.ivBytes + 1 + "张三".utf8.count)
+        #expect(!signed.body.contains(subsequence: resident.tag))
+        #expect(signed.body.contains(subsequence: box))
+        let redacted = try #require(try ChangeCodec.redact(signed.body, where: { $0.field == "resident" }))
+        #expect(redacted.contains(subsequence: resident.tag) && !redacted.contains(subsequence: box))
+        #expect(redacted.count == signed.body.count - (box.count + 1) + (1 + SealedValue.tagBytes))
+    }
+
+    /// A box altered anywhere changes its commitment, so the change no longer verifies and its
+    /// hash differs; one a writer without the key made up (with the commitment to match) does
+    /// not open.
+    @Test func anAlteredBoxFailsTheSignatureAndDoesNotOpen() throws {
+        let key = NodeKey()
+        var c = try Self.sealedChange()
+        c.origin = key.nodeID
+        let signed = key.sign(c)
+        let box = try #require(c.ops[0].value.sealed?.box)
+        let at = try #require(signed.body.firstRange(of: box)).lowerBound
+        for offset in [0, SealedValue.ivBytes - 1, SealedValue.ivBytes, box.count - 1] {
+            var body = signed.body
+            body[at + offset] ^= 0x40
+            let altered = try SignedChange(body: body, signature: signed.signature)
+            #expect(!altered.verifySignature() && altered.hash != signed.hash)
+            let v = try #require(altered.change.ops[0].value.sealed)
+            #expect(v.boxMatches)   // the commitment is the altered box's
+            #expect(Self.key.open(v, collection: "requests", record: "r1", field: "resident") == nil)
+        }
+        // Cut short, or a made-up box of the right shape: nothing opens.
+        let short = Array(box.dropLast())
+        #expect(Self.key.open(SealedValue(scope: Self.key.scope, epoch: 1, tag: SealedValue.commitment(short), box: short), collection: "requests", record: "r1", field: "resident") == nil)
+        let madeUp = (0..<box.count).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+        #expect(Self.key.open(SealedValue(scope: Self.key.scope, epoch: 1, tag: SealedValue.commitment(madeUp), box: madeUp), collection: "requests", record: "r1", field: "resident") == nil)
+    }
+
+    /// Numbers, empty and long texts seal and open; null and sealed values are refused.
+    @Test func everyKindOfValueSealsAndOpens() throws {
+        for value: FieldValue in [.text(""), .text("a"), .text(String(repeating: "楼", count: 5_000)), .int(0), .int(-1), .int(.max), .int(.min)] {
+            let v = try Self.key.seal(value, collection: "requests", record: "r1", field: "detail")
+            #expect(Self.key.open(v, collection: "requests", record: "r1", field: "detail") == value)
+        }
+        #expect(throws: GridSyncError.self) { try Self.key.seal(.null, collection: "requests", record: "r1", field: "detail") }
     }
 
     @Test func aSealedSectionThatDoesNotFitIsRefused() throws {

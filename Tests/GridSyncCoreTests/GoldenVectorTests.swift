@@ -3,14 +3,14 @@ import Testing
 
 @testable import GridSyncCore
 
-/// Checks the change encoding against `Protocol/vectors/change-v2.json` in both directions:
+/// Checks the change encoding against `Protocol/vectors/change-v3.json` in both directions:
 /// the described change must encode (and sign) to exactly the stored bytes, and the stored bytes
 /// must decode to the described change. Run with GRIDSYNC_WRITE_VECTORS=1 to regenerate after an
 /// intentional format change (which also needs a new format version).
 @Suite struct GoldenVectorTests {
     static let path = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Protocol/vectors/change-v2.json")
+        .appendingPathComponent("Protocol/vectors/change-v3.json")
 
     struct Vector: Codable {
         var description: String

@@ -4,7 +4,7 @@ import Testing
 
 @testable import GridSyncCore
 
-/// `Protocol/vectors/sealing-v1.json`: scope IDs, scope-key derivation from a grid root, a
+/// `Protocol/vectors/sealing-v2.json`: scope IDs, scope-key derivation from a grid root, a
 /// sealed value (box and commitment), a change carrying it (signed over version ‖ core), the
 /// same change with its box dropped by an erasure (same signature and hash), and a key grant
 /// wrapped with HPKE that must unwrap. Checked both ways; GRIDSYNC_WRITE_VECTORS=1 regenerates
@@ -12,7 +12,7 @@ import Testing
 @Suite struct SealingVectorTests {
     static let path = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Protocol/vectors/sealing-v1.json")
+        .appendingPathComponent("Protocol/vectors/sealing-v2.json")
 
     struct Vector: Codable, Equatable {
         var description: String
@@ -64,7 +64,7 @@ import Testing
         let info = KeyGrant.info(kind: "scope", grid: "1", scope: scope, epoch: 1, recipient: recipient.nodeID)
         let wrap = try wrapped ?? KeyGrant.wrap(secret, to: recipient.agreementKey.publicKey, info: info)
         return Vector(
-            description: "Scope 1/3 of a grid root 00..1f, epoch 1: scope secret = HKDF-SHA256(root, salt 'gridsync-scope-v1', info 'building' 0 '3'); the resident of request 0f1e…f0 sealed (ChaCha20-Poly1305 under HKDF(secret, salt 'gridsync-seal-v1', info 'enc'); nonce = HMAC-SHA256(HKDF(..., 'nonce'), aad || plaintext)[0..12]; box = nonce || ciphertext || tag; commitment = SHA-256('gridsync-box-v1' || box)[0..16]); a change carrying it, signed over SHA-256(version || core); the same change with the box dropped (an erasure): same signature and hash; a grant of the scope secret wrapped with HPKE (X25519, HKDF-SHA256, ChaCha20-Poly1305, base mode) to the agreement key of seed 44.., info as given.",
+            description: "Scope 1/3 of a grid root 00..1f, epoch 1: scope secret = HKDF-SHA256(root, salt 'gridsync-scope-v1', info 'building' 0 '3'); the resident of request 0f1e…f0 sealed (plaintext = 02 || UTF-8; iv = HMAC-SHA256(HKDF(secret, salt 'gridsync-seal-v2', info 'siv'), u32be len(aad) || aad || plaintext)[0..12]; box = iv || ChaCha20(HKDF(..., 'enc'), nonce iv, counter 0) xor plaintext; commitment = SHA-256('gridsync-box-v2' || box)[0..16]); a change carrying the box (format 3), signed over SHA-256(version || core || commitment); the same change with the box replaced by its commitment (an erasure): same signature and hash; a grant of the scope secret wrapped with HPKE (X25519, HKDF-SHA256, ChaCha20-Poly1305, base mode) to the agreement key of seed 44.., info as given.",
             grid: "1", building: "3", scope_id: scope, grid_scope_id: ScopeID.of(grid: "1", building: nil),
             root_hex: Hex.encode(root.bytes), scope_secret_hex: Hex.encode(secret), epoch: 1,
             collection: "requests", record: record, field: "resident", plaintext: "张三",

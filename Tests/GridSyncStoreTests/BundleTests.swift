@@ -149,6 +149,30 @@ import Testing
         try expectRefused([other.encoded], .fork)
     }
 
+    @Test func anAlteredCopyOfAHeldChangeIsDroppedNotTakenForAFork() throws {
+        // A relay flips a bit of a change the target already holds: the hash differs, but the
+        // origin never signed it, so it is no evidence of a fork and must not stop the batch.
+        let entries = try encoded()
+        let path = dir.file("all.bundle")
+        try Fixture.writeBundle(entries, to: path)
+        #expect(try target.importBundle(at: path).apply.applied == entries.count)
+        let before = try Snapshot(target)
+        var altered = entries[1]
+        try Fixture.flipHLC(&altered)
+        let alone = dir.file("altered.bundle")
+        try Fixture.writeBundle([altered], to: alone)
+        #expect(try target.importBundle(at: alone).apply.alteredCopies == 1)
+        #expect(try Snapshot(target) == before)
+        let more = try source.addRequest(Fixture.sampleRequest(title: "之后"))
+        let next = try source.changes(missingFrom: try target.vector()).map(\.encoded)
+        let mixed = dir.file("mixed.bundle")
+        try Fixture.writeBundle([altered] + next, to: mixed)
+        let r = try target.importBundle(at: mixed).apply
+        #expect(r.alteredCopies == 1 && r.duplicates == 0 && r.applied == next.count && r.quarantined.isEmpty)
+        #expect(try target.request(more).category == "居家养老")   // applied (its title is sealed)
+        #expect(try target.quarantine().isEmpty)
+    }
+
     @Test func truncatedDamagedAndForeignFilesAreRefused() throws {
         let path = dir.file("all.bundle")
         try source.exportBundle(to: path)

@@ -134,18 +134,26 @@ import Testing
         try c.b3.apply([moved])
         try c.centre.apply(try c.b3.changes(missingFrom: try c.centre.vector()))
         #expect(try c.centre.request(other).unreadable == ["phone"])
-        // A box altered after signing is refused by every node, reader or not.
+        // A box altered after signing is refused by every node, reader or not: its commitment,
+        // computed on receipt, is not the one the origin signed.
         let honest = try c.b3.addRequest(Fixture.sampleRequest(grid: "1", building: "3", title: "真的"))
         let sc = try #require(try c.b3.changes(missingFrom: try c.b4.vector()).last)
         var bytes = sc.encoded
         bytes[3] ^= 1  // inside the first box
         try c.b4.apply(try c.b3.changes(missingFrom: try c.b4.vector()).dropLast())
         let r = try c.b4.apply([try SignedChange(encoded: bytes)])
-        #expect(r.quarantined.map(\.reason) == [.badSignature] && r.quarantined[0].detail.en.contains("sealed data"))
+        #expect(r.quarantined.map(\.reason) == [.badSignature] && r.quarantined[0].detail.en.contains("signature"))
+        #expect(try c.b4.quarantine().contains { $0.seq == Int64(sc.change.seq) && $0.reason == QuarantineReason.badSignature.rawValue })
         #expect(throws: GridSyncError.self) { try c.b4.request(honest) }
         // The honest copy then applies, and the altered one leaves the quarantine.
         #expect(try c.b4.apply([sc]).applied == 1)
         #expect(try c.b4.quarantine().allSatisfy { $0.seq != Int64(sc.change.seq) })
+        // The altered copy offered again, now that the honest one is held, is dropped — not a
+        // fork, and the batch goes on.
+        let again = try c.b4.apply([try SignedChange(encoded: bytes)])
+        #expect(again.alteredCopies == 1 && again.duplicates == 0 && again.quarantined.isEmpty)
+        let raw = try c.b4.apply(encoded: [bytes], from: "relay")
+        #expect(raw.0.alteredCopies == 1)
     }
 
     @Test func aRelayThatDropsBoxesLosesNothingOnceAnHonestCopyArrives() throws {
