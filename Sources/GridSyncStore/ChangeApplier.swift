@@ -228,14 +228,10 @@ struct ChangeApplier {
         }
         report.quarantined.sort { ($0.origin, $0.seq) < ($1.origin, $1.seq) }
         if quarantineInUse {
-            // A change accepted now (resent after the roster changed) leaves the quarantine, and
-            // so does an altered copy of it held for its bad signature: it can never apply now.
+            // A change accepted now (resent after the roster changed) leaves the quarantine. An
+            // altered copy held for its bad signature stays, as evidence of who sent it.
             let release = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE change_hash = ? AND in_log = 0")
-            let altered = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE origin = ? AND seq = ? AND in_log = 0 AND reason = ?")
-            for (sc, _, _) in accepted {
-                try release.execute(arguments: [sc.hash.blob])
-                try altered.execute(arguments: [sc.change.origin.text, Int64(sc.change.seq), QuarantineReason.badSignature.rawValue])
-            }
+            for (sc, _, _) in accepted { try release.execute(arguments: [sc.hash.blob]) }
         }
         for (sc, _, void) in accepted where !void {
             if case .skewed(let ahead) = clock.observe(sc.change.hlc, wallMs: wallMs) {

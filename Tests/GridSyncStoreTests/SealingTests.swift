@@ -145,9 +145,10 @@ import Testing
         #expect(r.quarantined.map(\.reason) == [.badSignature] && r.quarantined[0].detail.en.contains("signature"))
         #expect(try c.b4.quarantine().contains { $0.seq == Int64(sc.change.seq) && $0.reason == QuarantineReason.badSignature.rawValue })
         #expect(throws: GridSyncError.self) { try c.b4.request(honest) }
-        // The honest copy then applies, and the altered one leaves the quarantine.
+        // The honest copy then applies; the altered one stays held, as evidence of who sent it.
         #expect(try c.b4.apply([sc]).applied == 1)
-        #expect(try c.b4.quarantine().allSatisfy { $0.seq != Int64(sc.change.seq) })
+        #expect(try c.b4.request(honest).category == "居家养老")
+        #expect(try c.b4.quarantine().filter { $0.seq == Int64(sc.change.seq) }.map(\.reason) == [QuarantineReason.badSignature.rawValue])
         // The altered copy offered again, now that the honest one is held, is dropped — not a
         // fork, and the batch goes on.
         let again = try c.b4.apply([try SignedChange(encoded: bytes)])
