@@ -312,14 +312,7 @@ struct LocalDay {
 extension Store {
     /// The report over every request this node holds.
     public func report(_ options: ReportOptions) throws -> RequestReport {
-        if let from = options.from { _ = try Validate.date(from, "--from") }
-        if let to = options.to { _ = try Validate.date(to, "--to") }
-        if let from = options.from, let to = options.to, from > to {
-            throw GridSyncError(.invalidInput, Localized("--from \(from) 晚于 --to \(to)；请先写较早的一天", en: "--from \(from) is after --to \(to); give the earlier day first"))
-        }
-        guard options.responseHours > 0 else {
-            throw GridSyncError(.invalidInput, Localized("--response-hours 至少为 1", en: "--response-hours must be at least 1"))
-        }
+        try Self.checkReportOptions(options)
         var options = options
         if options.by == .service {
             let all = try services()
@@ -334,5 +327,17 @@ extension Store {
         var all = RequestFilter()
         all.sort = .oldest
         return RequestReport.compute(try requestPage(all, opening: false).records, options: options, nowMs: wallClock())
+    }
+
+    /// What a report's period and deadline must be, for this node's report and the district's.
+    public static func checkReportOptions(_ options: ReportOptions) throws {
+        if let from = options.from { _ = try Validate.date(from, "--from") }
+        if let to = options.to { _ = try Validate.date(to, "--to") }
+        if let from = options.from, let to = options.to, from > to {
+            throw GridSyncError(.invalidInput, Localized("--from \(from) 晚于 --to \(to)；请先写较早的一天", en: "--from \(from) is after --to \(to); give the earlier day first"))
+        }
+        guard options.responseHours > 0 else {
+            throw GridSyncError(.invalidInput, Localized("--response-hours 至少为 1", en: "--response-hours must be at least 1"))
+        }
     }
 }
