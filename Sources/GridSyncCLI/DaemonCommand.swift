@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GridSyncCore
+import GridSyncDistrict
 import GridSyncNode
 import GridSyncStore
 import Logging
@@ -35,6 +36,10 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: L("text，或 json（每行一个 JSON 对象，默认 text）。", en: "text, or json for one JSON object per line (default text).")) var logFormat: String?
     @Option(name: .customLong("retention-months"), help: ArgumentHelp(L("仅限社区中心：需求评价或关闭 N 个月后抹除其个人信息（配置项 retention_months）。", en: "Centre only: erase requests' personal data N months after they were rated or closed (config: retention_months)."), valueName: "N"))
     var retentionMonths: Int?
+    @Option(help: ArgumentHelp(L("仅限社区中心：定期上报到这个区级数据库（配置项 district；密码见 district_password_file 或 $PGPASSWORD）。", en: "Centre only: push to this district database regularly (config: district; password from district_password_file or $PGPASSWORD)."), valueName: "URL"))
+    var district: String?
+    @Option(help: ArgumentHelp(L("区级数据库的密码文件（配置项 district_password_file）。", en: "The district database's password file (config: district_password_file)."), valueName: "PATH"))
+    var districtPasswordFile: String?
     @Option(help: ArgumentHelp(L("在 http://主机:端口/metrics 提供 Prometheus 指标（请放在 127.0.0.1 或管理网络上）。", en: "Serve Prometheus metrics at http://HOST:PORT/metrics (keep it on 127.0.0.1 or a management network)."), valueName: "HOST:PORT"))
     var metrics: String?
 
@@ -48,6 +53,8 @@ struct DaemonCommand: AsyncParsableCommand {
         if let logFormat { s.logFormat = logFormat }
         if let metrics { s.metrics = metrics }
         if let dialCentre { s.dialCentre = dialCentre }
+        if let district { s.district = district }
+        if let districtPasswordFile { s.districtPasswordFile = districtPasswordFile }
         if let retentionMonths {
             guard (1...1200).contains(retentionMonths) else { throw GridSyncError(.invalidInput, Localized("--retention-months 须为 1 到 1200", en: "--retention-months must be 1 to 1200 months")) }
             s.retentionMonths = retentionMonths
@@ -126,6 +133,14 @@ struct DaemonCommand: AsyncParsableCommand {
             }
             services.append(retentionService(store: s, months: months, logger: logger))
             logger.info("retention: personal data is erased \(months) months after a request is rated or closed")
+        }
+        if let url = settings.district {
+            guard s.node.role == .centre, community?.centre == s.node.id else {
+                throw GridSyncError(.invalidInput, Localized("district 只用于社区中心（只有社区中心向区级数据库上报）", en: "district is the centre's setting: only the centre pushes to the district database"))
+            }
+            let server = try DistrictServer(url: url, passwordFile: settings.districtPasswordFile)
+            services.append(DistrictService(store: s, server: server, interval: .seconds(settings.districtIntervalSeconds), logger: logger))
+            logger.info("district: pushing to \(server) every \(settings.districtIntervalSeconds) s")
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

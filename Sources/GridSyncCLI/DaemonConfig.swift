@@ -13,6 +13,9 @@ import TOMLKit
 /// metrics = "127.0.0.1:9420"                # default: no metrics endpoint
 /// dial_centre = true                        # default: also dial the centre `gridsync join` found
 /// retention_months = 24                     # centre only; default: keep until `request erase`
+/// district = "postgres://gridsync@db.example:5432/district?sslmode=verify-full"   # centre only
+/// district_password_file = "/etc/gridsync/district.password"   # default: $PGPASSWORD
+/// district_interval_seconds = 300            # how often to push; default 300
 /// ```
 struct DaemonConfig: Equatable {
     var store: String?
@@ -25,9 +28,17 @@ struct DaemonConfig: Equatable {
     var dialCentre = true
     /// On the centre: erase requests' personal data this many months after rating or closing.
     var retentionMonths: Int?
+    /// On the centre: the district database to push to (docs/DISTRICT.md), its password file,
+    /// and how often to push.
+    var district: String?
+    var districtPasswordFile: String?
+    var districtIntervalSeconds = 300
 
     static let maxFileBytes = 1 << 20
-    static let knownKeys: Set = ["store", "listen", "peers", "log_level", "log_format", "metrics", "dial_centre", "retention_months"]
+    static let knownKeys: Set = [
+        "store", "listen", "peers", "log_level", "log_format", "metrics", "dial_centre", "retention_months",
+        "district", "district_password_file", "district_interval_seconds",
+    ]
 
     /// Reads a config file; every problem is reported with the file name and the key.
     static func load(path: String) throws -> DaemonConfig {
@@ -72,6 +83,14 @@ struct DaemonConfig: Equatable {
                 throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：retention_months 须为 1 到 1200 的整数", en: "config file \(name): 'retention_months' must be a whole number of months from 1 to 1200"))
             }
             config.retentionMonths = n
+        }
+        config.district = try string("district")
+        config.districtPasswordFile = try string("district_password_file")
+        if let value = table["district_interval_seconds"] {
+            guard let n = value.int, (1...86_400).contains(n) else {
+                throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：district_interval_seconds 须为 1 到 86400 的整数", en: "config file \(name): 'district_interval_seconds' must be a whole number of seconds from 1 to 86400"))
+            }
+            config.districtIntervalSeconds = n
         }
         if let value = table["peers"] {
             guard let array = value.array else { throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：「peers」应为由 \"主机:端口\" 字符串组成的数组", en: "config file \(name): 'peers' must be an array of \"HOST:PORT\" strings")) }

@@ -158,6 +158,36 @@ import Testing
         #expect(NSDictionary(dictionary: try #require(community["total"] as? [String: Any])).isEqual(to: try #require(own["total"] as? [String: Any])))
     }
 
+    /// The centre's daemon with `district` in its config pushes by itself, and after the server
+    /// was down, goes on where the last committed push left off.
+    @Test func theCentresDaemonPushesAndResumesAfterTheServerWasDown() throws {
+        let pg = try PostgresServer()
+        defer { pg.destroy() }
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let a = ["--db", cli.path("a.db")]
+        _ = try Self.seed(cli, a, name: "幸福里社区服务中心", residents: ["王秀英", "李建国"], phones: ["13800001111"])
+        let config = cli.path("daemon.toml")
+        try """
+            listen = "127.0.0.1:\(try DaemonEndToEndTests.freePort())"
+            district = "\(pg.url)"
+            district_password_file = "\(pg.passwordFile)"
+            district_interval_seconds = 1
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonEndToEndTests.Daemon(cli: cli, args: a + ["--config", config], name: "centre")
+        defer { daemon.stop() }
+        func count() -> String { ((try? pg.sql("SELECT count(*) FROM requests")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(DaemonEndToEndTests.eventually(30) { count() == "2" }, "\(daemon.logText)")
+        // The server goes down; the centre keeps working; the daemon says so and keeps trying.
+        try pg.stop("immediate")
+        try cli.ok(["request", "add", "--grid", "1", "--building", "2", "--resident", "新居民", "--category", "物业", "--title", "漏水"] + a)
+        #expect(DaemonEndToEndTests.eventually(30) { daemon.logText.contains("district: push to") && daemon.logText.contains("failed") })
+        try pg.start()
+        #expect(DaemonEndToEndTests.eventually(30) { count() == "3" }, "\(daemon.logText)")
+        #expect(try pg.sql("SELECT count(DISTINCT request_id) FROM requests").trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+        #expect(!daemon.logText.contains("王秀英") && !daemon.logText.contains("13800001111"))
+    }
+
     @Test func badAddressesPasswordsAndNodesGetClearErrors() throws {
         let pg = try PostgresServer()
         defer { pg.destroy() }
