@@ -2,6 +2,7 @@ import Foundation
 import GridSyncCore
 import GridSyncStore
 import Logging
+import NIOCore
 import PostgresNIO
 
 /// What one push did.
@@ -28,9 +29,6 @@ public struct DistrictPushResult: Sendable, Codable, Equatable {
 /// pushed again, the same rows are written again, which changes nothing: nothing is lost and
 /// nothing counted twice.
 public enum DistrictPush {
-    /// Rows per INSERT statement (each binds 18 values; PostgreSQL allows 65,535 per statement).
-    static let rowsPerStatement = 1_000
-
     public static func push(_ store: Store, to conn: PostgresConnection, logger: Logger) async throws -> DistrictPushResult {
         guard let community = try store.community() else {
             throw GridSyncError(.notInitialized, Localized(
@@ -76,12 +74,8 @@ public enum DistrictPush {
                 throw GridSyncError(.notPermitted, Localized(
                     "另一次上报刚刚更新了社区 \(id) 的数据；稍后再试", en: "another push just updated community \(id); try again in a moment"))
             }
-            for start in stride(from: 0, to: extract.requests.count, by: rowsPerStatement) {
-                try await upsertRequests(extract.requests[start..<min(start + rowsPerStatement, extract.requests.count)], community: id, conn, logger)
-            }
-            for start in stride(from: 0, to: extract.services.count, by: rowsPerStatement) {
-                try await upsertServices(extract.services[start..<min(start + rowsPerStatement, extract.services.count)], community: id, conn, logger)
-            }
+            try await upsertRequests(extract.requests, community: id, conn, logger)
+            try await upsertServices(extract.services, community: id, conn, logger)
             try await conn.query("""
                 UPDATE communities SET pushed_through = \(extract.through), pushed_at = now(), name = \(name) WHERE community_id = \(id)
                 """, logger: logger)
@@ -94,57 +88,74 @@ public enum DistrictPush {
         "created_at", "accepted_at", "assigned_at", "started_at", "resolved_at", "rated_at", "closed_at", "deleted",
     ]
 
-    static func upsertRequests(_ rows: ArraySlice<DistrictRequest>, community: String, _ conn: PostgresConnection, _ logger: Logger) async throws {
-        var binds = PostgresBindings(capacity: rows.count * requestColumns.count)
-        var tuples: [String] = []
-        tuples.reserveCapacity(rows.count)
-        var n = 0
-        func next(_ cast: String = "") -> String {
-            n += 1
-            return "$\(n)\(cast)"
-        }
-        for r in rows {
-            binds.append(community)
-            binds.append(r.id)
-            binds.append(r.grid)
-            binds.append(r.building)
-            binds.append(r.category)
-            binds.append(r.due)
-            binds.append(r.urgent)
-            binds.append(r.status)
-            binds.append(r.assignedService)
-            binds.append(r.satisfaction)
-            for t in [r.createdAt, r.acceptedAt, r.assignedAt, r.startedAt, r.resolvedAt, r.ratedAt, r.closedAt] { binds.append(t) }
-            binds.append(r.deleted)
-            let casts = ["", "", "", "", "", "::date", "", "", "", ""] + Array(repeating: "::timestamptz", count: 7) + [""]
-            tuples.append("(" + casts.map { next($0) }.joined(separator: ", ") + ")")
-        }
-        let updates = requestColumns.dropFirst(2).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
-        let sql = "INSERT INTO requests (\(requestColumns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", ")) ON CONFLICT (community_id, request_id) DO UPDATE SET \(updates)"
-        try await conn.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-    }
-
     static let serviceColumns = ["community_id", "service_id", "name", "provider_kind", "category", "grid", "status", "created_at", "deleted"]
 
-    static func upsertServices(_ rows: ArraySlice<DistrictService>, community: String, _ conn: PostgresConnection, _ logger: Logger) async throws {
-        var binds = PostgresBindings(capacity: rows.count * serviceColumns.count)
-        var tuples: [String] = []
-        var n = 0
-        for s in rows {
-            binds.append(community)
-            binds.append(s.id)
-            binds.append(s.name)
-            binds.append(s.providerKind)
-            binds.append(s.category)
-            binds.append(s.grid)
-            binds.append(s.status)
-            binds.append(s.createdAt)
-            binds.append(s.deleted)
-            let casts = ["", "", "", "", "", "", "", "::timestamptz", ""]
-            tuples.append("(" + casts.map { c in n += 1; return "$\(n)\(c)" }.joined(separator: ", ") + ")")
+    /// Writes `rows` into `table` as upserts: streamed with `COPY` into a temporary table that
+    /// lives until the commit, then one `INSERT … ON CONFLICT DO UPDATE` from it — as fast as
+    /// PostgreSQL takes rows, with the same effect as one upsert per row.
+    static func upsert<Row>(
+        _ rows: [Row], into table: String, columns: [String], key: String, _ conn: PostgresConnection, _ logger: Logger,
+        fields: (Row) -> [String?]
+    ) async throws {
+        guard !rows.isEmpty else { return }
+        let incoming = "incoming_\(table)"
+        try await conn.query(PostgresQuery(unsafeSQL: "CREATE TEMP TABLE \(incoming) (LIKE \(table)) ON COMMIT DROP"), logger: logger)
+        try await conn.copyFrom(table: incoming, columns: columns, logger: logger) { writer in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(1 << 20)
+            for row in rows {
+                CopyText.append(fields(row), to: &buffer)
+                if buffer.readableBytes >= 1 << 20 {
+                    try await writer.write(buffer)
+                    buffer.clear()
+                }
+            }
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
         }
-        let updates = serviceColumns.dropFirst(2).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
-        let sql = "INSERT INTO services (\(serviceColumns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", ")) ON CONFLICT (community_id, service_id) DO UPDATE SET \(updates)"
-        try await conn.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        let list = columns.joined(separator: ", ")
+        let updates = columns.filter { !key.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        try await conn.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(incoming) ON CONFLICT (\(key)) DO UPDATE SET \(updates)"), logger: logger)
+    }
+
+    static func upsertRequests(_ rows: [DistrictRequest], community: String, _ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await upsert(rows, into: "requests", columns: requestColumns, key: "community_id, request_id", conn, logger) { r in
+            [community, r.id, r.grid, r.building, r.category, r.due, r.urgent ? "t" : "f", r.status, r.assignedService, r.satisfaction,
+             r.createdAt, r.acceptedAt, r.assignedAt, r.startedAt, r.resolvedAt, r.ratedAt, r.closedAt, r.deleted ? "t" : "f"]
+        }
+    }
+
+    static func upsertServices(_ rows: [DistrictService], community: String, _ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await upsert(rows, into: "services", columns: serviceColumns, key: "community_id, service_id", conn, logger) { s in
+            [community, s.id, s.name, s.providerKind, s.category, s.grid, s.status, s.createdAt, s.deleted ? "t" : "f"]
+        }
+    }
+}
+
+/// PostgreSQL's `COPY` text format: fields separated by tabs, rows by newlines, `\N` for null,
+/// and backslash, tab, newline and carriage return escaped — so a category or a grid name with
+/// any of them (a hostile writer's) arrives as it was written (bar NUL bytes, which PostgreSQL's
+/// text cannot hold).
+enum CopyText {
+    static func append(_ fields: [String?], to buffer: inout ByteBuffer) {
+        for (i, field) in fields.enumerated() {
+            if i > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+            guard var field else {
+                buffer.writeStaticString("\\N")
+                continue
+            }
+            field.withUTF8 { utf8 in
+                for byte in utf8 {
+                    switch byte {
+                    case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                    case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                    case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+                    case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+                    case 0: break   // PostgreSQL text holds no NUL; dropped rather than stop every push
+                    default: buffer.writeInteger(byte)
+                    }
+                }
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
     }
 }
