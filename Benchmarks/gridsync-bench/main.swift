@@ -4,6 +4,8 @@
 //   swift run -c release gridsync-bench sync [--requests N] [--tls] [--community | --register]
 //   swift run -c release gridsync-bench search [--requests N]
 //   swift run -c release gridsync-bench csv [--requests N]      (needs the release gridsync beside it)
+//   swift run -c release gridsync-bench district --postgres URL [--communities N] [--requests N]
+//                                                                (a real PostgreSQL; password in $PGPASSWORD)
 //
 // --community: inside a real community (roster, per-change authorisation, sealed personal
 // fields); --register: the centre's history is a register imported from rows, as from a CSV.
@@ -16,7 +18,7 @@ import GridSyncStore
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync|search|csv [--requests N] [--dir PATH] [--tls] [--community] [--register]\n".utf8))
+    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync|search|csv|district [--requests N] [--dir PATH] [--tls] [--community] [--register] [--postgres URL] [--communities N]\n".utf8))
     exit(64)
 }
 
@@ -27,6 +29,8 @@ var baseDir = NSTemporaryDirectory()
 var tls = false
 var community = false
 var register = false
+var postgres: String?
+var communities = 60
 var i = 1
 while i < arguments.count {
     switch arguments[i] {
@@ -44,6 +48,14 @@ while i < arguments.count {
         register = true
         community = true
         i += 1
+    case "--postgres":
+        guard i + 1 < arguments.count else { usage() }
+        postgres = arguments[i + 1]
+        i += 2
+    case "--communities":
+        guard i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 else { usage() }
+        communities = n
+        i += 2
     case "--dir":
         guard i + 1 < arguments.count else { usage() }
         baseDir = arguments[i + 1]
@@ -59,6 +71,9 @@ case "csv":
     try CSVImportBenchmark(requests: requests, baseDir: baseDir).run()
 case "search":
     try SearchBenchmark(requests: requests, baseDir: baseDir).run()
+case "district":
+    guard let postgres else { usage() }
+    try await DistrictBenchmark(url: postgres, communities: communities, requests: arguments.contains("--requests") ? requests : 30_000, baseDir: baseDir).run()
 case "sync":
     try SyncBenchmark(requests: requests, baseDir: baseDir, tls: tls, community: community, register: register).run()
 default:

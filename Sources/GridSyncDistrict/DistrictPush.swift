@@ -29,8 +29,10 @@ public struct DistrictPushResult: Sendable, Codable, Equatable {
 /// pushed again, the same rows are written again, which changes nothing: nothing is lost and
 /// nothing counted twice.
 public enum DistrictPush {
-    public static func push(_ store: Store, to conn: PostgresConnection, logger: Logger) async throws -> DistrictPushResult {
-        guard let community = try store.community() else {
+    /// Pushes `store`'s changes since the district's checkpoint. `community` is for load tests
+    /// only (`gridsync-bench district`): push the store's rows under another community ID.
+    public static func push(_ store: Store, to conn: PostgresConnection, logger: Logger, as community: String? = nil) async throws -> DistrictPushResult {
+        guard let info = try store.community() else {
             throw GridSyncError(.notInitialized, Localized(
                 "本存储不属于任何社区，没有可以上报的社区数据；在社区中心运行 `gridsync district push`",
                 en: "this store belongs to no community, so there is no community to push; run `gridsync district push` at the centre"))
@@ -41,7 +43,7 @@ public enum DistrictPush {
                 en: "only the centre pushes to the district (it holds the whole community); this node is a \(store.node.role.englishLabel)"))
         }
         try await DistrictSchema.migrate(conn, logger: logger)
-        let id = community.id.text
+        let id = community ?? info.id.text
         let name = store.node.name
         var since: Int64 = 0
         for try await v in try await conn.query("SELECT pushed_through FROM communities WHERE community_id = \(id)", logger: logger).decode(Int64.self) {
@@ -60,10 +62,16 @@ public enum DistrictPush {
             pushed_through: extract.through, from: since, full_repush: fullRepush)
         if extract.through == since && !fullRepush { return result }
         try await conn.withTransaction(logger: logger) { conn in
-            try await conn.query("""
+            // A community new to the district has no rows yet (a push writes its community row
+            // first, in the same transaction): its rows go in by plain COPY, with no conflicts
+            // to look for.
+            var isNew = false
+            for try await _ in try await conn.query("""
                 INSERT INTO communities (community_id, name, pushed_through, pushed_at) VALUES (\(id), \(name), 0, now())
-                ON CONFLICT (community_id) DO NOTHING
-                """, logger: logger)
+                ON CONFLICT (community_id) DO NOTHING RETURNING community_id
+                """, logger: logger).decode(String.self) {
+                isNew = true
+            }
             // The row locked: a second push of the same community waits here, then finds the
             // checkpoint moved and stops (its rows would be the same or older).
             var current: Int64 = -1
@@ -74,8 +82,8 @@ public enum DistrictPush {
                 throw GridSyncError(.notPermitted, Localized(
                     "另一次上报刚刚更新了社区 \(id) 的数据；稍后再试", en: "another push just updated community \(id); try again in a moment"))
             }
-            try await upsertRequests(extract.requests, community: id, conn, logger)
-            try await upsertServices(extract.services, community: id, conn, logger)
+            try await upsertRequests(extract.requests, community: id, fresh: isNew, conn, logger)
+            try await upsertServices(extract.services, community: id, fresh: isNew, conn, logger)
             try await conn.query("""
                 UPDATE communities SET pushed_through = \(extract.through), pushed_at = now(), name = \(name) WHERE community_id = \(id)
                 """, logger: logger)
@@ -92,14 +100,17 @@ public enum DistrictPush {
 
     /// Writes `rows` into `table` as upserts: streamed with `COPY` into a temporary table that
     /// lives until the commit, then one `INSERT … ON CONFLICT DO UPDATE` from it — as fast as
-    /// PostgreSQL takes rows, with the same effect as one upsert per row.
+    /// PostgreSQL takes rows, with the same effect as one upsert per row. For a community
+    /// that has no rows yet (`fresh`), straight into the table.
     static func upsert<Row>(
-        _ rows: [Row], into table: String, columns: [String], key: String, _ conn: PostgresConnection, _ logger: Logger,
+        _ rows: [Row], into table: String, columns: [String], key: String, fresh: Bool, _ conn: PostgresConnection, _ logger: Logger,
         fields: (Row) -> [String?]
     ) async throws {
         guard !rows.isEmpty else { return }
-        let incoming = "incoming_\(table)"
-        try await conn.query(PostgresQuery(unsafeSQL: "CREATE TEMP TABLE \(incoming) (LIKE \(table)) ON COMMIT DROP"), logger: logger)
+        let incoming = fresh ? table : "incoming_\(table)"
+        if !fresh {
+            try await conn.query(PostgresQuery(unsafeSQL: "CREATE TEMP TABLE \(incoming) (LIKE \(table)) ON COMMIT DROP"), logger: logger)
+        }
         try await conn.copyFrom(table: incoming, columns: columns, logger: logger) { writer in
             var buffer = ByteBuffer()
             buffer.reserveCapacity(1 << 20)
@@ -112,20 +123,21 @@ public enum DistrictPush {
             }
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
         }
+        if fresh { return }
         let list = columns.joined(separator: ", ")
         let updates = columns.filter { !key.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
         try await conn.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(incoming) ON CONFLICT (\(key)) DO UPDATE SET \(updates)"), logger: logger)
     }
 
-    static func upsertRequests(_ rows: [DistrictRequest], community: String, _ conn: PostgresConnection, _ logger: Logger) async throws {
-        try await upsert(rows, into: "requests", columns: requestColumns, key: "community_id, request_id", conn, logger) { r in
+    static func upsertRequests(_ rows: [DistrictRequest], community: String, fresh: Bool, _ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await upsert(rows, into: "requests", columns: requestColumns, key: "community_id, request_id", fresh: fresh, conn, logger) { r in
             [community, r.id, r.grid, r.building, r.category, r.due, r.urgent ? "t" : "f", r.status, r.assignedService, r.satisfaction,
              r.createdAt, r.acceptedAt, r.assignedAt, r.startedAt, r.resolvedAt, r.ratedAt, r.closedAt, r.deleted ? "t" : "f"]
         }
     }
 
-    static func upsertServices(_ rows: [DistrictService], community: String, _ conn: PostgresConnection, _ logger: Logger) async throws {
-        try await upsert(rows, into: "services", columns: serviceColumns, key: "community_id, service_id", conn, logger) { s in
+    static func upsertServices(_ rows: [DistrictService], community: String, fresh: Bool, _ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await upsert(rows, into: "services", columns: serviceColumns, key: "community_id, service_id", fresh: fresh, conn, logger) { s in
             [community, s.id, s.name, s.providerKind, s.category, s.grid, s.status, s.createdAt, s.deleted ? "t" : "f"]
         }
     }
@@ -144,6 +156,11 @@ enum CopyText {
                 continue
             }
             field.withUTF8 { utf8 in
+                // Most values need no escape: written whole.
+                guard utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") || $0 == 0 }) else {
+                    buffer.writeBytes(utf8)
+                    return
+                }
                 for byte in utf8 {
                     switch byte {
                     case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
