@@ -188,6 +188,31 @@ import Testing
         #expect(!daemon.logText.contains("王秀英") && !daemon.logText.contains("13800001111"))
     }
 
+    /// TLS to the server, its certificate checked: the right CA connects; another CA, or a
+    /// server without TLS when TLS is required, is refused with a clear error.
+    @Test func tlsWithTheServersCertificateCheckedAndWrongOnesRefused() throws {
+        let pg = try PostgresServer(tls: true)
+        defer { pg.destroy() }
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let a = ["--db", cli.path("a.db")]
+        _ = try Self.seed(cli, a, name: "幸福里社区服务中心", residents: ["王秀英"], phones: ["13800001111"])
+        let verified = "postgres://\(pg.user)@localhost:\(pg.port)/district?sslmode=verify-full&sslrootcert=\(pg.certificate)"
+        let ok = try cli.run(["district", "push", "--postgres", verified, "--password-file", pg.passwordFile] + a)
+        #expect(ok.status == 0, "\(ok.err)")
+        #expect(try pg.sql("SELECT count(*) FROM pg_stat_ssl WHERE ssl").trimmingCharacters(in: .whitespacesAndNewlines) >= "1")
+        // Checked against a CA that did not sign it: refused.
+        let other = PostgresServer.selfSigned(in: cli.dir)
+        let wrongCA = try cli.run(["district", "push", "--postgres", "postgres://\(pg.user)@localhost:\(pg.port)/district?sslmode=verify-full&sslrootcert=\(other)", "--password-file", pg.passwordFile] + a)
+        #expect(wrongCA.status != 0 && wrongCA.err.contains("数据库"), "\(wrongCA.err)")
+        // A certificate file that is not one.
+        let junk = cli.path("junk.pem")
+        try "not a certificate".write(toFile: junk, atomically: true, encoding: .utf8)
+        let bad = try cli.run(["district", "push", "--postgres", "postgres://\(pg.user)@localhost:\(pg.port)/district?sslmode=verify-full&sslrootcert=\(junk)", "--password-file", pg.passwordFile] + a)
+        #expect(bad.status == 64 && bad.err.contains("sslrootcert"), "\(bad.err)")
+        #expect(try cli.run(["district", "push", "--postgres", pg.url.replacingOccurrences(of: "disable", with: "sometimes"), "--password-file", pg.passwordFile] + a).err.contains("sslmode"))
+    }
+
     @Test func badAddressesPasswordsAndNodesGetClearErrors() throws {
         let pg = try PostgresServer()
         defer { pg.destroy() }
@@ -218,5 +243,8 @@ import Testing
         let notCentre = try cli.run(["district", "push", "--postgres", pg.url, "--password-file", pg.passwordFile] + lead)
         #expect(notCentre.status != 0 && (notCentre.err.contains("社区中心") || notCentre.err.contains("社区")), "\(notCentre.err)")
         #expect(try pg.sql("SELECT count(*) FROM requests").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        // A server that offers no TLS when TLS is required.
+        let noTLS = try cli.run(["district", "push", "--postgres", pg.url.replacingOccurrences(of: "disable", with: "require"), "--password-file", pg.passwordFile] + a)
+        #expect(noTLS.status != 0 && noTLS.err.contains("TLS"), "\(noTLS.err)")
     }
 }

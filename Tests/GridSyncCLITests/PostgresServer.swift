@@ -23,7 +23,12 @@ final class PostgresServer {
         return versions.last.map { "\(base)/\($0)/bin" }.flatMap { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") ? $0 : nil }
     }
 
-    init() throws {
+    /// With `tls`, the server speaks TLS with a certificate for `localhost` and 127.0.0.1 made
+    /// here (``certificate``), self-signed.
+    let tls: Bool
+
+    init(tls: Bool = false) throws {
+        self.tls = tls
         guard let bin = Self.binaries() else {
             throw Failure(description: "PostgreSQL is not installed (Debian: apt-get install postgresql; .ci/run does it)")
         }
@@ -32,6 +37,13 @@ final class PostgresServer {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try password.write(toFile: dir + "/pw", atomically: true, encoding: .utf8)
         try (password + "\n").write(toFile: dir + "/password", atomically: true, encoding: .utf8)
+        if tls {
+            try Self.exec([
+                "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", dir + "/server.key", "-out", dir + "/server.crt",
+            ])
+            try Self.exec(["/bin/chmod", "600", dir + "/server.key"])
+        }
         if asRoot { try Self.exec(["/bin/chown", "-R", "postgres:postgres", dir]) }
         port = try Self.freePort()
         try run([bin + "/initdb", "-D", dir + "/data", "-U", user, "--pwfile=" + dir + "/pw", "-A", "scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
@@ -41,6 +53,8 @@ final class PostgresServer {
 
     /// `postgres://gridsync@127.0.0.1:PORT/district`, TLS off (the server is on this machine).
     var url: String { "postgres://\(user)@127.0.0.1:\(port)/district?sslmode=disable" }
+    /// The server's certificate (with `tls`), as `sslrootcert=` reads it.
+    var certificate: String { dir + "/server.crt" }
     /// The password in a file, as `--password-file` reads it.
     var passwordFile: String { dir + "/password" }
 
@@ -48,7 +62,8 @@ final class PostgresServer {
         // Spawned and waited for by hand: the server pg_ctl leaves behind inherits the
         // descriptors Foundation's Process watches, so Process would wait for the server too.
         try spawn([bin + "/pg_ctl", "-D", dir + "/data", "-l", dir + "/log", "-w", "-t", "60", "-o",
-                 "-p \(port) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start"])
+                 "-p \(port) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                    + (tls ? " -c ssl=on -c ssl_cert_file=\(dir)/server.crt -c ssl_key_file=\(dir)/server.key" : ""), "start"])
     }
 
     /// Stops the server: `fast` ends every session at once (what an administrator's restart
@@ -97,7 +112,7 @@ final class PostgresServer {
     }
 
     @discardableResult
-    private static func exec(_ args: [String], env: [String: String] = [:]) throws -> String {
+    fileprivate static func exec(_ args: [String], env: [String: String] = [:]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: args[0])
         p.arguments = Array(args.dropFirst())
@@ -130,5 +145,17 @@ final class PostgresServer {
         }
         guard bound else { throw Failure(description: "bind failed") }
         return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+extension PostgresServer {
+    /// A self-signed certificate for localhost made in `dir` (one that signed no server here).
+    static func selfSigned(in dir: String) -> String {
+        let path = dir + "/other-ca.crt"
+        _ = try? exec([
+            "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+            "-keyout", dir + "/other-ca.key", "-out", path,
+        ])
+        return path
     }
 }
