@@ -59,7 +59,32 @@ public enum DistrictSchema {
                 PRIMARY KEY (community_id, service_id)
             )
             """,
-        ])
+        ]),
+        Migration(name: "v2-status-history-and-service-use", statements: [
+            // Each step of a request's handling with its time, one row per step taken: what
+            // a BI tool charts as a status history.
+            """
+            CREATE VIEW status_history AS
+            SELECT community_id, request_id, grid, building, category, step, at FROM requests
+            CROSS JOIN LATERAL (VALUES
+                ('submitted', created_at), ('accepted', accepted_at), ('assigned', assigned_at), ('in_progress', started_at),
+                ('resolved', resolved_at), ('rated', rated_at), ('closed', closed_at)
+            ) AS s (step, at)
+            WHERE NOT deleted AND at IS NOT NULL
+            """,
+            // 服务人次: how many requests each service was dispatched to and resolved, per month
+            // of creation.
+            """
+            CREATE VIEW service_use AS
+            SELECT r.community_id, r.assigned_service AS service_id, s.name, s.provider_kind,
+                   date_trunc('month', r.created_at) AS month,
+                   count(*) AS dispatched,
+                   count(*) FILTER (WHERE r.status IN ('resolved', 'rated')) AS served
+            FROM requests r LEFT JOIN services s ON s.community_id = r.community_id AND s.service_id = r.assigned_service
+            WHERE NOT r.deleted AND r.assigned_service IS NOT NULL
+            GROUP BY r.community_id, r.assigned_service, s.name, s.provider_kind, date_trunc('month', r.created_at)
+            """,
+        ]),
     ]
 
     /// Applies the migrations the database lacks, each in the transaction that records it,

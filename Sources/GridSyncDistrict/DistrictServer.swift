@@ -190,6 +190,10 @@ private final class Race<T: Sendable>: Sendable {
 enum DistrictError {
     static func map(_ error: any Error, server: DistrictServer) -> any Error {
         if error is GridSyncError { return error }
+        // What went wrong inside a transaction: the statement's error, not the wrapper's.
+        if let t = error as? PostgresTransactionError, let inner = t.closureError ?? t.beginError ?? t.commitError ?? t.rollbackError {
+            return map(inner, server: server)
+        }
         if let e = error as? PSQLError {
             switch e.code {
             case .server:
@@ -208,6 +212,10 @@ enum DistrictError {
                         "数据库 \(server) 不存在；请先创建（createdb \(server.database)）", en: "the database \(server) does not exist; create it first (createdb \(server.database))"))
                 }
                 return GridSyncError(.io, Localized("数据库 \(server) 报错：\(message)（SQLSTATE \(state)）", en: "the database \(server) reported: \(message) (SQLSTATE \(state))"))
+            case .serverClosedConnection, .uncleanShutdown:
+                return GridSyncError(.io, Localized(
+                    "数据库 \(server) 中途断开了连接（服务器停止或重启？）；本次上报没有写入任何内容，再运行一次即可",
+                    en: "the database \(server) closed the connection midway (server stopped or restarted?); this push wrote nothing — run it again"))
             case .sslUnsupported:
                 return GridSyncError(.io, Localized(
                     "数据库 \(server) 不支持 TLS；在同一台机器上可用 ?sslmode=disable", en: "the database \(server) does not offer TLS; on the same machine use ?sslmode=disable"))

@@ -90,8 +90,21 @@ import Testing
         for secret in residentsA + residentsB + phones + ["楼道灯不亮"] {
             #expect(!dump.contains(secret), "\(secret) reached the district database")
         }
-        // The schema came from named migrations.
-        #expect(try pg.sql("SELECT name FROM gridsync_migrations").contains("v1-district-tables"))
+        // The schema came from named migrations; the views read the pushed rows.
+        #expect(try pg.sql("SELECT name FROM gridsync_migrations ORDER BY name").split(separator: "\n") == ["v1-district-tables", "v2-status-history-and-service-use"])
+        let resolved = try pg.sql("SELECT count(*) FROM requests WHERE status IN ('resolved', 'rated') AND NOT deleted").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try pg.sql("SELECT count(*) FROM status_history WHERE step = 'resolved'").trimmingCharacters(in: .whitespacesAndNewlines) == resolved)
+        #expect(try pg.sql("SELECT count(*) FROM status_history WHERE step = 'submitted'").trimmingCharacters(in: .whitespacesAndNewlines) == String(residentsA.count + residentsB.count))
+        // A database left at the first migration is upgraded by the next push; one upgraded by
+        // a newer gridsync is not touched.
+        try pg.sql("DROP VIEW service_use; DROP VIEW status_history; DELETE FROM gridsync_migrations WHERE name LIKE 'v2-%'")
+        try cli.ok(["district", "push"] + district + a)
+        #expect(try pg.sql("SELECT count(*) FROM gridsync_migrations").trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        #expect(try pg.sql("SELECT count(*) FROM status_history").trimmingCharacters(in: .whitespacesAndNewlines) != "0")
+        try pg.sql("INSERT INTO gridsync_migrations (name) VALUES ('v99-from-the-future')")
+        let newer = try cli.run(["district", "push"] + district + a)
+        #expect(newer.status != 0 && newer.err.contains("升级"), "\(newer.err)")
+        try pg.sql("DELETE FROM gridsync_migrations WHERE name = 'v99-from-the-future'")
     }
 
     @Test func aServerKilledInTheMiddleOfAPushLosesAndDoublesNothing() throws {
