@@ -130,24 +130,12 @@ struct DistrictReportCommand: AsyncParsableCommand {
     }
 
     @OptionGroup var district: DistrictOptions
-    @Option(help: L("起始日，YYYY-MM-DD（按创建日）。", en: "First day, YYYY-MM-DD (by creation day).")) var from: String?
-    @Option(help: L("截止日，YYYY-MM-DD（含当天）。", en: "Last day, YYYY-MM-DD (included).")) var to: String?
-    @Option(help: ArgumentHelp(L("一个自然月，代替 --from 和 --to。", en: "A calendar month, instead of --from and --to."), valueName: "YYYY-MM")) var month: String?
+    @OptionGroup var period: ReportPeriodOptions
     @Option(help: L("每个社区一行（默认）。", en: "One row per community (the default).")) var by: Grouping = .community
-    @Option(help: L("table（对齐，中文标签）、csv（带 BOM 的 UTF-8，供 Excel 和 WPS）或 json。", en: "table (aligned), csv (UTF-8 with BOM, for Excel and WPS) or json.")) var format: ReportCommand.Format = .table
-    @Option(help: L("需求须在多少小时内受理（或不予受理）才算及时响应。", en: "Hours within which a request must be accepted (or refused) to count as responded in time.")) var responseHours = 24
-    @OptionGroup var output: OutputOptions
-
-    func validate() throws {
-        if month != nil, from != nil || to != nil { throw ValidationError(L("--month 与 --from/--to 只能给一种", en: "give --month, or --from/--to, not both")) }
-        if month != nil, try ReportCommand.monthRange(month!) == nil { throw ValidationError(L("--month 应为 YYYY-MM，例如 2026-11", en: "--month must be YYYY-MM, e.g. 2026-11")) }
-        if output.json, format == .csv { throw ValidationError(L("--json 与 --format csv 只能给一个", en: "give --json or --format csv, not both")) }
-        if responseHours < 1 { throw ValidationError(L("--response-hours 至少为 1", en: "--response-hours must be at least 1")) }
-    }
+    @OptionGroup var format: ReportFormatOptions
 
     func run() async throws {
-        let range = try month.flatMap(ReportCommand.monthRange)
-        var options = ReportOptions(from: range?.0 ?? from, to: range?.1 ?? to, by: nil, responseHours: responseHours)
+        var options = try period.options(by: nil)
         options.withPrevious = false
         try Store.checkReportOptions(options)
         let server = try district.server()
@@ -155,7 +143,7 @@ struct DistrictReportCommand: AsyncParsableCommand {
         let report = try await server.withConnection(logger: DistrictOptions.logger, timeout: .seconds(district.timeout)) { conn in
             try await DistrictReport.read(from: conn, options: chosen, nowMs: UInt64(Date().timeIntervalSince1970 * 1000), logger: DistrictOptions.logger)
         }
-        switch output.json ? .json : format {
+        switch format.chosen {
         case .json: try Output.json(report)
         case .csv: FileHandle.standardOutput.write(Data(Self.csv(report).utf8))
         case .table: Self.table(report)

@@ -23,19 +23,9 @@ struct ReportCommand: ParsableCommand {
     }
 
     @OptionGroup var store: StoreOptions
-    @Option(help: L("起始日，YYYY-MM-DD（按创建日）。", en: "First day, YYYY-MM-DD (by creation day).")) var from: String?
-    @Option(help: L("截止日，YYYY-MM-DD（含当天）。", en: "Last day, YYYY-MM-DD (included).")) var to: String?
-    @Option(help: ArgumentHelp(L("一个自然月，代替 --from 和 --to。", en: "A calendar month, instead of --from and --to."), valueName: "YYYY-MM")) var month: String?
+    @OptionGroup var period: ReportPeriodOptions
     @Option(help: L("每个网格、楼栋、类别或服务一行（按服务和提供方统计服务人次）。", en: "One row per grid, building, category or service (people served per service and provider).")) var by: ReportGrouping?
-    @Option(help: L("table（对齐，中文标签）、csv（带 BOM 的 UTF-8，供 Excel 和 WPS）或 json。", en: "table (aligned), csv (UTF-8 with BOM, for Excel and WPS) or json.")) var format: Format = .table
-    @Option(help: L("需求须在多少小时内受理（或不予受理）才算及时响应。", en: "Hours within which a request must be accepted (or refused) to count as responded in time.")) var responseHours = 24
-    @OptionGroup var output: OutputOptions
-
-    func validate() throws {
-        if month != nil, from != nil || to != nil { throw ValidationError(L("--month 与 --from/--to 只能给一种", en: "give --month, or --from/--to, not both")) }
-        if month != nil, try Self.monthRange(month!) == nil { throw ValidationError(L("--month 应为 YYYY-MM，例如 2026-11", en: "--month must be YYYY-MM, e.g. 2026-11")) }
-        if output.json, format == .csv { throw ValidationError(L("--json 与 --format csv 只能给一个", en: "give --json or --format csv, not both")) }
-    }
+    @OptionGroup var format: ReportFormatOptions
 
     /// The first and last day of month `YYYY-MM`, or nil if it is not one.
     static func monthRange(_ text: String) throws -> (String, String)? {
@@ -46,9 +36,8 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let range = try month.flatMap(Self.monthRange)
-        let report = try store.open().report(ReportOptions(from: range?.0 ?? from, to: range?.1 ?? to, by: by, responseHours: responseHours))
-        switch output.json ? .json : format {
+        let report = try store.open().report(try period.options(by: by))
+        switch format.chosen {
         case .json: try Output.json(report)
         case .csv: FileHandle.standardOutput.write(Data(Self.csv(report).utf8))
         case .table: Self.table(report)
@@ -140,6 +129,36 @@ struct ReportCommand: ParsableCommand {
 }
 
 extension ReportGrouping: ExpressibleByArgument {}
+
+/// What a report covers — the days and the response deadline — for `report` and `district report`.
+struct ReportPeriodOptions: ParsableArguments {
+    @Option(help: L("起始日，YYYY-MM-DD（按创建日）。", en: "First day, YYYY-MM-DD (by creation day).")) var from: String?
+    @Option(help: L("截止日，YYYY-MM-DD（含当天）。", en: "Last day, YYYY-MM-DD (included).")) var to: String?
+    @Option(help: ArgumentHelp(L("一个自然月，代替 --from 和 --to。", en: "A calendar month, instead of --from and --to."), valueName: "YYYY-MM")) var month: String?
+    @Option(help: L("需求须在多少小时内受理（或不予受理）才算及时响应。", en: "Hours within which a request must be accepted (or refused) to count as responded in time.")) var responseHours = 24
+
+    func validate() throws {
+        if month != nil, from != nil || to != nil { throw ValidationError(L("--month 与 --from/--to 只能给一种", en: "give --month, or --from/--to, not both")) }
+        if month != nil, try ReportCommand.monthRange(month!) == nil { throw ValidationError(L("--month 应为 YYYY-MM，例如 2026-11", en: "--month must be YYYY-MM, e.g. 2026-11")) }
+    }
+
+    func options(by: ReportGrouping?) throws -> ReportOptions {
+        let range = try month.flatMap(ReportCommand.monthRange)
+        return ReportOptions(from: range?.0 ?? from, to: range?.1 ?? to, by: by, responseHours: responseHours)
+    }
+}
+
+/// How a report is printed.
+struct ReportFormatOptions: ParsableArguments {
+    @Option(help: L("table（对齐，中文标签）、csv（带 BOM 的 UTF-8，供 Excel 和 WPS）或 json。", en: "table (aligned), csv (UTF-8 with BOM, for Excel and WPS) or json.")) var format: ReportCommand.Format = .table
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if output.json, format == .csv { throw ValidationError(L("--json 与 --format csv 只能给一个", en: "give --json or --format csv, not both")) }
+    }
+
+    var chosen: ReportCommand.Format { output.json ? .json : format }
+}
 
 extension ReportCommand {
     /// The report's column headers, in this process's language.

@@ -45,7 +45,7 @@ final class PostgresServer {
             try Self.exec(["/bin/chmod", "600", dir + "/server.key"])
         }
         if asRoot { try Self.exec(["/bin/chown", "-R", "postgres:postgres", dir]) }
-        port = try Self.freePort()
+        port = DaemonEndToEndTests.freePort()
         try run([bin + "/initdb", "-D", dir + "/data", "-U", user, "--pwfile=" + dir + "/pw", "-A", "scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
         try start()
         try run([bin + "/createdb", "-h", "127.0.0.1", "-p", String(port), "-U", user, "district"], env: ["PGPASSWORD": password])
@@ -130,23 +130,8 @@ final class PostgresServer {
         }
         return String(decoding: o, as: UTF8.self)
     }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw Failure(description: "bind failed") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
 }
+
 
 extension PostgresServer {
     /// A self-signed certificate for localhost made in `dir` (one that signed no server here).
