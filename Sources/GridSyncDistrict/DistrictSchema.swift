@@ -92,12 +92,20 @@ public enum DistrictSchema {
     static func migrate(_ conn: PostgresConnection, logger: Logger) async throws {
         try await conn.withTransaction(logger: logger) { conn in
             try await conn.query("SELECT pg_advisory_xact_lock(7305061)", logger: logger)
-            try await conn.query("""
-                CREATE TABLE IF NOT EXISTS gridsync_migrations (
-                    name TEXT PRIMARY KEY,
-                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-                )
-                """, logger: logger)
+            // Looked up first: CREATE … IF NOT EXISTS needs the CREATE privilege even when the
+            // table is there, and a centre's role need not have it (docs/DISTRICT.md).
+            var exists = false
+            for try await v in try await conn.query("SELECT to_regclass('gridsync_migrations') IS NOT NULL", logger: logger).decode(Bool.self) {
+                exists = v
+            }
+            if !exists {
+                try await conn.query("""
+                    CREATE TABLE gridsync_migrations (
+                        name TEXT PRIMARY KEY,
+                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                    )
+                    """, logger: logger)
+            }
             var applied = Set<String>()
             for try await name in try await conn.query("SELECT name FROM gridsync_migrations", logger: logger).decode(String.self) {
                 applied.insert(name)

@@ -250,12 +250,29 @@ import Testing
         #expect(try cli.run(["district", "report", "--postgres", pg.url, "--password-file", cli.path("none")]).status == 2)
         // The password from the environment works as well as from a file.
         #expect(try cli.run(["district", "push", "--postgres", pg.url] + a, env: ["PGPASSWORD": pg.password]).status == 0)
+        // A centre's role with only the privileges docs/DISTRICT.md lists pushes (once the
+        // tables exist); without UPDATE it is refused with the privilege named.
+        try pg.sql("""
+            CREATE ROLE centre_b LOGIN PASSWORD 'centre-b-pw';
+            GRANT SELECT, INSERT, UPDATE ON communities, requests, services TO centre_b;
+            GRANT SELECT ON gridsync_migrations TO centre_b;
+            """)
+        let b = ["--db", cli.path("b.db")]
+        let idsB = try Self.seed(cli, b, name: "和平街社区服务中心", residents: ["黄小明", "周奶奶"], phones: ["13900002222"])
+        let asB = ["--postgres", "postgres://centre_b@127.0.0.1:\(pg.port)/district?sslmode=disable"]
+        let limited = try cli.run(["district", "push"] + asB + b, env: ["PGPASSWORD": "centre-b-pw"])
+        #expect(limited.status == 0, "\(limited.err)")
+        try cli.ok(["request", "accept", idsB[0]] + b)
+        try pg.sql("REVOKE UPDATE ON communities FROM centre_b")
+        let noUpdate = try cli.run(["district", "push"] + asB + b, env: ["PGPASSWORD": "centre-b-pw"])
+        #expect(noUpdate.status == 3 && noUpdate.err.contains("权限"), "\(noUpdate.err)")
         // Only a centre pushes.
         let lead = ["--db", cli.path("lead.db")]
         try cli.ok(["init", "--name", "3号楼", "--role", "building", "--grid", "1", "--building", "3"] + lead)
         let notCentre = try cli.run(["district", "push", "--postgres", pg.url, "--password-file", pg.passwordFile] + lead)
         #expect(notCentre.status != 0 && (notCentre.err.contains("社区中心") || notCentre.err.contains("社区")), "\(notCentre.err)")
-        #expect(try pg.sql("SELECT count(*) FROM requests").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        // The refused pushes wrote nothing: one request of a, two of b (one accepted when seeded; the later acceptance not there).
+        #expect(try pg.sql("SELECT count(*), count(*) FILTER (WHERE status = 'accepted') FROM requests").trimmingCharacters(in: .whitespacesAndNewlines) == "3|1")
         // A server that offers no TLS when TLS is required.
         let noTLS = try cli.run(["district", "push", "--postgres", pg.url.replacingOccurrences(of: "disable", with: "require"), "--password-file", pg.passwordFile] + a)
         #expect(noTLS.status != 0 && noTLS.err.contains("TLS"), "\(noTLS.err)")
