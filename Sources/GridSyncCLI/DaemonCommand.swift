@@ -139,7 +139,8 @@ struct DaemonCommand: AsyncParsableCommand {
                 throw GridSyncError(.invalidInput, Localized("district 只用于社区中心（只有社区中心向区级数据库上报）", en: "district is the centre's setting: only the centre pushes to the district database"))
             }
             let server = try DistrictServer(url: url, passwordFile: settings.districtPasswordFile)
-            services.append(DistrictService(store: s, server: server, interval: .seconds(settings.districtIntervalSeconds), logger: logger))
+            services.append(DistrictService(
+                store: s, server: server, interval: .seconds(settings.districtIntervalSeconds), timeout: .seconds(settings.districtTimeoutSeconds), logger: logger))
             logger.info("district: pushing to \(server) every \(settings.districtIntervalSeconds) s")
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -16,6 +16,7 @@ import TOMLKit
 /// district = "postgres://gridsync@db.example:5432/district?sslmode=verify-full"   # centre only
 /// district_password_file = "/etc/gridsync/district.password"   # default: $PGPASSWORD
 /// district_interval_seconds = 300            # how often to push; default 300
+/// district_timeout_seconds = 300             # a push cut off after this long (and tried again); default 300
 /// ```
 struct DaemonConfig: Equatable {
     var store: String?
@@ -33,11 +34,12 @@ struct DaemonConfig: Equatable {
     var district: String?
     var districtPasswordFile: String?
     var districtIntervalSeconds = 300
+    var districtTimeoutSeconds = 300
 
     static let maxFileBytes = 1 << 20
     static let knownKeys: Set = [
         "store", "listen", "peers", "log_level", "log_format", "metrics", "dial_centre", "retention_months",
-        "district", "district_password_file", "district_interval_seconds",
+        "district", "district_password_file", "district_interval_seconds", "district_timeout_seconds",
     ]
 
     /// Reads a config file; every problem is reported with the file name and the key.
@@ -91,6 +93,12 @@ struct DaemonConfig: Equatable {
                 throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：district_interval_seconds 须为 1 到 86400 的整数", en: "config file \(name): 'district_interval_seconds' must be a whole number of seconds from 1 to 86400"))
             }
             config.districtIntervalSeconds = n
+        }
+        if let value = table["district_timeout_seconds"] {
+            guard let n = value.int, (1...86_400).contains(n) else {
+                throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：district_timeout_seconds 须为 1 到 86400 的整数", en: "config file \(name): 'district_timeout_seconds' must be a whole number of seconds from 1 to 86400"))
+            }
+            config.districtTimeoutSeconds = n
         }
         if let value = table["peers"] {
             guard let array = value.array else { throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：「peers」应为由 \"主机:端口\" 字符串组成的数组", en: "config file \(name): 'peers' must be an array of \"HOST:PORT\" strings")) }

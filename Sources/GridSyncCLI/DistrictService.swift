@@ -12,6 +12,8 @@ struct DistrictService: Service {
     let store: Store
     let server: DistrictServer
     let interval: Duration
+    /// A push still running after this long is cut off (nothing of it is written) and tried again.
+    let timeout: Duration
     let logger: Logger
 
     func run() async throws {
@@ -21,7 +23,7 @@ struct DistrictService: Service {
             while !Task.isCancelled {
                 do {
                     let store = self.store
-                    let r = try await server.withConnection(logger: quiet) { conn in try await DistrictPush.push(store, to: conn, logger: quiet) }
+                    let r = try await server.withConnection(logger: quiet, timeout: timeout) { conn in try await DistrictPush.push(store, to: conn, logger: quiet) }
                     if r.requests + r.services > 0 || failing {
                         logger.info("district: pushed \(r.requests) requests and \(r.services) services to \(server) (change log up to \(r.pushed_through))")
                     }

@@ -35,6 +35,32 @@ import Testing
         return ids
     }
 
+    /// Another session takes the requests table (and holds it for a minute, or until the server
+    /// stops): a push then waits inside its transaction.
+    static func lockRequests(_ pg: PostgresServer) throws -> Process {
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: getuid() == 0 ? "/usr/sbin/runuser" : pg.bin + "/psql")
+        let psql = [pg.bin + "/psql", "-h", "127.0.0.1", "-p", String(pg.port), "-U", pg.user, "-d", "district", "-X", "-c",
+                    "BEGIN; LOCK TABLE requests IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);"]
+        locker.arguments = getuid() == 0 ? ["-u", "postgres", "--", "/usr/bin/env", "PGPASSWORD=\(pg.password)"] + psql : Array(psql.dropFirst())
+        locker.environment = ["PGPASSWORD": pg.password, "PATH": "/usr/bin:/bin"]
+        locker.standardOutput = FileHandle.nullDevice
+        locker.standardError = FileHandle.nullDevice
+        try locker.run()
+        let locked = DaemonEndToEndTests.eventually(10) {
+            ((try? pg.sql("SELECT count(*) FROM pg_locks WHERE relation = 'requests'::regclass AND mode = 'AccessExclusiveLock' AND granted")) ?? "")
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        }
+        #expect(locked, "the locking session did not get the table")
+        return locker
+    }
+
+    /// Whether a gridsync session waits on a lock (inside its transaction).
+    static func pushWaits(_ pg: PostgresServer) -> Bool {
+        ((try? pg.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'gridsync' AND state = 'active'")) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+    }
+
     @Test func twoCentresPushAndTheDistrictReportEqualsTheirOwn() throws {
         let pg = try PostgresServer()
         defer { pg.destroy() }
@@ -123,22 +149,8 @@ import Testing
         }
         // Another session holds the requests table, so the push's transaction stops inside,
         // after its first statements; then the server dies under it.
-        let locker = Process()
-        locker.executableURL = URL(fileURLWithPath: getuid() == 0 ? "/usr/sbin/runuser" : pg.bin + "/psql")
-        let psql = [pg.bin + "/psql", "-h", "127.0.0.1", "-p", String(pg.port), "-U", pg.user, "-d", "district", "-X", "-c",
-                    "BEGIN; LOCK TABLE requests IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);"]
-        locker.arguments = getuid() == 0 ? ["-u", "postgres", "--", "/usr/bin/env", "PGPASSWORD=\(pg.password)"] + psql : Array(psql.dropFirst())
-        locker.environment = ["PGPASSWORD": pg.password, "PATH": "/usr/bin:/bin"]
-        locker.standardOutput = FileHandle.nullDevice
-        locker.standardError = FileHandle.nullDevice
-        try locker.run()
+        let locker = try Self.lockRequests(pg)
         defer { if locker.isRunning { locker.terminate() } }
-        var locked = false
-        for _ in 0..<100 where !locked {
-            locked = try pg.sql("SELECT count(*) FROM pg_locks WHERE relation = 'requests'::regclass AND mode = 'AccessExclusiveLock' AND granted").trimmingCharacters(in: .whitespacesAndNewlines) == "1"
-            if !locked { usleep(100_000) }
-        }
-        #expect(locked)
 
         let push = Process()
         push.executableURL = URL(fileURLWithPath: CLI.binary)
@@ -147,12 +159,7 @@ import Testing
         push.standardOutput = FileHandle.nullDevice
         push.standardError = err
         try push.run()
-        var waiting = false
-        for _ in 0..<100 where !waiting {
-            waiting = try pg.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'gridsync' AND state = 'active'").trimmingCharacters(in: .whitespacesAndNewlines) == "1"
-            if !waiting { usleep(100_000) }
-        }
-        #expect(waiting, "the push never reached the requests table")
+        #expect(DaemonEndToEndTests.eventually(10) { Self.pushWaits(pg) }, "the push never reached the requests table")
         try pg.stop("immediate")
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         push.waitUntilExit()
@@ -186,6 +193,7 @@ import Testing
             district = "\(pg.url)"
             district_password_file = "\(pg.passwordFile)"
             district_interval_seconds = 1
+            district_timeout_seconds = 10
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try DaemonEndToEndTests.Daemon(cli: cli, args: a + ["--config", config], name: "centre")
         defer { daemon.stop() }
@@ -198,6 +206,17 @@ import Testing
         try pg.start()
         #expect(DaemonEndToEndTests.eventually(30) { count() == "3" }, "\(daemon.logText)")
         #expect(try pg.sql("SELECT count(DISTINCT request_id) FROM requests").trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+        // Now in the middle of a push: another session holds the table, the daemon's push waits
+        // inside its transaction, the server dies; restarted, the daemon gets everything there
+        // once, by itself.
+        let locker = try Self.lockRequests(pg)
+        defer { if locker.isRunning { locker.terminate() } }
+        try cli.ok(["request", "add", "--grid", "1", "--building", "2", "--resident", "又一位", "--category", "物业", "--title", "停电"] + a)
+        #expect(DaemonEndToEndTests.eventually(30) { Self.pushWaits(pg) }, "the daemon's push never waited on the lock")
+        try pg.stop("immediate")
+        try pg.start()
+        #expect(DaemonEndToEndTests.eventually(60) { count() == "4" }, "\(daemon.logText)")
+        #expect(try pg.sql("SELECT count(DISTINCT request_id) FROM requests").trimmingCharacters(in: .whitespacesAndNewlines) == "4")
         #expect(!daemon.logText.contains("王秀英") && !daemon.logText.contains("13800001111"))
     }
 
