@@ -27,6 +27,20 @@ import Testing
         #expect(e?.localized.en == "config file gridsync.toml: 'dial_centre' must be true or false")
     }
 
+    @Test func readsTheDistrictKeys() throws {
+        let c = try DaemonConfig.parse("""
+            district = "postgres://gridsync@db:5432/district"
+            district_password_file = "/etc/gridsync/district.password"
+            district_interval_seconds = 60
+            district_timeout_seconds = 30
+            """, name: "x")
+        #expect(c.district == "postgres://gridsync@db:5432/district" && c.districtPasswordFile == "/etc/gridsync/district.password")
+        #expect(c.districtIntervalSeconds == 60 && c.districtTimeoutSeconds == 30)
+        #expect(DaemonConfig().districtIntervalSeconds == 300 && DaemonConfig().district == nil)
+        let e = #expect(throws: GridSyncError.self) { try DaemonConfig.parse("district_interval_seconds = 0", name: "c.toml") }
+        #expect(e?.localized.en.contains("district_interval_seconds") == true)
+    }
+
     @Test func jsonLogLinesEscapeWhatJSONNeedsAndKeepChinese() throws {
         final class Lines: @unchecked Sendable { var all: [String] = [] }
         let lines = Lines()
