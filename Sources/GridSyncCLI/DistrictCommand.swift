@@ -81,15 +81,6 @@ struct DistrictPushCommand: AsyncParsableCommand {
     @OptionGroup var district: DistrictOptions
     @OptionGroup var output: OutputOptions
 
-    struct Result: Encodable {
-        var community_id: String
-        var requests: Int
-        var services: Int
-        var pushed_through: Int64
-        var full_repush: Bool
-        var database: String
-    }
-
     func run() async throws {
         let server = try district.server()
         let s = try store.open()
@@ -97,9 +88,7 @@ struct DistrictPushCommand: AsyncParsableCommand {
             try await DistrictPush.push(s, to: conn, logger: DistrictOptions.logger)
         }
         if output.json {
-            try Output.json(Result(
-                community_id: r.community_id, requests: r.requests, services: r.services, pushed_through: r.pushed_through,
-                full_repush: r.full_repush, database: server.description))
+            try Output.json(r)
             return
         }
         if r.full_repush {

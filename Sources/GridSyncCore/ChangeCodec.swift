@@ -140,30 +140,41 @@ public enum ChangeCodec {
         return try result.get()
     }
 
-    /// Decodes a body; returns the change and where its core starts.
-    static func decode(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> (Change, Int) {
+    /// The version byte checked, the sealed section's bytes and where the core starts: what
+    /// every reader of a body (decode, digest, header peek) finds first.
+    static func layout(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> (section: UnsafeRawBufferPointer, coreStart: Int) {
         var r = ByteReader(raw, what: Localized("变更", en: "change"))
         let version = try r.readByte()
         guard version == formatVersion else {
             throw GridSyncError(.malformed, Localized("变更的格式版本为 \(version)，本程序只能读取版本 \(formatVersion)，请升级 gridsync", en: "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync"))
         }
-        // The sealed section: boxes in op order, matched to the sealed values below.
         let declared = try r.readVarint()
         guard declared <= UInt64(r.remaining) else {
             throw GridSyncError(.malformed, Localized("变更声明了 \(declared) 字节的密封值，但其后只有 \(r.remaining) 字节", en: "change declares \(declared) bytes of sealed values but only \(r.remaining) follow"))
         }
-        let sectionBytes = Int(declared)
-        let sectionStart = r.offset
-        var boxes: [(box: [UInt8]?, tag: [UInt8])] = []
-        do {
-            var s = ByteReader(UnsafeRawBufferPointer(rebasing: raw[sectionStart..<sectionStart + sectionBytes]), what: Localized("变更", en: "change"))
-            while !s.isAtEnd {
-                guard boxes.count < Limits.maxOpsPerChange else { throw GridSyncError(.tooLarge, Localized("变更中的密封值多于允许的操作数", en: "change has more sealed values than ops allowed")) }
-                boxes.append(try readEntry(&s))
-            }
+        let start = r.offset, end = r.offset + Int(declared)
+        return (UnsafeRawBufferPointer(rebasing: raw[start..<end]), end)
+    }
+
+    /// Reads every entry of a sealed section, in order (at most one per op allowed).
+    static func forEachEntry(_ section: UnsafeRawBufferPointer, _ body: (_ box: [UInt8]?, _ tag: [UInt8]) -> Void) throws(GridSyncError) {
+        var s = ByteReader(section, what: Localized("变更", en: "change"))
+        var entries = 0
+        while !s.isAtEnd {
+            guard entries < Limits.maxOpsPerChange else { throw GridSyncError(.tooLarge, Localized("变更中的密封值多于允许的操作数", en: "change has more sealed values than ops allowed")) }
+            let (box, tag) = try readEntry(&s)
+            body(box, tag)
+            entries += 1
         }
-        _ = try r.readBytes(sectionBytes)
-        let coreStart = r.offset
+    }
+
+    /// Decodes a body; returns the change and where its core starts.
+    static func decode(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> (Change, Int) {
+        // The sealed section: boxes in op order, matched to the sealed values below.
+        let (section, coreStart) = try layout(raw)
+        var boxes: [(box: [UInt8]?, tag: [UInt8])] = []
+        try forEachEntry(section) { boxes.append(($0, $1)) }
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[coreStart...]), what: Localized("变更", en: "change"))
         var nextBox = 0
         guard let origin = NodeID(bytes: try r.readBytes(32)) else { throw GridSyncError(.malformed, Localized("变更的来源节点无效", en: "change origin is not a valid node key")) }
         let seq = try r.readVarint()
@@ -266,13 +277,10 @@ extension ChangeCodec {
     public static func peekHeader(_ body: [UInt8]) throws(GridSyncError) -> (origin: NodeID, seq: UInt64) {
         let result = body.withUnsafeBytes { raw in
             return Result { () throws(GridSyncError) -> (NodeID, UInt64) in
-                var r = ByteReader(raw, what: Localized("变更", en: "change"))
-                let version = try r.readByte()
-                guard version == formatVersion else {
-                    throw GridSyncError(.malformed, Localized("变更的格式版本为 \(version)，本程序只能读取版本 \(formatVersion)，请升级 gridsync", en: "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync"))
+                var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[try layout(raw).coreStart...]), what: Localized("变更", en: "change"))
+                guard let origin = NodeID(bytes: try r.readBytes(32)) else {
+                    throw GridSyncError(.malformed, Localized("变更的来源节点无效", en: "change origin is not a valid node key"))
                 }
-                _ = try r.readBytes(try r.readCount(max: r.remaining, Localized("密封值字节", en: "bytes of sealed values")))
-                let origin = NodeID(bytes: try r.readBytes(32))!
                 return (origin, try r.readVarint())
             }
         }
@@ -283,13 +291,7 @@ extension ChangeCodec {
 extension ChangeCodec {
     /// Where the core (the signed part after the version byte) starts in a body.
     static func coreStart(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> Int {
-        var r = ByteReader(raw, what: Localized("变更", en: "change"))
-        let version = try r.readByte()
-        guard version == formatVersion else {
-            throw GridSyncError(.malformed, Localized("变更的格式版本为 \(version)，本程序只能读取版本 \(formatVersion)，请升级 gridsync", en: "change has format version \(version); this gridsync reads version \(formatVersion) — upgrade gridsync"))
-        }
-        _ = try r.readBytes(try r.readCount(max: r.remaining, Localized("密封值字节", en: "bytes of sealed values")))
-        return r.offset
+        try layout(raw).coreStart
     }
 
     /// Where the signed core starts in an encoded body: after the version byte, the sealed
@@ -307,21 +309,11 @@ extension ChangeCodec {
     /// The same over bytes in place (a duplicate's body inside `body ‖ signature`, uncopied),
     /// reading the sealed section's entries but not the ops.
     static func signedDigest(_ raw: UnsafeRawBufferPointer) throws(GridSyncError) -> [UInt8] {
-        let start = try coreStart(raw)
+        let (section, start) = try layout(raw)
         var h = SHA256()
         h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<1]))
         h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[start...]))
-        // The section runs from after its length up to the core.
-        var r = ByteReader(raw, what: Localized("变更", en: "change"))
-        _ = try r.readByte()
-        let length = Int(try r.readVarint())
-        var s = ByteReader(UnsafeRawBufferPointer(rebasing: raw[r.offset..<r.offset + length]), what: Localized("变更", en: "change"))
-        var entries = 0
-        while !s.isAtEnd {
-            guard entries < Limits.maxOpsPerChange else { throw GridSyncError(.tooLarge, Localized("变更中的密封值多于允许的操作数", en: "change has more sealed values than ops allowed")) }
-            try readEntry(&s).tag.withUnsafeBytes { h.update(bufferPointer: $0) }
-            entries += 1
-        }
+        try forEachEntry(section) { _, tag in tag.withUnsafeBytes { h.update(bufferPointer: $0) } }
         return Array(h.finalize())
     }
 

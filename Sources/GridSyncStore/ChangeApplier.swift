@@ -75,6 +75,16 @@ struct ChangeApplier {
             guard quarantineInUse else { return false }
             return try QuarantineBook.isHeld(origin, seq, db)
         }
+        /// Counts a copy of a change already held; a fuller one's boxes are restored later.
+        func tally(_ copy: DuplicateCopy, _ encoded: @autoclosure () -> [UInt8]) {
+            switch copy {
+            case .same: report.duplicates += 1
+            case .fuller:
+                report.duplicates += 1
+                repairs.append(encoded())
+            case .altered: report.alteredCopies += 1
+            }
+        }
         func hold(_ sc: SignedChange, _ reason: QuarantineReason, _ detail: Localized) throws {
             let ch = sc.change
             let stranger = blocked[ch.origin] ?? (reason == .notMember)
@@ -97,14 +107,9 @@ struct ChangeApplier {
                     }
                     let (origin, seq) = try ChangeCodec.peekHeader(bytes)
                     if seq >= 1 && seq <= origins.maxSeq(origin) {
-                        let copy = try checkDuplicate(
+                        tally(try checkDuplicate(
                             origin, seq, try SignedChange.hash(ofEncoded: bytes), batchHashes, db, bodyBytes: bytes.count - SignedChange.signatureBytes,
-                            signatureHolds: { (try? SignedChange(encoded: bytes))?.verifySignature() == true })
-                        switch copy {
-                        case .same: report.duplicates += 1
-                        case .fuller: report.duplicates += 1; repairs.append(bytes)
-                        case .altered: report.alteredCopies += 1
-                        }
+                            signatureHolds: { (try? SignedChange(encoded: bytes))?.verifySignature() == true }), bytes)
                         continue
                     }
                     sc = try SignedChange(encoded: bytes)
@@ -119,11 +124,7 @@ struct ChangeApplier {
             }
             let known = origins.maxSeq(ch.origin)
             if ch.seq <= known {
-                switch try checkDuplicate(ch.origin, ch.seq, sc.hash, batchHashes, db, bodyBytes: sc.body.count, signatureHolds: { sc.verifySignature() }) {
-                case .same: report.duplicates += 1
-                case .fuller: report.duplicates += 1; repairs.append(sc.encoded)
-                case .altered: report.alteredCopies += 1
-                }
+                tally(try checkDuplicate(ch.origin, ch.seq, sc.hash, batchHashes, db, bodyBytes: sc.body.count, signatureHolds: { sc.verifySignature() }), sc.encoded)
                 continue
             }
             guard ch.seq == known + 1 else {

@@ -92,7 +92,7 @@ import Testing
         let signed = try SignedChange(body: try #require(Hex.decode(stored.change_body_hex)), signature: try #require(Hex.decode(stored.signature_hex)))
         #expect(signed.verifySignature())
         let sealed = try #require(signed.change.ops[2].value.sealed)
-        #expect(sealed.boxMatches)
+        #expect(sealed.tag == (try #require(Hex.decode(stored.tag_hex))))
         let key = ScopeKey(secret: try #require(Hex.decode(stored.scope_secret_hex)), scope: stored.scope_id, epoch: stored.epoch)
         #expect(key.open(sealed, collection: stored.collection, record: stored.record, field: stored.field) == .text(stored.plaintext))
         let erased = try SignedChange(body: try #require(Hex.decode(stored.erased_body_hex)), signature: signed.signature)
