@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        // The dashboard: without the swift-configuration trait (its settings come from ours).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         // CRDT model, HLC, version vectors, change codec, signing. No I/O.
@@ -90,11 +94,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The centre's dashboard: read-only pages of the store over HTTP(S), server-side templates.
+        .target(
+            name: "GridSyncDashboard",
+            dependencies: [
+                "GridSyncCore", "GridSyncStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // The command line: every command, output formatting. A library so tests can reach it.
         .target(
             name: "GridSyncCLI",
             dependencies: [
-                "GridSyncCore", "GridSyncStore", "GridSyncNode", "GridSyncDistrict",
+                "GridSyncCore", "GridSyncStore", "GridSyncNode", "GridSyncDistrict", "GridSyncDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -108,7 +132,9 @@ let package = Package(
         .executableTarget(
             name: "gridsync-bench",
             dependencies: [
-                "GridSyncCore", "GridSyncStore", "GridSyncNode", "GridSyncDistrict",
+                "GridSyncCore", "GridSyncStore", "GridSyncNode", "GridSyncDistrict", "GridSyncDashboard",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,6 +177,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "GridSyncDashboardTests",
+            dependencies: [
+                "GridSyncCore", "GridSyncStore", "GridSyncDashboard",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -1,33 +1,6 @@
 import Foundation
 import GridSyncCore
-
-/// CSV as Excel and WPS read it: UTF-8 with a byte-order mark (without it they guess a legacy
-/// encoding and show Chinese as mojibake), CRLF line ends, fields quoted when they hold a comma,
-/// quote, or line break.
-enum CSV {
-    static let bom = "\u{FEFF}"
-
-    /// First characters that make Excel or WPS read a cell as a formula (OWASP's list).
-    static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
-
-    /// A cell that a spreadsheet would evaluate gets a leading `'`, which shows the text as typed
-    /// and runs nothing; ``CSVReader/plain(_:)`` takes it off again on import.
-    static func neutralised(_ s: String) -> String {
-        guard let first = s.first, formulaStarts.contains(first) else { return s }
-        return "'" + s
-    }
-
-    static func field(_ raw: String) -> String {
-        let s = neutralised(raw)
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    /// The whole document: BOM, header, rows.
-    static func document(header: [String], rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(field).joined(separator: ",") + "\r\n" }.reduce(bom, +)
-    }
-}
+import GridSyncStore
 
 /// Reads CSV (RFC 4180: comma separated, fields optionally in double quotes with `""` for a
 /// quote, CRLF or LF line ends), with or without a UTF-8 byte-order mark. Every size is checked

@@ -119,5 +119,5 @@ enum Headers {
     }
 
     /// "是" / "yes".
-    static func yesNo(_ value: Bool) -> String { value ? L("是", en: "yes") : L("否", en: "no") }
+    static func yesNo(_ value: Bool) -> String { Display.yesNo(value) }
 }

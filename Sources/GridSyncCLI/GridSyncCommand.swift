@@ -24,7 +24,7 @@ public struct GridSyncCommand: ParsableCommand {
         version: GridSyncCommand.version,
         subcommands: [
             InitCommand.self, IDCommand.self, JoinCommand.self, RosterCommand.self, QuarantineCommand.self, RequestCommand.self, ServiceCommand.self, ConflictsCommand.self,
-            BundleCommand.self, ReportCommand.self, DistrictCommand.self, DaemonCommand.self, DemoCommand.self, PeersCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self, ManCommand.self,
+            BundleCommand.self, ReportCommand.self, DistrictCommand.self, DashboardCommand.self, DaemonCommand.self, DemoCommand.self, PeersCommand.self, DigestCommand.self, VectorCommand.self, CategoryCommand.self, StatusCommand.self, ManCommand.self,
         ])
 
     /// This build's version, with the formats it speaks.

@@ -55,6 +55,9 @@ enum Passphrase {
         return String(line.hasSuffix("\r") ? line.dropLast() : line)
     }
 
+    /// Asks on the terminal without echo: a password, say.
+    static func ask(_ text: String) -> String? { prompt(text) }
+
     /// Reads a line from the terminal without echo.
     private static func prompt(_ text: String) -> String? {
         guard let p = getpass(text) else { return nil }

@@ -29,30 +29,27 @@ struct ReportCommand: ParsableCommand {
 
     /// The first and last day of month `YYYY-MM`, or nil if it is not one.
     static func monthRange(_ text: String) throws -> (String, String)? {
-        let p = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard p.count == 2, p[0].count == 4, p[1].count == 2, let y = Int(p[0]), let m = Int(p[1]), (1...12).contains(m), y >= 1 else { return nil }
-        let days = m == 2 ? ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28) : [4, 6, 9, 11].contains(m) ? 30 : 31
-        return ("\(text)-01", "\(text)-\(days)")
+        ReportOptions.monthRange(text).map { ($0.from, $0.to) }
     }
 
     func run() throws {
         let report = try store.open().report(try period.options(by: by))
         switch format.chosen {
         case .json: try Output.json(report)
-        case .csv: FileHandle.standardOutput.write(Data(Self.csv(report).utf8))
+        case .csv: FileHandle.standardOutput.write(Data(report.csv.utf8))
         case .table: Self.table(report)
         }
     }
 
-    static let statusColumns = RequestStatus.allCases
+    static let statusColumns = ReportColumn.statuses
 
     static func period(_ r: RequestReport) -> String {
         "\(r.from ?? L("最早", en: "first")) — \(r.to ?? L("至今", en: "today"))"
     }
 
-    static func hours(_ h: Double?) -> String { h.map { String(format: "%.1f", $0) } ?? "—" }
+    static func hours(_ h: Double?) -> String { RequestReport.hours(h) }
 
-    static func rows(_ r: RequestReport) -> [ReportRow] { r.rows + [r.total] }
+    static func rows(_ r: RequestReport) -> [ReportRow] { r.allRows }
 
     static func table(_ r: RequestReport) {
         Output.line(L("需求报表  \(period(r))（截至 \(r.today)；响应时限 \(r.responseHours) 小时）", en: "Request report  \(period(r))  (as of \(r.today); response deadline \(r.responseHours) h)"))
@@ -106,26 +103,6 @@ struct ReportCommand: ParsableCommand {
         let d = (a - b) * 100
         return (d > 0.05 ? "+" : "") + String(format: "%.1f", d)
     }
-
-    static func csv(_ r: RequestReport) -> String {
-        let counted: [String] = [
-            L("响应率", en: "Response rate"), L("响应及时数", en: "Responded in time"), L("办结率", en: "Closure rate"), L("办结数", en: "Closed"),
-            L("解决率", en: "Resolution rate"), L("解决数", en: "Resolved"), L("应办数", en: "To resolve"), L("满意率", en: "Satisfaction rate"),
-            L("满意数", en: "Satisfied"), L("参评数", en: "Rated"),
-        ]
-        let header = [r.by?.displayLabel ?? Column.scope, Column.total] + statusColumns.map(\.displayLabel) + [Column.overdue] + counted + Column.hours
-        let body = rows(r).map { row in
-            [row.group, String(row.total)] + statusColumns.map { String(row.byStatus[$0.rawValue] ?? 0) } + [
-                String(row.overdue),
-                row.responseRate.percent, String(row.responseRate.numerator),
-                row.closureRate.percent, String(row.closureRate.numerator),
-                row.resolutionRate.percent, String(row.resolutionRate.numerator), String(row.resolutionRate.denominator),
-                row.satisfactionRate.percent, String(row.satisfactionRate.numerator), String(row.satisfactionRate.denominator),
-                hours(row.responseHoursMedian), hours(row.responseHoursP90), hours(row.resolutionHoursMedian), hours(row.resolutionHoursP90),
-            ]
-        }
-        return CSV.document(header: header, rows: body)
-    }
 }
 
 extension ReportGrouping: ExpressibleByArgument {}
@@ -161,15 +138,6 @@ struct ReportFormatOptions: ParsableArguments {
 }
 
 extension ReportCommand {
-    /// The report's column headers, in this process's language.
-    enum Column {
-        static var scope: String { L("范围", en: "Scope") }
-        static var total: String { L("总数", en: "Total") }
-        static var overdue: String { L("逾期", en: "Overdue") }
-        static var served: String { L("服务人次", en: "People served") }
-        static var rates: [String] { [L("响应率", en: "Response"), L("办结率", en: "Closure"), L("解决率", en: "Resolution"), L("满意率", en: "Satisfaction")] }
-        static var hours: [String] {
-            [L("响应时长中位(h)", en: "Response median (h)"), L("响应P90(h)", en: "Response P90 (h)"), L("办结时长中位(h)", en: "Closure median (h)"), L("办结P90(h)", en: "Closure P90 (h)")]
-        }
-    }
+    /// The report's column headers (shared with the dashboard).
+    typealias Column = ReportColumn
 }

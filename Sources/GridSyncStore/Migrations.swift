@@ -257,6 +257,17 @@ enum Migrations {
                 ALTER TABLE request_search_state ADD COLUMN rebuilt_through TEXT;
                 """)
         }
+        m.registerMigration("v9-dashboard-accounts") { db in
+            try db.execute(sql: """
+                -- Who may sign in to this node's dashboard. Local to this store, never replicated:
+                -- a credential is an scrypt hash with its parameters and salt.
+                CREATE TABLE dashboard_accounts (
+                    name TEXT PRIMARY KEY,
+                    credential TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 

@@ -96,6 +96,22 @@ public struct ReportOptions: Sendable {
         return before
     }
 
+    /// The first and last day of month `YYYY-MM`, or nil if `text` is not one.
+    public static func monthRange(_ text: String) -> (from: String, to: String)? {
+        let p = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard p.count == 2, p[0].count == 4, p[1].count == 2, let y = Int(p[0]), let m = Int(p[1]), (1...12).contains(m), y >= 1 else { return nil }
+        let days = m == 2 ? ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28) : [4, 6, 9, 11].contains(m) ? 30 : 31
+        return ("\(text)-01", "\(text)-\(days)")
+    }
+
+    /// Month `YYYY-MM` moved by `delta` months ("2026-01", -1 → "2025-12"); nil if not a month.
+    public static func month(_ text: String, plus delta: Int) -> String? {
+        guard monthRange(text) != nil, let y = Int(text.prefix(4)), let m = Int(text.suffix(2)) else { return nil }
+        let index = y * 12 + (m - 1) + delta
+        guard index >= 12 else { return nil }
+        return String(format: "%04d-%02d", index / 12, index % 12 + 1)
+    }
+
     private static func day(_ s: String) -> DateComponents? {
         let p = s.split(separator: "-").compactMap { Int($0) }
         guard p.count == 3 else { return nil }
@@ -107,6 +123,28 @@ public struct ReportOptions: Sendable {
         self.to = to
         self.by = by
         self.responseHours = responseHours
+        self.timeZone = timeZone
+    }
+}
+
+/// One month's figures for the whole community (a dashboard chart's point).
+public struct MonthFigures: Sendable, Codable, Equatable {
+    /// YYYY-MM.
+    public var month: String
+    public var total: ReportRow
+}
+
+/// Requests with the local day each was created (nil without a readable creation time), worked
+/// out once in one time zone.
+public struct DatedRequests: Sendable {
+    public let records: [RequestRecord]
+    public let createdDays: [String?]
+    public let timeZone: TimeZone
+
+    public init(_ records: [RequestRecord], timeZone: TimeZone) {
+        let day = LocalDay(timeZone: timeZone)
+        self.records = records
+        self.createdDays = records.map { r in r.createdAt.flatMap(Timestamp.parse).map(day.of(date:)) }
         self.timeZone = timeZone
     }
 }
@@ -190,15 +228,22 @@ public struct RequestReport: Sendable, Codable, Equatable {
 
     /// Computes a report over `requests` (deleted ones already left out).
     public static func compute(_ requests: [RequestRecord], options: ReportOptions, nowMs: UInt64) -> RequestReport {
+        compute(DatedRequests(requests, timeZone: options.timeZone), options: options, nowMs: nowMs)
+    }
+
+    /// Computes a report over requests whose creation days are already worked out: several
+    /// reports over one register (a month series) read each creation time once.
+    public static func compute(_ dated: DatedRequests, options: ReportOptions, nowMs: UInt64) -> RequestReport {
         let day = LocalDay(timeZone: options.timeZone)
         let today = day.of(ms: nowMs)
-        let selected = requests.filter { r in
-            guard let created = r.createdAt.flatMap(Timestamp.parse) else { return false }
-            let d = day.of(date: created)
-            if let from = options.from, d < from { return false }
-            if let to = options.to, d > to { return false }
-            return true
+        var selected: [RequestRecord] = []
+        for (r, d) in zip(dated.records, dated.createdDays) {
+            guard let d else { continue }
+            if let from = options.from, d < from { continue }
+            if let to = options.to, d > to { continue }
+            selected.append(r)
         }
+        let requests = dated
         func row(_ group: String, _ rs: [RequestRecord]) -> ReportRow {
             summarize(group, rs, responseHours: options.responseHours, today: today, day: day)
         }
@@ -313,20 +358,58 @@ extension Store {
     /// The report over every request this node holds.
     public func report(_ options: ReportOptions) throws -> RequestReport {
         try Self.checkReportOptions(options)
-        var options = options
-        if options.by == .service {
-            let all = try services()
-            let label = { (s: ServiceRecord) in s.provider.map { Localized("\(s.name)（\($0)）", en: "\(s.name) (\($0))").text } ?? s.name }
-            let repeated = Set(Dictionary(grouping: all, by: label).filter { $0.value.count > 1 }.keys)
-            for s in all {
-                // Two services of the same name and provider stay two rows.
-                options.serviceNames[s.id] = repeated.contains(label(s)) ? "\(label(s)) \(s.id.prefix(6))" : label(s)
-            }
+        let options = try namingServices(options)
+        return RequestReport.compute(try reportRequests(options.timeZone), options: options, nowMs: wallClock())
+    }
+
+    /// The report of `month` (YYYY-MM, with the month before beside it, as `report --month`
+    /// gives it) and the whole community's figures for each of the `months` months ending with
+    /// it, oldest first — from one read of the register.
+    public func monthlyReport(_ month: String, months: Int, by: ReportGrouping? = nil, responseHours: Int = 24) throws -> (report: RequestReport, series: [MonthFigures]) {
+        guard let range = ReportOptions.monthRange(month) else {
+            throw GridSyncError(.invalidInput, Localized("月份「\(month)」应为 YYYY-MM，例如 2026-11", en: "month '\(month)' must be YYYY-MM, e.g. 2026-11"))
         }
-        // Only clear fields count: nothing is opened.
+        guard (1...120).contains(months) else {
+            throw GridSyncError(.invalidInput, Localized("月数须为 1 到 120", en: "the number of months must be 1 to 120"))
+        }
+        var options = ReportOptions(from: range.from, to: range.to, by: by, responseHours: responseHours)
+        try Self.checkReportOptions(options)
+        options = try namingServices(options)
+        let dated = try reportRequests(options.timeZone)
+        let now = wallClock()
+        let report = RequestReport.compute(dated, options: options, nowMs: now)
+        var series: [MonthFigures] = []
+        for back in stride(from: months - 1, through: 0, by: -1) {
+            guard let m = ReportOptions.month(month, plus: -back), let r = ReportOptions.monthRange(m) else { continue }
+            var o = ReportOptions(from: r.from, to: r.to, responseHours: responseHours, timeZone: options.timeZone)
+            o.withPrevious = false
+            series.append(MonthFigures(month: m, total: RequestReport.compute(dated, options: o, nowMs: now).total))
+        }
+        return (report, series)
+    }
+
+    /// This month (YYYY-MM) in the local time zone, by this store's clock.
+    public func currentMonth() -> String { String(LocalDay(timeZone: .current).of(ms: wallClock()).prefix(7)) }
+
+    /// Every request, clear fields only (nothing is opened), with its creation day.
+    private func reportRequests(_ timeZone: TimeZone) throws -> DatedRequests {
         var all = RequestFilter()
         all.sort = .oldest
-        return RequestReport.compute(try requestPage(all, opening: false).records, options: options, nowMs: wallClock())
+        return DatedRequests(try requestPage(all, opening: false).records, timeZone: timeZone)
+    }
+
+    /// For a report by service: how each service's row is named ("助老送餐（社区食堂）").
+    private func namingServices(_ options: ReportOptions) throws -> ReportOptions {
+        guard options.by == .service else { return options }
+        var options = options
+        let all = try services()
+        let label = { (s: ServiceRecord) in s.provider.map { Localized("\(s.name)（\($0)）", en: "\(s.name) (\($0))").text } ?? s.name }
+        let repeated = Set(Dictionary(grouping: all, by: label).filter { $0.value.count > 1 }.keys)
+        for s in all {
+            // Two services of the same name and provider stay two rows.
+            options.serviceNames[s.id] = repeated.contains(label(s)) ? "\(label(s)) \(s.id.prefix(6))" : label(s)
+        }
+        return options
     }
 
     /// What a report's period and deadline must be, for this node's report and the district's.

@@ -23,7 +23,7 @@ import Testing
     static func sources() throws -> [(path: String, text: String)] {
         let root = DeployFilesTests.root.appendingPathComponent("Sources")
         var out: [(String, String)] = []
-        for module in ["GridSyncCore", "GridSyncWire", "GridSyncStore", "GridSyncNode", "GridSyncCLI"] {
+        for module in ["GridSyncCore", "GridSyncWire", "GridSyncStore", "GridSyncNode", "GridSyncDistrict", "GridSyncDashboard", "GridSyncCLI"] {
             let dir = root.appendingPathComponent(module)
             for name in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where name.hasSuffix(".swift") {
                 out.append(("\(module)/\(name)", try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)))

@@ -1,0 +1,227 @@
+import Foundation
+import GridSyncCore
+import GridSyncStore
+
+/// What each page shows, built from the store: the figures come from the same code as
+/// `gridsync report` (``Store/monthlyReport(_:months:by:responseHours:)``), personal data only
+/// for a signed-in user and only as this node may read it.
+struct Pages {
+    let store: Store
+    let responseHours: Int
+
+    /// A node not heard of for longer than this is shown as lagging.
+    static let laggingAfter: TimeInterval = 7 * 86_400
+
+    func common(_ title: String, user: String?, current: String) -> [String: Any] {
+        var c: [String: Any] = [
+            "lang": Language.current == .en ? "en" : "zh-CN", "pageTitle": title, "t": Texts.all,
+            "nodeName": store.node.name, "generated": Display.time(Timestamp.iso(UInt64(Date().timeIntervalSince1970 * 1000))),
+            current: true,
+        ]
+        if let user { c["user"] = user }
+        return c
+    }
+
+    func monthContext(_ month: String, action: String) -> [String: Any] {
+        ["month": month, "action": action,
+         "previousMonth": ReportOptions.month(month, plus: -1) ?? month, "nextMonth": ReportOptions.month(month, plus: 1) ?? month]
+    }
+
+    static let rateKeys = ["response", "closure", "resolution", "satisfaction"]
+
+    static func rates(_ row: ReportRow) -> [Rate] { [row.responseRate, row.closureRate, row.resolutionRate, row.satisfactionRate] }
+
+    // MARK: Overview
+
+    func overview(month: String, user: String?) throws -> [String: Any] {
+        let (report, series) = try store.monthlyReport(month, months: 12, responseHours: responseHours)
+        var c = common(Localized("概览 \(month)", en: "Overview \(month)").text, user: user, current: "isOverview")
+        c.merge(monthContext(month, action: "/")) { a, _ in a }
+        c["heading"] = Localized("\(store.node.name) · \(month) 需求概览", en: "\(store.node.name) · requests in \(month)").text
+        let now = Self.rates(report.total), before = report.previous.map { Self.rates($0.total) }
+        c["rates"] = zip(Self.rateKeys.indices, ReportColumn.rates).map { i, name -> [String: Any] in
+            let r = now[i]
+            var change = "—", trend = ""
+            if let a = r.value, let b = before?[i].value {
+                let d = (a - b) * 100
+                change = (d > 0.05 ? "+" : "") + String(format: "%.1f", d) + " " + Localized("个百分点", en: "points").text
+                trend = d > 0.05 ? "up" : d < -0.05 ? "down" : ""
+            }
+            return ["key": Self.rateKeys[i], "name": name, "percent": HTML.percent(r.value), "numerator": r.numerator,
+                    "denominator": r.denominator, "change": change, "trend": trend]
+        }
+        c["rateNames"] = ReportColumn.rates
+        c["series"] = series.map { m -> [String: Any] in
+            ["month": m.month, "cells": Self.rates(m.total).map { HTML.percent($0.value) }, "total": m.total.total]
+        }
+        let classes = ["s1", "s2", "s3", "s4"]
+        c["trendChart"] = Charts.lines(
+            title: Texts.entries["chartTrend"]?.text ?? "", description: Localized("各月的四率，数值见下表。", en: "Each month's four rates; the table below gives the figures.").text,
+            labels: series.map { String($0.month.suffix(2)) },
+            series: ReportColumn.rates.indices.map { i in
+                Charts.Series(name: ReportColumn.rates[i], cssClass: classes[i], values: series.map { Self.rates($0.total)[i].value })
+            }, id: "trend")
+        let statuses = ReportColumn.statuses.map { s -> (RequestStatus, Int) in (s, report.total.byStatus[s.rawValue] ?? 0) }
+        c["statuses"] = statuses.map { ["key": $0.0.rawValue, "name": $0.0.displayLabel, "count": $0.1] as [String: Any] }
+        c["monthTotal"] = report.total.total
+        c["statusChart"] = Charts.bars(
+            title: Texts.entries["chartStatus"]?.text ?? "", description: Localized("本月各状态的需求数，数值见下表。", en: "This month's requests by status; the table below gives the figures.").text,
+            rows: statuses.map { ($0.0.displayLabel, $0.1) }, id: "status")
+        // Overdue now, whatever month is shown: what needs chasing today.
+        var filter = RequestFilter()
+        filter.overdueOnly = true
+        filter.sort = .oldest
+        let overdue = try (user == nil ? store.clearRequests(filter) : store.requestPage(filter).records)
+            .sorted { ($0.due ?? "", $0.id) < ($1.due ?? "", $1.id) }
+        let today = store.today()
+        c["overdueCount"] = overdue.count
+        c["has_overdue"] = !overdue.isEmpty
+        c["overdueMore"] = overdue.count > 50
+        c["overdue"] = overdue.prefix(50).map { r -> [String: Any] in
+            var row: [String: Any] = [
+                "id": r.id, "shortID": String(r.id.prefix(8)), "due": r.due ?? "—", "days": Self.days(from: r.due, to: today),
+                "category": r.category, "place": "\(r.grid)/\(r.building)", "status": r.status.displayLabel,
+            ]
+            if user != nil { row["title"] = Display.personal(r, "title", r.title) }
+            return row
+        }
+        return c
+    }
+
+    /// Whole days from `due` to `today` (both YYYY-MM-DD).
+    static func days(from due: String?, to today: String) -> Int {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd"
+        guard let due, let a = f.date(from: due), let b = f.date(from: today) else { return 0 }
+        return max(0, Int((b.timeIntervalSince(a) / 86_400).rounded()))
+    }
+
+    // MARK: By grid, building, category, service
+
+    func grouped(_ by: ReportGrouping, month: String, user: String?) throws -> [String: Any] {
+        let report = try store.monthlyReport(month, months: 1, by: by, responseHours: responseHours).report
+        let current = ["grid": "isGrid", "building": "isBuilding", "category": "isCategory", "service": "isService"][by.rawValue] ?? ""
+        var c = common(Localized("按\(by.label) \(month)", en: "By \(by.englishLabel.lowercased()) \(month)").text, user: user, current: current)
+        c.merge(monthContext(month, action: "/by/\(by.rawValue)")) { a, _ in a }
+        c["heading"] = Localized("\(month) 按\(by.label)统计", en: "\(month) by \(by.englishLabel.lowercased())").text
+        c["csvLink"] = "/by/\(by.rawValue)/report.csv?month=\(month)"
+        c["groupHeader"] = by.displayLabel
+        c["overdueHeader"] = ReportColumn.overdue
+        c["rateNames"] = ReportColumn.rates
+        let served = by == .service
+        c["served"] = served
+        c["servedHeader"] = ReportColumn.served
+        c["hasRows"] = report.total.total > 0
+        c["rows"] = report.allRows.enumerated().map { i, row -> [String: Any] in
+            ["group": row.group, "total": row.total, "overdue": row.overdue, "rates": Self.rates(row).map(\.percent),
+             "responseMedian": RequestReport.hours(row.responseHoursMedian), "servedCount": row.resolutionRate.numerator,
+             "isTotal": i == report.rows.count]
+        }
+        c["chart"] = Charts.bars(
+            title: Texts.entries["chartGroups"]?.text ?? "", description: Localized("每组的需求数，数值见下表。", en: "Requests per group; the table below gives the figures.").text,
+            rows: report.rows.map { ($0.group, $0.total) }, id: "groups")
+        return c
+    }
+
+    func csv(_ by: ReportGrouping, month: String) throws -> String {
+        try store.monthlyReport(month, months: 1, by: by, responseHours: responseHours).report.csv
+    }
+
+    // MARK: Request detail
+
+    func request(_ id: String, user: String) throws -> [String: Any] {
+        let r = try store.request(id)
+        var c = common(Localized("需求 \(r.id.prefix(8))", en: "Request \(r.id.prefix(8))").text, user: user, current: "isRequest")
+        c["shortID"] = String(r.id.prefix(8))
+        var service: String? = nil
+        if let sid = r.assignedService { service = (try? store.service(sid)).map { "\($0.name) (\(sid.prefix(8)))" } ?? sid }
+        let place = Localized("网格 \(r.grid) · 楼栋 \(r.building)", en: "grid \(r.grid) · building \(r.building)").text
+            + (r.unit.map { Localized(" · 单元 \($0)", en: " · unit \($0)").text } ?? "")
+            + (r.room.map { Localized(" · \($0)室", en: " · room \($0)").text } ?? "")
+            + (r.canRead("room") ? "" : " · " + Display.unreadable)
+        let rating = r.satisfaction.flatMap { Satisfaction(rawValue: $0)?.displayLabel }.map { $0 + (r.ratingComment.map { "：\($0)" } ?? "") }  // catalogue: data — a full-width colon between rating and comment
+        let fields: [(Localized, String)] = [
+            (Localized("编号", en: "ID"), r.id),
+            (Localized("状态", en: "Status"), r.status.displayLabel),
+            (Localized("标题", en: "Title"), Display.personal(r, "title", r.title)),
+            (Localized("类别", en: "Category"), r.category),
+            (Localized("位置", en: "Place"), place),
+            (Localized("居民", en: "Resident"), Display.personal(r, "resident", r.resident)),
+            (Localized("电话", en: "Phone"), Display.personal(r, "phone", r.phone)),
+            (Localized("详情", en: "Detail"), Display.personal(r, "detail", r.detail)),
+            (Localized("期限", en: "Due"), Display.or(r.due) + (r.overdue ? Localized("（已逾期）", en: " (overdue)").text : "")),
+            (Localized("紧急", en: "Urgent"), Display.yesNo(r.urgent)),
+            (Localized("派单", en: "Assigned"), service ?? r.assignedPerson ?? "—"),
+            (Localized("评价", en: "Rating"), rating ?? "—"),
+            (Localized("登记", en: "Created"), Display.time(r.createdAt)),
+            (Localized("受理", en: "Accepted"), Display.time(r.acceptedAt)),
+            (Localized("办结", en: "Resolved"), Display.time(r.resolvedAt)),
+        ]
+        c["fields"] = fields.map { ["label": $0.0.text, "value": $0.1] }
+        let conflicts = try store.conflicts().filter { $0.record == r.id }
+        c["has_conflicts"] = !conflicts.isEmpty
+        c["conflicts"] = conflicts.map { x -> [String: Any] in
+            ["id": x.id, "field": Display.fieldLabel(x.field), "values": x.values.map { Display.value($0.value, field: x.field) }.joined(separator: " | ")]
+        }
+        let notes = try store.notes(ofRequest: r.id)
+        c["has_notes"] = !notes.isEmpty
+        c["notes"] = notes.map { n -> [String: Any] in
+            ["time": Display.time(n.createdAt), "author": Self.node(n.author ?? "?", n.authorName), "text": n.readable ? n.text : Display.unreadable]
+        }
+        c["history"] = try store.history(ofRecord: r.id).filter { !($0.field == Schema.deletedField && $0.value == .int(0)) }.map { h -> [String: Any] in
+            ["time": Display.time(h.time, seconds: true), "node": Self.node(h.origin, h.originName), "field": Display.fieldLabel(h.field),
+             "value": Display.value(h.value, field: h.field)]
+        }
+        return c
+    }
+
+    static func node(_ id: String, _ name: String?) -> String {
+        let short = String(id.prefix(7))
+        return name.map { "\(short) (\($0))" } ?? short
+    }
+
+    // MARK: Nodes
+
+    func nodes(user: String?) throws -> [String: Any] {
+        let list = try store.nodeActivity()
+        var c = common(Texts.entries["nodesTitle"]?.text ?? "", user: user, current: "isNodes")
+        c["has_nodes"] = !list.isEmpty
+        c["nodes"] = list.map { row($0) }
+        return c
+    }
+
+    func row(_ n: NodeActivity) -> [String: Any] {
+        let seen = n.lastSeen
+        let lagging = !n.revoked && (seen.flatMap(Timestamp.parse).map { Date().timeIntervalSince($0) > Self.laggingAfter } ?? true)
+        let unknown = Texts.entries["unknown"]?.text ?? ""
+        return [
+            "id": n.nodeID, "shortID": String(n.nodeID.prefix(7)), "name": n.name ?? "?",
+            "role": n.role.flatMap(NodeRole.init).map(\.displayLabel) ?? "?",
+            "place": [n.grid, n.building].compactMap { $0 }.joined(separator: "/").isEmpty ? "—" : [n.grid, n.building].compactMap { $0 }.joined(separator: "/"),
+            "lastSeen": seen.map { Display.time($0) } ?? (Texts.entries["never"]?.text ?? ""),
+            "lastSync": n.lastSync.map { Display.time($0) } ?? (Texts.entries["never"]?.text ?? ""),
+            "lastChange": n.lastChange.map { Display.time($0) } ?? "—",
+            "toSend": n.toSend.map(String.init) ?? unknown, "toReceive": n.toReceive.map(String.init) ?? unknown,
+            "quarantined": n.quarantined, "refused": n.refused, "openConflicts": n.openConflicts,
+            "lagging": lagging, "revoked": n.revoked, "connected": n.connected,
+        ]
+    }
+
+    func node(_ id: String, user: String?) throws -> [String: Any]? {
+        guard let n = try store.nodeActivity().first(where: { $0.nodeID == id || $0.nodeID.replacingOccurrences(of: "-", with: "") == id }) else { return nil }
+        var c = common(Texts.entries["nodeTitle"]?.text ?? "", user: user, current: "isNodes")
+        c.merge(row(n)) { a, _ in a }
+        let quarantine = try store.quarantine().filter { $0.origin == n.nodeID }
+        c["has_quarantine"] = !quarantine.isEmpty
+        c["quarantine"] = quarantine.map { ["receivedAt": Display.time($0.received_at), "reason": $0.detail, "changes": $0.changes] as [String: Any] }
+        let conflicts = try store.conflicts(involving: n.nodeID)
+        c["has_conflicts"] = !conflicts.isEmpty
+        c["conflicts"] = conflicts.map { x -> [String: Any] in
+            ["id": x.id, "record": x.record, "shortRecord": String(x.record.prefix(8)), "field": Display.fieldLabel(x.field),
+             "isRequest": x.collection == Schema.requests.name]
+        }
+        return c
+    }
+}
