@@ -185,6 +185,7 @@ let package = Package(
                 "GridSyncCore", "GridSyncStore", "GridSyncDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -42,6 +42,12 @@ struct DaemonCommand: AsyncParsableCommand {
     var districtPasswordFile: String?
     @Option(help: ArgumentHelp(L("在 http://主机:端口/metrics 提供 Prometheus 指标（请放在 127.0.0.1 或管理网络上）。", en: "Serve Prometheus metrics at http://HOST:PORT/metrics (keep it on 127.0.0.1 or a management network)."), valueName: "HOST:PORT"))
     var metrics: String?
+    @Option(help: ArgumentHelp(L("在 http://主机:端口/ 提供只读看板（配置项 dashboard；非本机地址须账户和 TLS）。", en: "Serve the read-only dashboard at http://HOST:PORT/ (config: dashboard; off loopback it needs accounts and TLS)."), valueName: "HOST:PORT"))
+    var dashboard: String?
+    @Option(help: ArgumentHelp(L("看板的 HTTPS 证书（PEM；配置项 dashboard_certificate）。", en: "The dashboard's HTTPS certificate (PEM; config: dashboard_certificate)."), valueName: "FILE"))
+    var dashboardCertificate: String?
+    @Option(help: ArgumentHelp(L("看板的 HTTPS 私钥（PEM；配置项 dashboard_key）。", en: "The dashboard's HTTPS private key (PEM; config: dashboard_key)."), valueName: "FILE"))
+    var dashboardKey: String?
 
     /// Embedded defaults, then the config file, then flags.
     func settings() throws -> DaemonConfig {
@@ -55,11 +61,15 @@ struct DaemonCommand: AsyncParsableCommand {
         if let dialCentre { s.dialCentre = dialCentre }
         if let district { s.district = district }
         if let districtPasswordFile { s.districtPasswordFile = districtPasswordFile }
+        if let dashboard { s.dashboard = dashboard }
+        if let dashboardCertificate { s.dashboardCertificate = dashboardCertificate }
+        if let dashboardKey { s.dashboardKey = dashboardKey }
         if let retentionMonths {
             guard (1...1200).contains(retentionMonths) else { throw GridSyncError(.invalidInput, Localized("--retention-months 须为 1 到 1200", en: "--retention-months must be 1 to 1200 months")) }
             s.retentionMonths = retentionMonths
         }
         if let m = s.metrics { _ = try Self.parseAddress(m, "metrics") }
+        if let d = s.dashboard { _ = try DashboardOptions.settings(address: d, certificate: s.dashboardCertificate, key: s.dashboardKey) }
         guard ["text", "json"].contains(s.logFormat) else {
             throw GridSyncError(.invalidInput, Localized("日志格式应为 text 或 json", en: "log format must be text or json"))
         }
@@ -142,6 +152,10 @@ struct DaemonCommand: AsyncParsableCommand {
             services.append(DistrictService(
                 store: s, server: server, interval: .seconds(settings.districtIntervalSeconds), timeout: .seconds(settings.districtTimeoutSeconds), logger: logger))
             logger.info("district: pushing to \(server) every \(settings.districtIntervalSeconds) s")
+        }
+        if let address = settings.dashboard {
+            let dashboard = try DashboardOptions.settings(address: address, certificate: settings.dashboardCertificate, key: settings.dashboardKey)
+            services.append(try DashboardOptions.service(store: s, settings: dashboard, logger: logger))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -17,6 +17,9 @@ import TOMLKit
 /// district_password_file = "/etc/gridsync/district.password"   # default: $PGPASSWORD
 /// district_interval_seconds = 300            # how often to push; default 300
 /// district_timeout_seconds = 300             # a push cut off after this long (and tried again); default 300
+/// dashboard = "127.0.0.1:8420"              # default: no dashboard; docs/DASHBOARD.md
+/// dashboard_certificate = "/etc/gridsync/dashboard.pem"   # HTTPS; required off loopback
+/// dashboard_key = "/etc/gridsync/dashboard.key"
 /// ```
 struct DaemonConfig: Equatable {
     var store: String?
@@ -35,11 +38,16 @@ struct DaemonConfig: Equatable {
     var districtPasswordFile: String?
     var districtIntervalSeconds = 300
     var districtTimeoutSeconds = 300
+    /// The read-only web dashboard's address, and its HTTPS certificate and key.
+    var dashboard: String?
+    var dashboardCertificate: String?
+    var dashboardKey: String?
 
     static let maxFileBytes = 1 << 20
     static let knownKeys: Set = [
         "store", "listen", "peers", "log_level", "log_format", "metrics", "dial_centre", "retention_months",
         "district", "district_password_file", "district_interval_seconds", "district_timeout_seconds",
+        "dashboard", "dashboard_certificate", "dashboard_key",
     ]
 
     /// Reads a config file; every problem is reported with the file name and the key.
@@ -88,6 +96,9 @@ struct DaemonConfig: Equatable {
         }
         config.district = try string("district")
         config.districtPasswordFile = try string("district_password_file")
+        config.dashboard = try string("dashboard")
+        config.dashboardCertificate = try string("dashboard_certificate")
+        config.dashboardKey = try string("dashboard_key")
         if let value = table["district_interval_seconds"] {
             guard let n = value.int, (1...86_400).contains(n) else {
                 throw GridSyncError(.invalidInput, Localized("配置文件 \(name)：district_interval_seconds 须为 1 到 86400 的整数", en: "config file \(name): 'district_interval_seconds' must be a whole number of seconds from 1 to 86400"))
