@@ -1,7 +1,7 @@
 /// The dashboard's templates and style sheet, compiled into the binary: a centre that is
 /// offline gets every byte of every page from the daemon. Mustache escapes what `{{…}}` inserts;
 /// `{{{…}}}` is used only for SVG built by ``Charts`` (whose text is escaped there).
-enum Templates {
+public enum Templates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "overview": overview, "grouped": grouped, "request": request,
         "nodes": nodes, "node": node, "login": login, "message": message,
@@ -168,7 +168,7 @@ enum Templates {
 
     /// The font stack names the CJK fonts a Debian, Windows or macOS machine has, so Chinese
     /// never falls back to boxes.
-    static let fontStack = "\"Noto Sans CJK SC\", \"WenQuanYi Zen Hei\", \"Microsoft YaHei\", \"PingFang SC\", \"Source Han Sans SC\", sans-serif"
+    public static let fontStack = "\"Noto Sans CJK SC\", \"WenQuanYi Zen Hei\", \"Microsoft YaHei\", \"PingFang SC\", \"Source Han Sans SC\", sans-serif"
 
     static let css = """
         :root { --ink: #1f2933; --muted: #616e7c; --line: #d9dee4; --bg: #f7f8fa; --accent: #b7282e; }
