@@ -3,6 +3,7 @@
 //   swift run -c release gridsync-bench import [--requests N] [--community]
 //   swift run -c release gridsync-bench sync [--requests N] [--tls] [--community | --register]
 //   swift run -c release gridsync-bench search [--requests N]
+//   swift run -c release gridsync-bench dashboard [--requests N]
 //   swift run -c release gridsync-bench csv [--requests N]      (needs the release gridsync beside it)
 //   swift run -c release gridsync-bench district --postgres URL [--communities N] [--requests N]
 //                                                                (a real PostgreSQL; password in $PGPASSWORD)
@@ -18,7 +19,7 @@ import GridSyncStore
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync|search|csv|district [--requests N] [--dir PATH] [--tls] [--community] [--register] [--postgres URL] [--communities N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: gridsync-bench import|sync|search|csv|district|dashboard [--requests N] [--dir PATH] [--tls] [--community] [--register] [--postgres URL] [--communities N]\n".utf8))
     exit(64)
 }
 
@@ -69,6 +70,8 @@ case "import":
     try ImportBenchmark(requests: requests, baseDir: baseDir, community: community).run()
 case "csv":
     try CSVImportBenchmark(requests: requests, baseDir: baseDir).run()
+case "dashboard":
+    try await DashboardBenchmark(requests: requests, baseDir: baseDir).run()
 case "search":
     try SearchBenchmark(requests: requests, baseDir: baseDir).run()
 case "district":

@@ -7,6 +7,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import Mustache
+import ServiceLifecycle
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -67,6 +68,7 @@ public struct Dashboard: Sendable {
     public let settings: Settings
     let sessions = SessionBook()
     let throttle = LoginThrottle()
+    let cache = FigureCache()
     let library: MustacheLibrary
 
     /// Checks what the address asks for: a non-loopback address needs TLS and at least one
@@ -116,6 +118,7 @@ public struct Dashboard: Sendable {
         return Application(
             router: router(), server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "gridsync"),
+            services: [Refresher(dashboard: self, logger: logger)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -144,7 +147,7 @@ public struct Dashboard: Sendable {
     public func router() -> Router<DashboardContext> {
         let router = Router(context: DashboardContext.self)
         router.add(middleware: AccessMiddleware(dashboard: self))
-        let pages = Pages(store: store, responseHours: settings.responseHours)
+        let pages = Pages(store: store, responseHours: settings.responseHours, cache: cache)
         router.get("/assets/style.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: Templates.css)))
@@ -207,6 +210,13 @@ public struct Dashboard: Sendable {
             return r
         }
         return router
+    }
+
+    /// Works out this month's overview figures again if the store changed since they were
+    /// (the refresher calls it every few seconds), so the page is ready when someone opens it.
+    public func refresh() async throws {
+        let store = self.store, cache = self.cache, hours = settings.responseHours
+        try await Self.off { _ = try cache.figures(store, month: store.currentMonth(), by: nil, responseHours: hours) }
     }
 
     // MARK: Signing in
@@ -300,7 +310,7 @@ public struct Dashboard: Sendable {
     }
 
     func errorPage(_ e: DashboardError) -> Response {
-        let pages = Pages(store: store, responseHours: settings.responseHours)
+        let pages = Pages(store: store, responseHours: settings.responseHours, cache: cache)
         var c = pages.common(e.title.text, user: nil, current: "isError")
         c["heading"] = e.title.text
         c["message"] = e.message.text
@@ -315,6 +325,27 @@ public struct Dashboard: Sendable {
 
     static func offQuiet<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         (try? await NIOThreadPool.singleton.runIfActive(work)) ?? work()
+    }
+}
+
+/// Keeps the current month's overview worked out: every few seconds, if the store moved. It
+/// reads on the thread pool from a reader of the store, so sync (the writer) never waits on it.
+struct Refresher: Service {
+    let dashboard: Dashboard
+    let logger: Logger
+    static let interval: Duration = .seconds(5)
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await dashboard.refresh()
+                } catch {
+                    logger.warning("dashboard: working out the overview failed: \(AccessMiddleware.describe(error))")
+                }
+                do { try await Task.sleep(for: Self.interval) } catch { return }
+            }
+        }
     }
 }
 

@@ -8,6 +8,11 @@ import GridSyncStore
 struct Pages {
     let store: Store
     let responseHours: Int
+    let cache: FigureCache
+
+    func figures(_ month: String, by: ReportGrouping? = nil) throws -> FigureCache.Figures {
+        try cache.figures(store, month: month, by: by, responseHours: responseHours)
+    }
 
     /// A node not heard of for longer than this is shown as lagging.
     static let laggingAfter: TimeInterval = 7 * 86_400
@@ -27,6 +32,9 @@ struct Pages {
          "previousMonth": ReportOptions.month(month, plus: -1) ?? month, "nextMonth": ReportOptions.month(month, plus: 1) ?? month]
     }
 
+    /// How many overdue requests the overview lists.
+    static let overdueShown = 50
+
     static let rateKeys = ["response", "closure", "resolution", "satisfaction"]
 
     static func rates(_ row: ReportRow) -> [Rate] { [row.responseRate, row.closureRate, row.resolutionRate, row.satisfactionRate] }
@@ -34,7 +42,7 @@ struct Pages {
     // MARK: Overview
 
     func overview(month: String, user: String?) throws -> [String: Any] {
-        let (report, series) = try store.monthlyReport(month, months: 12, responseHours: responseHours)
+        let (report, series) = try figures(month)
         var c = common(Localized("概览 \(month)", en: "Overview \(month)").text, user: user, current: "isOverview")
         c.merge(monthContext(month, action: "/")) { a, _ in a }
         c["heading"] = Localized("\(store.node.name) · \(month) 需求概览", en: "\(store.node.name) · requests in \(month)").text
@@ -67,17 +75,17 @@ struct Pages {
         c["statusChart"] = Charts.bars(
             title: Texts.entries["chartStatus"]?.text ?? "", description: Localized("本月各状态的需求数，数值见下表。", en: "This month's requests by status; the table below gives the figures.").text,
             rows: statuses.map { ($0.0.displayLabel, $0.1) }, id: "status")
-        // Overdue now, whatever month is shown: what needs chasing today.
+        // Overdue now, whatever month is shown: what needs chasing today, soonest due first.
         var filter = RequestFilter()
         filter.overdueOnly = true
-        filter.sort = .oldest
-        let overdue = try (user == nil ? store.clearRequests(filter) : store.requestPage(filter).records)
-            .sorted { ($0.due ?? "", $0.id) < ($1.due ?? "", $1.id) }
+        filter.sort = .due
+        filter.limit = Self.overdueShown
+        let overdue = try user == nil ? store.clearRequestPage(filter) : store.requestPage(filter)
         let today = store.today()
-        c["overdueCount"] = overdue.count
-        c["has_overdue"] = !overdue.isEmpty
-        c["overdueMore"] = overdue.count > 50
-        c["overdue"] = overdue.prefix(50).map { r -> [String: Any] in
+        c["overdueCount"] = overdue.total
+        c["has_overdue"] = !overdue.records.isEmpty
+        c["overdueMore"] = overdue.total > overdue.records.count
+        c["overdue"] = overdue.records.map { r -> [String: Any] in
             var row: [String: Any] = [
                 "id": r.id, "shortID": String(r.id.prefix(8)), "due": r.due ?? "—", "days": Self.days(from: r.due, to: today),
                 "category": r.category, "place": "\(r.grid)/\(r.building)", "status": r.status.displayLabel,
@@ -101,7 +109,7 @@ struct Pages {
     // MARK: By grid, building, category, service
 
     func grouped(_ by: ReportGrouping, month: String, user: String?) throws -> [String: Any] {
-        let report = try store.monthlyReport(month, months: 1, by: by, responseHours: responseHours).report
+        let report = try figures(month, by: by).report
         let current = ["grid": "isGrid", "building": "isBuilding", "category": "isCategory", "service": "isService"][by.rawValue] ?? ""
         var c = common(Localized("按\(by.label) \(month)", en: "By \(by.englishLabel.lowercased()) \(month)").text, user: user, current: current)
         c.merge(monthContext(month, action: "/by/\(by.rawValue)")) { a, _ in a }
@@ -126,7 +134,7 @@ struct Pages {
     }
 
     func csv(_ by: ReportGrouping, month: String) throws -> String {
-        try store.monthlyReport(month, months: 1, by: by, responseHours: responseHours).report.csv
+        try figures(month, by: by).report.csv
     }
 
     // MARK: Request detail

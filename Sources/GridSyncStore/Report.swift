@@ -143,8 +143,28 @@ public struct DatedRequests: Sendable {
 
     public init(_ records: [RequestRecord], timeZone: TimeZone) {
         let day = LocalDay(timeZone: timeZone)
+        // A time zone's offset changes on the hour at most: the calendar is asked once per hour
+        // of creation times, not once per request.
+        var byHour: [Int64: (offset: Int64, day: String)] = [:]
         self.records = records
-        self.createdDays = records.map { r in r.createdAt.flatMap(Timestamp.parse).map(day.of(date:)) }
+        self.createdDays = records.map { r in
+            guard let date = r.createdAt.flatMap(Timestamp.parse) else { return nil }
+            let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+            let hour = seconds >= 0 ? seconds / 3600 : (seconds - 3599) / 3600
+            let known: (offset: Int64, day: String)
+            if let k = byHour[hour] {
+                known = k
+            } else {
+                let start = Date(timeIntervalSince1970: Double(hour * 3600))
+                known = (Int64(timeZone.secondsFromGMT(for: start)), day.of(date: start))
+                byHour[hour] = known
+            }
+            // Offsets are whole quarter hours: within one hour of UTC the local day changes at
+            // most once, where local midnight falls.
+            let localInHour = (hour * 3600 + known.offset) % 86_400
+            let midnightIn = localInHour < 0 ? -localInHour : (86_400 - localInHour) % 86_400
+            return midnightIn > 0 && midnightIn < 3600 && seconds - hour * 3600 >= midnightIn ? day.of(date: date) : known.day
+        }
         self.timeZone = timeZone
     }
 }
@@ -391,11 +411,12 @@ extension Store {
     /// This month (YYYY-MM) in the local time zone, by this store's clock.
     public func currentMonth() -> String { String(LocalDay(timeZone: .current).of(ms: wallClock()).prefix(7)) }
 
-    /// Every request, clear fields only (nothing is opened), with its creation day.
+    /// Every request, clear fields only (nothing is opened), with its creation day: read as
+    /// the district push reads them (``districtExtract(since:)``), so a report here and the
+    /// district's report of this community count the same rows the same way.
     private func reportRequests(_ timeZone: TimeZone) throws -> DatedRequests {
-        var all = RequestFilter()
-        all.sort = .oldest
-        return DatedRequests(try requestPage(all, opening: false).records, timeZone: timeZone)
+        let rows = try districtExtract(since: 0).requests.lazy.filter { !$0.deleted }.compactMap(\.record)
+        return DatedRequests(Array(rows), timeZone: timeZone)
     }
 
     /// For a report by service: how each service's row is named ("助老送餐（社区食堂）").

@@ -153,8 +153,8 @@ extension Store {
 extension Store {
     /// Requests matching `filter` with their clear fields only: nothing is opened, so nothing
     /// personal can be shown (a page for someone not signed in).
-    public func clearRequests(_ filter: RequestFilter) throws -> [RequestRecord] {
-        try requestPage(filter, opening: false).records
+    public func clearRequestPage(_ filter: RequestFilter) throws -> RequestPage {
+        try requestPage(filter, opening: false)
     }
 
     /// Today (YYYY-MM-DD) in the local time zone, by this store's clock: what "overdue" is

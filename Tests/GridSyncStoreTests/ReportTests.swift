@@ -162,3 +162,34 @@ final class ManualClock: @unchecked Sendable {
         #expect(RequestReport.nearestRank(Array(1...11).map(Double.init), 90) == 10)
     }
 }
+
+/// Creation days worked out once per hour of creation times (``DatedRequests``) are the days
+/// the calendar gives for each time, in zones with whole, half and quarter hour offsets.
+@Suite struct CreationDayTests {
+    @Test func creationDaysAreTheCalendarsDays() throws {
+        var rng = SplitMix64(seed: 7)
+        let base: UInt64 = 1_735_689_600_000  // 2025-01-01T00:00Z
+        let records = (0..<5_000).map { i -> RequestRecord in
+            // Spread over two years, with many times in the minutes around each zone's midnight.
+            let ms = base + rng.next() % (730 * 86_400_000)
+            return RequestRecord(
+                id: "r\(i)", status: .submitted, grid: "1", building: "1", unit: nil, room: nil, resident: nil, phone: nil, category: "c",
+                title: "", detail: nil, due: nil, urgent: false, assignedService: nil, assignedPerson: nil, satisfaction: nil,
+                ratingComment: nil, createdAt: Timestamp.iso(i % 2 == 0 ? ms : ms - ms % 1_800_000 + (rng.next() % 120_000)),
+                acceptedAt: nil, assignedAt: nil, startedAt: nil, resolvedAt: nil, ratedAt: nil, closedAt: nil, overdue: false)
+        }
+        for zone in ["Asia/Shanghai", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "America/New_York", "UTC"] {
+            let tz = try #require(TimeZone(identifier: zone))
+            let dated = DatedRequests(records, timeZone: tz)
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = tz
+            for (r, day) in zip(records, dated.createdDays) {
+                let date = try #require(r.createdAt.flatMap(Timestamp.parse))
+                let c = calendar.dateComponents([.year, .month, .day], from: date)
+                let expected = String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+                #expect(day == expected, "\(zone) \(r.createdAt ?? "")")
+                if day != expected { break }
+            }
+        }
+    }
+}
