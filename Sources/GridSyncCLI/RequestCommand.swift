@@ -162,28 +162,7 @@ struct RequestShow: ParsableCommand {
         if output.json { return try Output.json(detail) }
         var service: String? = nil
         if let sid = r.assignedService { service = (try? s.service(sid)).map { "\($0.name) (\(Output.shortID(sid)))" } ?? sid }
-        let place = L("网格 \(r.grid) · 楼栋 \(r.building)", en: "grid \(r.grid) · building \(r.building)")
-            + (r.unit.map { L(" · 单元 \($0)", en: " · unit \($0)") } ?? "") + (r.room.map { L(" · \($0)室", en: " · room \($0)") } ?? "")
-            + (r.canRead("room") ? "" : " · " + Output.unreadable)
-        let rating = r.satisfaction.flatMap { Satisfaction(rawValue: $0)?.displayLabel }.map { $0 + (r.ratingComment.map { L("：\($0)", en: ": \($0)") } ?? "") }
-        let rows: [(String, String)] = [
-            (L("编号", en: "ID"), r.id),
-            (L("状态", en: "Status"), "\(r.status.displayLabel) (\(r.status.rawValue))"),
-            (L("标题", en: "Title"), Output.personal(r, "title", r.title)),
-            (L("类别", en: "Category"), r.category),
-            (L("位置", en: "Place"), place),
-            (L("居民", en: "Resident"), Output.personal(r, "resident", r.resident)),
-            (L("电话", en: "Phone"), Output.personal(r, "phone", r.phone)),
-            (L("详情", en: "Detail"), Output.personal(r, "detail", r.detail)),
-            (L("期限", en: "Due"), Output.or(r.due) + (r.overdue ? L("（已逾期）", en: " (overdue)") : "")),
-            (L("紧急", en: "Urgent"), Headers.yesNo(r.urgent)),
-            (L("派单", en: "Assigned"), service ?? r.assignedPerson ?? "—"),
-            (L("评价", en: "Rating"), rating ?? "—"),
-            (L("登记", en: "Created"), Output.time(r.createdAt)),
-            (L("受理", en: "Accepted"), Output.time(r.acceptedAt)),
-            (L("办结", en: "Resolved"), Output.time(r.resolvedAt)),
-        ]
-        Output.fields(rows)
+        Output.fields(Display.requestFields(r, service: service).map { ($0.label, $0.value) })
         if !detail.conflicts.isEmpty {
             Output.line()
             Output.line(L("冲突（用 `gridsync conflicts resolve ID` 解决）：", en: "Conflicts (settle with `gridsync conflicts resolve ID`):"))

@@ -91,8 +91,8 @@ public struct Dashboard: Sendable {
         if !settings.isLoopback {
             guard settings.tls != nil else {
                 throw GridSyncError(.notPermitted, Localized(
-                    "看板地址 \(settings.host) 不是本机地址，必须使用 TLS：配置 dashboard_certificate 和 dashboard_key（或 --dashboard-certificate/--dashboard-key），或改用 127.0.0.1",
-                    en: "the dashboard address \(settings.host) is not loopback, so it needs TLS: set dashboard_certificate and dashboard_key (or --dashboard-certificate/--dashboard-key), or use 127.0.0.1"))
+                    "看板地址 \(settings.host) 不是本机地址，必须使用 TLS：给出证书和私钥（gridsync dashboard 的 --certificate/--key，守护进程的 dashboard_certificate/dashboard_key），或改用 127.0.0.1",
+                    en: "the dashboard address \(settings.host) is not loopback, so it needs TLS: give a certificate and key (--certificate/--key for gridsync dashboard, dashboard_certificate/dashboard_key for the daemon), or use 127.0.0.1"))
             }
             guard try !store.dashboardAccounts().isEmpty else {
                 throw GridSyncError(.notPermitted, Localized(
@@ -143,7 +143,7 @@ public struct Dashboard: Sendable {
         return c
     }
 
-    /// The routes. Only GET (and HEAD) read; POST signs in and out and changes nothing stored.
+    /// The routes. Only GET reads; POST signs in and out and changes nothing stored.
     public func router() -> Router<DashboardContext> {
         let router = Router(context: DashboardContext.self)
         router.add(middleware: AccessMiddleware(dashboard: self))
@@ -421,7 +421,7 @@ struct AccessMiddleware: RouterMiddleware {
     }
 
     func admit(_ request: Request, _ context: inout DashboardContext, _ next: (Request, DashboardContext) async throws -> Response) async throws -> Response {
-        guard request.method == .get || request.method == .head || (request.method == .post && ["/login", "/logout"].contains(request.uri.path)) else {
+        guard request.method == .get || (request.method == .post && ["/login", "/logout"].contains(request.uri.path)) else {
             throw DashboardError.methodNotAllowed
         }
         if dashboard.settings.isLoopback, let host = request.head.authority {

@@ -145,29 +145,7 @@ struct Pages {
         c["shortID"] = String(r.id.prefix(8))
         var service: String? = nil
         if let sid = r.assignedService { service = (try? store.service(sid)).map { "\($0.name) (\(sid.prefix(8)))" } ?? sid }
-        let place = Localized("网格 \(r.grid) · 楼栋 \(r.building)", en: "grid \(r.grid) · building \(r.building)").text
-            + (r.unit.map { Localized(" · 单元 \($0)", en: " · unit \($0)").text } ?? "")
-            + (r.room.map { Localized(" · \($0)室", en: " · room \($0)").text } ?? "")
-            + (r.canRead("room") ? "" : " · " + Display.unreadable)
-        let rating = r.satisfaction.flatMap { Satisfaction(rawValue: $0)?.displayLabel }.map { $0 + (r.ratingComment.map { "：\($0)" } ?? "") }  // catalogue: data — a full-width colon between rating and comment
-        let fields: [(Localized, String)] = [
-            (Localized("编号", en: "ID"), r.id),
-            (Localized("状态", en: "Status"), r.status.displayLabel),
-            (Localized("标题", en: "Title"), Display.personal(r, "title", r.title)),
-            (Localized("类别", en: "Category"), r.category),
-            (Localized("位置", en: "Place"), place),
-            (Localized("居民", en: "Resident"), Display.personal(r, "resident", r.resident)),
-            (Localized("电话", en: "Phone"), Display.personal(r, "phone", r.phone)),
-            (Localized("详情", en: "Detail"), Display.personal(r, "detail", r.detail)),
-            (Localized("期限", en: "Due"), Display.or(r.due) + (r.overdue ? Localized("（已逾期）", en: " (overdue)").text : "")),
-            (Localized("紧急", en: "Urgent"), Display.yesNo(r.urgent)),
-            (Localized("派单", en: "Assigned"), service ?? r.assignedPerson ?? "—"),
-            (Localized("评价", en: "Rating"), rating ?? "—"),
-            (Localized("登记", en: "Created"), Display.time(r.createdAt)),
-            (Localized("受理", en: "Accepted"), Display.time(r.acceptedAt)),
-            (Localized("办结", en: "Resolved"), Display.time(r.resolvedAt)),
-        ]
-        c["fields"] = fields.map { ["label": $0.0.text, "value": $0.1] }
+        c["fields"] = Display.requestFields(r, service: service).map { ["label": $0.label, "value": $0.value] }
         let conflicts = try store.conflicts().filter { $0.record == r.id }
         c["has_conflicts"] = !conflicts.isEmpty
         c["conflicts"] = conflicts.map { x -> [String: Any] in

@@ -56,4 +56,33 @@ public enum Display {
     public static func fieldLabel(_ field: String) -> String {
         Schema.requests.spec(field)?.displayLabel ?? Schema.notes.spec(field)?.displayLabel ?? field
     }
+
+    /// A request's fields as its detail shows them (terminal and dashboard): label and value,
+    /// personal ones as this node may read them. `service` names the service it is assigned
+    /// to, if it is.
+    public static func requestFields(_ r: RequestRecord, service: String?) -> [(label: String, value: String)] {
+        let place = Localized("网格 \(r.grid) · 楼栋 \(r.building)", en: "grid \(r.grid) · building \(r.building)").text
+            + (r.unit.map { Localized(" · 单元 \($0)", en: " · unit \($0)").text } ?? "")
+            + (r.room.map { Localized(" · \($0)室", en: " · room \($0)").text } ?? "")
+            + (r.canRead("room") ? "" : " · " + unreadable)
+        let rating = r.satisfaction.flatMap { Satisfaction(rawValue: $0)?.displayLabel }
+            .map { $0 + (r.ratingComment.map { Localized("：\($0)", en: ": \($0)").text } ?? "") }
+        return [
+            (Localized("编号", en: "ID").text, r.id),
+            (Localized("状态", en: "Status").text, "\(r.status.displayLabel) (\(r.status.rawValue))"),
+            (Localized("标题", en: "Title").text, personal(r, "title", r.title)),
+            (Localized("类别", en: "Category").text, r.category),
+            (Localized("位置", en: "Place").text, place),
+            (Localized("居民", en: "Resident").text, personal(r, "resident", r.resident)),
+            (Localized("电话", en: "Phone").text, personal(r, "phone", r.phone)),
+            (Localized("详情", en: "Detail").text, personal(r, "detail", r.detail)),
+            (Localized("期限", en: "Due").text, or(r.due) + (r.overdue ? Localized("（已逾期）", en: " (overdue)").text : "")),
+            (Localized("紧急", en: "Urgent").text, yesNo(r.urgent)),
+            (Localized("派单", en: "Assigned").text, service ?? r.assignedPerson ?? "—"),
+            (Localized("评价", en: "Rating").text, rating ?? "—"),
+            (Localized("登记", en: "Created").text, time(r.createdAt)),
+            (Localized("受理", en: "Accepted").text, time(r.acceptedAt)),
+            (Localized("办结", en: "Resolved").text, time(r.resolvedAt)),
+        ]
+    }
 }

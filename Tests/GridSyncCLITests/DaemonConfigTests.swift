@@ -41,6 +41,17 @@ import Testing
         #expect(e?.localized.en.contains("district_interval_seconds") == true)
     }
 
+    @Test func readsTheDashboardKeys() throws {
+        let c = try DaemonConfig.parse("""
+            dashboard = "0.0.0.0:8443"
+            dashboard_certificate = "/etc/gridsync/dashboard.pem"
+            dashboard_key = "/etc/gridsync/dashboard.key"
+            """, name: "x")
+        #expect(c.dashboard == "0.0.0.0:8443" && c.dashboardCertificate == "/etc/gridsync/dashboard.pem" && c.dashboardKey == "/etc/gridsync/dashboard.key")
+        #expect(DaemonConfig().dashboard == nil)
+        #expect(throws: GridSyncError.self) { try DaemonConfig.parse("dashboard = 8420", name: "c.toml") }
+    }
+
     @Test func jsonLogLinesEscapeWhatJSONNeedsAndKeepChinese() throws {
         final class Lines: @unchecked Sendable { var all: [String] = [] }
         let lines = Lines()

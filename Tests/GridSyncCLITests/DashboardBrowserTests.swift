@@ -113,9 +113,10 @@ import Testing
             #expect(shot.width == 1280)
             #expect(v.colours > 50 && v.inked > 0.05, "\(page): \(v.colours) colours, \(v.inked) inked")
         }
-        // Keep one for the README when asked (docs/dashboard.png).
-        if let out = ProcessInfo.processInfo.environment["GRIDSYNC_DASHBOARD_SCREENSHOT"] {
-            _ = try Self.screenshot(base + "/", to: out, size: "1280,1500", dir: cli.dir)
+        // Keep them for the README when asked (GRIDSYNC_DASHBOARD_SCREENSHOTS=docs).
+        if let out = ProcessInfo.processInfo.environment["GRIDSYNC_DASHBOARD_SCREENSHOTS"] {
+            _ = try Self.screenshot(base + "/", to: out + "/dashboard.png", size: "1280,2150", dir: cli.dir)
+            _ = try Self.screenshot(base + "/nodes", to: out + "/dashboard-nodes.png", size: "1280,420", dir: cli.dir)
         }
     }
 
@@ -134,5 +135,48 @@ import Testing
             shots.append(shot.rgb)
         }
         #expect(shots[0] != shots[1] && shots[1] != shots[2] && shots[0] != shots[2], "CJK characters render alike: no CJK font (install fonts-wqy-zenhei)")
+    }
+}
+
+/// `gridsync dashboard` and the daemon's dashboard settings as a careless user meets them.
+@Suite struct DashboardCommandTests {
+    @Test func accountsAndAddressesAreChecked() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let c = ["--db", cli.path("centre.db")]
+        try cli.ok(["init", "--name", "社区服务中心", "--role", "centre"] + c)
+        let pw = cli.path("pw")
+        try "short\n".write(toFile: pw, atomically: true, encoding: .utf8)
+        let short = try cli.run(["dashboard", "user", "add", "clerk", "--password-file", pw] + c)
+        #expect(short.status != 0 && short.err.contains("密码至少 10 个字符"))
+        // No terminal to ask on, and no file: refused, nothing added.
+        let noTTY = try cli.run(["dashboard", "user", "add", "clerk"] + c)
+        #expect(noTTY.status != 0 && noTTY.err.contains("--password-file"))
+        let badName = try cli.run(["dashboard", "user", "add", "张 三", "--password-file", pw] + c)
+        #expect(badName.status != 0 && badName.err.contains("账户名"))
+        #expect(try cli.ok(["dashboard", "user", "list"] + c).contains("还没有看板账户"))
+        try "correct horse battery\n".write(toFile: pw, atomically: true, encoding: .utf8)
+        #expect(try cli.ok(["dashboard", "user", "add", "clerk", "--password-file", pw] + c).contains("已添加看板账户「clerk」"))
+        #expect(try cli.ok(["dashboard", "user", "add", "clerk", "--password-file", pw] + c).contains("新密码"))
+        let list = try cli.ok(["dashboard", "user", "list", "--json"] + c)
+        #expect(list.contains("\"name\" : \"clerk\"") || list.contains("\"name\":\"clerk\""))
+        #expect(!list.contains("scrypt"), "the credential never leaves the store")
+        let missing = try cli.run(["dashboard", "user", "remove", "nobody"] + c)
+        #expect(missing.status != 0 && missing.err.contains("没有名为「nobody」的看板账户"))
+        try cli.ok(["dashboard", "user", "remove", "clerk"] + c)
+
+        // Off loopback without TLS the daemon does not start, and says what to do.
+        let open = try cli.run(["daemon", "--dashboard", "0.0.0.0:\(DaemonEndToEndTests.freePort())", "--listen", "none"] + c)
+        #expect(open.status != 0 && open.err.contains("TLS"), "\(open.err)")
+        let halfTLS = try cli.run(["dashboard", "--listen", "0.0.0.0:8443", "--certificate", cli.path("c.pem")] + c)
+        #expect(halfTLS.status != 0 && halfTLS.err.contains("证书和私钥须一起给出"))
+        let badAddress = try cli.run(["dashboard", "--listen", "8420"] + c)
+        #expect(badAddress.status != 0 && badAddress.err.contains("主机:端口"))
+        let junk = cli.path("junk.pem")
+        try "not a certificate".write(toFile: junk, atomically: true, encoding: .utf8)
+        try "correct horse battery\n".write(toFile: pw, atomically: true, encoding: .utf8)
+        try cli.ok(["dashboard", "user", "add", "clerk", "--password-file", pw] + c)
+        let junkTLS = try cli.run(["dashboard", "--listen", "0.0.0.0:\(DaemonEndToEndTests.freePort())", "--certificate", junk, "--key", junk] + c)
+        #expect(junkTLS.status != 0 && junkTLS.err.contains("无法读取看板证书"), "\(junkTLS.err)")
     }
 }
