@@ -273,6 +273,22 @@ extension Dashboard {
         return Int(String(decoding: buffer[9..<12], as: UTF8.self))
     }
 
+    /// A hostile name (a category, a service) is text on every page, never markup.
+    @Test func hostileNamesAreEscaped() async throws {
+        let f = try Fixture()
+        let evil = "<script>alert(1)</script>"
+        try f.store.addCategory(evil)
+        _ = try f.store.addRequest(NewRequest(grid: "1", building: "1", resident: "赵六", category: evil, title: "\"><img src=x onerror=alert(1)>"))  // catalogue: data
+        try await f.dashboard().app.test(.router) { client in
+            for uri in ["/by/category?month=2026-11", "/?month=2026-11"] {
+                let html = Self.text(try await client.execute(uri: uri, method: .get))
+                #expect(!html.contains("<script") && !html.contains("<img"), "\(uri)")
+            }
+            let html = Self.text(try await client.execute(uri: "/by/category?month=2026-11", method: .get))
+            #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || html.contains("&lt;script&gt;alert(1)&lt;"))
+        }
+    }
+
     /// The CSV download is `gridsync report --by … --format csv`: BOM, and no cell a spreadsheet
     /// would run.
     @Test func theCSVIsTheReportsCSVAndFormulaSafe() async throws {
