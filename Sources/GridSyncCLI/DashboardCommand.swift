@@ -46,8 +46,25 @@ struct DashboardOptions {
         let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
-        return try dashboard.application(logger: quiet) { port in
+        let app = try dashboard.application(logger: quiet) { port in
             logger.info("dashboard: open \(scheme)://\(host):\(port)/\(settings.isLoopback ? "" : " (sign-in required)")")
+        }
+        return DashboardService(app: app, address: "\(host):\(settings.port)")
+    }
+}
+
+/// The dashboard's application, with a failure to serve (the port taken, say) said plainly.
+struct DashboardService<App: Service>: Service {
+    let app: App
+    let address: String
+
+    func run() async throws {
+        do {
+            try await app.run()
+        } catch is CancellationError {
+            return
+        } catch {
+            throw GridSyncError(.io, Localized("无法在 \(address) 提供看板：\(error)；端口是否已被占用？请换一个看板地址（--listen、--dashboard 或配置项 dashboard）", en: "cannot serve the dashboard on \(address): \(error); is the port in use? pick another dashboard address (--listen, --dashboard or the config's dashboard)"))
         }
     }
 }
@@ -73,11 +90,7 @@ struct DashboardServe: AsyncParsableCommand {
         logger.logLevel = .info
         let service = try DashboardOptions.service(store: s, settings: settings, logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            throw GridSyncError(.io, Localized("无法在 \(listen) 提供看板：\(error)；端口是否已被占用？请用 --listen 换一个", en: "cannot serve the dashboard on \(listen): \(error); is the port in use? pick another with --listen"))
-        }
+        try await group.run()
     }
 }
 

@@ -340,6 +340,8 @@ struct Refresher: Service {
             while !Task.isCancelled {
                 do {
                     try await dashboard.refresh()
+                } catch is CancellationError {
+                    return
                 } catch {
                     logger.warning("dashboard: working out the overview failed: \(AccessMiddleware.describe(error))")
                 }

@@ -178,5 +178,20 @@ import Testing
         try cli.ok(["dashboard", "user", "add", "clerk", "--password-file", pw] + c)
         let junkTLS = try cli.run(["dashboard", "--listen", "0.0.0.0:\(DaemonEndToEndTests.freePort())", "--certificate", junk, "--key", junk] + c)
         #expect(junkTLS.status != 0 && junkTLS.err.contains("无法读取看板证书"), "\(junkTLS.err)")
+
+        // The port already taken: said plainly, by the command and by the daemon.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let taken = DaemonEndToEndTests.freePort()
+        addr.sin_port = in_port_t(UInt16(taken).bigEndian)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(bound == 0 && listen(fd, 1) == 0)
+        for args in [["dashboard", "--listen", "127.0.0.1:\(taken)"], ["daemon", "--listen", "none", "--dashboard", "127.0.0.1:\(taken)"]] {
+            let r = try cli.run(args + c)
+            #expect(r.status != 0 && r.err.contains("无法在 127.0.0.1:\(taken) 提供看板") && r.err.contains("端口是否已被占用"), "\(args[0]): \(r.err)")
+        }
     }
 }
