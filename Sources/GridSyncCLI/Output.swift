@@ -38,10 +38,7 @@ enum Output {
     }
 
     /// Node ID with its name: `ABCDEFG (三号楼)`.
-    static func node(_ text: String, _ name: String?) -> String {
-        let short = String(text.prefix(7))
-        return name.map { "\(short) (\($0))" } ?? short
-    }
+    static func node(_ text: String, _ name: String?) -> String { Display.node(text, name) }
 
     /// Label/value lines, labels padded to one display width.
     static func fields(_ rows: [(String, String)]) {

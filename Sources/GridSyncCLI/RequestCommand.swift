@@ -160,9 +160,7 @@ struct RequestShow: ParsableCommand {
             request: r, notes: try s.notes(ofRequest: r.id), history: try s.history(ofRecord: r.id),
             conflicts: try s.conflicts().filter { $0.record == r.id })
         if output.json { return try Output.json(detail) }
-        var service: String? = nil
-        if let sid = r.assignedService { service = (try? s.service(sid)).map { "\($0.name) (\(Output.shortID(sid)))" } ?? sid }
-        Output.fields(Display.requestFields(r, service: service).map { ($0.label, $0.value) })
+        Output.fields(Display.requestFields(r, service: r.assignedService.map(s.serviceLabel)).map { ($0.label, $0.value) })
         if !detail.conflicts.isEmpty {
             Output.line()
             Output.line(L("冲突（用 `gridsync conflicts resolve ID` 解决）：", en: "Conflicts (settle with `gridsync conflicts resolve ID`):"))

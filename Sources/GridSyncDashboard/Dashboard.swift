@@ -259,7 +259,7 @@ public struct Dashboard: Sendable {
         }
         let credential = try await Self.off { try self.store.dashboardCredential(name) }
         // An unknown name costs the same scrypt as a known one.
-        let ok = await Self.offQuiet { PasswordHash.verify(password, credential: credential ?? PasswordHash.decoy) } && credential != nil
+        let ok = try await Self.off { PasswordHash.verify(password, credential: credential ?? PasswordHash.decoy) } && credential != nil
         guard ok else {
             throttle.failed(address: address, account: name)
             return try await again(Localized("账户名或密码不对", en: "wrong account name or password"), status: .unauthorized)
@@ -322,10 +322,6 @@ public struct Dashboard: Sendable {
     static func off<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await NIOThreadPool.singleton.runIfActive(work)
     }
-
-    static func offQuiet<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        (try? await NIOThreadPool.singleton.runIfActive(work)) ?? work()
-    }
 }
 
 /// Keeps the current month's overview worked out: every few seconds, if the store moved. It
@@ -353,14 +349,13 @@ struct Refresher: Service {
 
 /// What a dashboard request can go wrong with, as a page in the reader's language.
 enum DashboardError: Error {
-    case notFound, badMonth, wrongHost, notSignedIn, methodNotAllowed, failed
+    case notFound, badMonth, wrongHost, methodNotAllowed, failed
 
     var status: HTTPResponse.Status {
         switch self {
         case .notFound: .notFound
         case .badMonth: .badRequest
         case .wrongHost: .misdirectedRequest
-        case .notSignedIn: .unauthorized
         case .methodNotAllowed: .methodNotAllowed
         case .failed: .internalServerError
         }
@@ -371,7 +366,6 @@ enum DashboardError: Error {
         case .notFound: Localized("找不到该页面", en: "Page not found")
         case .badMonth: Localized("月份有误", en: "Wrong month")
         case .wrongHost: Localized("地址不对", en: "Wrong address")
-        case .notSignedIn: Localized("请先登录", en: "Sign in first")
         case .methodNotAllowed: Localized("看板是只读的", en: "The dashboard is read-only")
         case .failed: Localized("出错了", en: "Something went wrong")
         }
@@ -382,7 +376,6 @@ enum DashboardError: Error {
         case .notFound: Localized("没有这个页面或这条记录；请从概览进入。", en: "There is no such page or record; start from the overview.")
         case .badMonth: Localized("月份应为 YYYY-MM，例如 2026-11。", en: "A month is YYYY-MM, e.g. 2026-11.")
         case .wrongHost: Localized("请用 http://127.0.0.1:端口 或 http://localhost:端口 打开看板。", en: "Open the dashboard as http://127.0.0.1:PORT or http://localhost:PORT.")
-        case .notSignedIn: Localized("这个看板须登录后查看。", en: "This dashboard needs you to sign in.")
         case .methodNotAllowed: Localized("看板只读，不接受修改。", en: "The dashboard is read-only and takes no changes.")
         case .failed: Localized("读取存储时出错；详情见守护进程日志。", en: "Reading the store failed; the daemon's log says why.")
         }

@@ -21,10 +21,4 @@ enum HTML {
         }
         return out
     }
-
-    /// A percentage for a page ("87.5%"), or "—".
-    static func percent(_ value: Double?) -> String {
-        guard let value else { return "—" }
-        return String(format: "%.1f%%", value * 100)
-    }
 }

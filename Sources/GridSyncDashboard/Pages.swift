@@ -55,12 +55,12 @@ struct Pages {
                 change = (d > 0.05 ? "+" : "") + String(format: "%.1f", d) + " " + Localized("个百分点", en: "points").text
                 trend = d > 0.05 ? "up" : d < -0.05 ? "down" : ""
             }
-            return ["key": Self.rateKeys[i], "name": name, "percent": HTML.percent(r.value), "numerator": r.numerator,
+            return ["key": Self.rateKeys[i], "name": name, "percent": r.percent, "numerator": r.numerator,
                     "denominator": r.denominator, "change": change, "trend": trend]
         }
         c["rateNames"] = ReportColumn.rates
         c["series"] = series.map { m -> [String: Any] in
-            ["month": m.month, "cells": Self.rates(m.total).map { HTML.percent($0.value) }, "total": m.total.total]
+            ["month": m.month, "cells": Self.rates(m.total).map(\.percent), "total": m.total.total]
         }
         let classes = ["s1", "s2", "s3", "s4"]
         c["trendChart"] = Charts.lines(
@@ -96,13 +96,10 @@ struct Pages {
         return c
     }
 
-    /// Whole days from `due` to `today` (both YYYY-MM-DD).
+    /// Whole days from `due` to `today` (both YYYY-MM-DD; 0 if either is not a day).
     static func days(from due: String?, to today: String) -> Int {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd"
-        guard let due, let a = f.date(from: due), let b = f.date(from: today) else { return 0 }
+        let midnight = { (day: String) in Timestamp.parse(day + "T00:00:00.000Z") }
+        guard let due, let a = midnight(due), let b = midnight(today) else { return 0 }
         return max(0, Int((b.timeIntervalSince(a) / 86_400).rounded()))
     }
 
@@ -143,9 +140,7 @@ struct Pages {
         let r = try store.request(id)
         var c = common(Localized("需求 \(r.id.prefix(8))", en: "Request \(r.id.prefix(8))").text, user: user, current: "isRequest")
         c["shortID"] = String(r.id.prefix(8))
-        var service: String? = nil
-        if let sid = r.assignedService { service = (try? store.service(sid)).map { "\($0.name) (\(sid.prefix(8)))" } ?? sid }
-        c["fields"] = Display.requestFields(r, service: service).map { ["label": $0.label, "value": $0.value] }
+        c["fields"] = Display.requestFields(r, service: r.assignedService.map(store.serviceLabel)).map { ["label": $0.label, "value": $0.value] }
         let conflicts = try store.conflicts().filter { $0.record == r.id }
         c["has_conflicts"] = !conflicts.isEmpty
         c["conflicts"] = conflicts.map { x -> [String: Any] in
@@ -154,18 +149,13 @@ struct Pages {
         let notes = try store.notes(ofRequest: r.id)
         c["has_notes"] = !notes.isEmpty
         c["notes"] = notes.map { n -> [String: Any] in
-            ["time": Display.time(n.createdAt), "author": Self.node(n.author ?? "?", n.authorName), "text": n.readable ? n.text : Display.unreadable]
+            ["time": Display.time(n.createdAt), "author": Display.node(n.author ?? "?", n.authorName), "text": n.readable ? n.text : Display.unreadable]
         }
         c["history"] = try store.history(ofRecord: r.id).filter { !($0.field == Schema.deletedField && $0.value == .int(0)) }.map { h -> [String: Any] in
-            ["time": Display.time(h.time, seconds: true), "node": Self.node(h.origin, h.originName), "field": Display.fieldLabel(h.field),
+            ["time": Display.time(h.time, seconds: true), "node": Display.node(h.origin, h.originName), "field": Display.fieldLabel(h.field),
              "value": Display.value(h.value, field: h.field)]
         }
         return c
-    }
-
-    static func node(_ id: String, _ name: String?) -> String {
-        let short = String(id.prefix(7))
-        return name.map { "\(short) (\($0))" } ?? short
     }
 
     // MARK: Nodes

@@ -52,6 +52,12 @@ public enum Display {
         }
     }
 
+    /// A node ID with its name: `ABCDEFG (三号楼)` (the first 7 characters: enough to type).
+    public static func node(_ id: String, _ name: String?) -> String {
+        let short = String(id.prefix(7))
+        return name.map { "\(short) (\($0))" } ?? short
+    }
+
     /// The label of a request's or note's field in history ("状态"), or the field's own name.
     public static func fieldLabel(_ field: String) -> String {
         Schema.requests.spec(field)?.displayLabel ?? Schema.notes.spec(field)?.displayLabel ?? field

@@ -161,8 +161,8 @@ public struct DatedRequests: Sendable {
             }
             // Offsets are whole quarter hours: within one hour of UTC the local day changes at
             // most once, where local midnight falls.
-            let localInHour = (hour * 3600 + known.offset) % 86_400
-            let midnightIn = localInHour < 0 ? -localInHour : (86_400 - localInHour) % 86_400
+            let localInHour = ((hour * 3600 + known.offset) % 86_400 + 86_400) % 86_400
+            let midnightIn = (86_400 - localInHour) % 86_400
             return midnightIn > 0 && midnightIn < 3600 && seconds - hour * 3600 >= midnightIn ? day.of(date: date) : known.day
         }
         self.timeZone = timeZone

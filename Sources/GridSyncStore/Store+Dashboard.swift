@@ -157,6 +157,12 @@ extension Store {
         try requestPage(filter, opening: false)
     }
 
+    /// How a request's detail names the service it is assigned to: `助老送餐 (1a2b3c4d)`, or
+    /// the ID alone if this node holds no such service.
+    public func serviceLabel(_ id: String) -> String {
+        (try? service(id)).map { "\($0.name) (\(id.prefix(8)))" } ?? id
+    }
+
     /// Today (YYYY-MM-DD) in the local time zone, by this store's clock: what "overdue" is
     /// judged against.
     public func today() -> String { LocalDay(timeZone: .current).of(ms: wallClock()) }
